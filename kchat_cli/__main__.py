@@ -1,0 +1,3 @@
+from kchat_cli.app import main
+
+main()

@@ -1,0 +1,142 @@
+"""The root command: global options, the command groups, and the one place errors become
+exit codes.
+
+Command modules are imported only when their command runs (`KchatGroup.get_command`), so a
+light command such as `kchat unread` never pays for the others' imports.
+"""
+
+import importlib
+import os
+import sys
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+from typer.main import get_command
+
+from kchat_cli import __version__
+from kchat_cli.context import Runtime, default_home
+from kchat_cli.errors import EXIT_ERROR, KchatError
+
+# command name -> module under kchat_cli.commands
+COMMANDS = {
+    "init": "init",
+    "db": "db",
+    "demo": "demo",
+    "ingest": "ingest",
+    "status": "status",
+    "unread": "unread",
+    "rooms": "rooms",
+    "send": "send",
+    "outbox": "outbox",
+    "export": "export",
+    "admins": "admins",
+}
+
+
+class KchatGroup(TyperGroup):
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"kchat_cli.commands.{module_name}")
+        command = get_command(module.app)
+        command.name = cmd_name
+        return command
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KchatError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if os.environ.get("KCHAT_DEBUG"):
+                raise
+            typer.echo(f"error: {_describe(exc)}", err=True)
+            raise typer.Exit(EXIT_ERROR) from None
+
+
+def _describe(exc: Exception) -> str:
+    """One line, without SQL parameters or URLs (they may hold personal data or secrets)."""
+    original = getattr(exc, "orig", None)
+    if original is not None:
+        first = str(original).strip().splitlines()[0] if str(original).strip() else ""
+        return f"database error: {type(original).__name__}: {first}"
+    return (
+        f"unexpected {type(exc).__name__}: {exc}; "
+        "run with KCHAT_DEBUG=1 for a traceback and report it"
+    )
+
+
+app = typer.Typer(
+    cls=KchatGroup,
+    help="Run a business channel's 1:1 customer chat from a shell.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kchat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="KCHAT_DB",
+            metavar="URL",
+            help="The store: sqlite:///PATH or postgresql+psycopg://… "
+            "[default: kchat.db under KCHAT_HOME]",
+        ),
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel",
+            envvar="KCHAT_CHANNEL",
+            metavar="NAME",
+            help="The channel's profile name (may be left out when the store has one).",
+        ),
+    ] = None,
+    acting: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="KCHAT_ADMIN",
+            metavar="LOGIN",
+            help="The admin you act as (may be left out when the channel has one).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Run a business channel's 1:1 customer chat from a shell.
+
+    Example: kchat rooms list --status unread
+    """
+    ctx.obj = Runtime(db=db, home=default_home(), channel_name=channel, admin_login=acting)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        # Reader went away (`kchat … | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

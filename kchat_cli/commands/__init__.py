@@ -1,0 +1,1 @@
+"""Command modules: each parses its arguments, calls the domain layer and renders."""

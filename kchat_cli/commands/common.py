@@ -1,0 +1,117 @@
+"""Options and helpers shared by the command modules."""
+
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from kchat_cli.context import Runtime
+from kchat_cli.errors import EXIT_PARTIAL, KchatError
+from kchat_cli.render import Format
+
+OutputOption = Annotated[
+    Format,
+    typer.Option("--output", "-o", help="How to print records: table, json, jsonl, csv or ids."),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change and change nothing.")
+]
+
+
+def app_for(help_text: str) -> typer.Typer:
+    """A command group's Typer app; a group even when it has one command so far."""
+    group = typer.Typer(
+        help=help_text, no_args_is_help=True, add_completion=False, rich_markup_mode=None
+    )
+    group.callback()(_group)
+    return group
+
+
+def _group() -> None:
+    """A group's own callback: nothing to do before its commands."""
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    return ctx.find_root().obj
+
+
+def _when(text: str, *, end_of_day: bool = False) -> datetime:
+    from kchat_cli.domain.clock import parse_when
+
+    try:
+        return parse_when(text, end_of_day=end_of_day)
+    except KchatError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def since_value(text: str) -> datetime:
+    return _when(text)
+
+
+def until_value(text: str) -> datetime:
+    return _when(text, end_of_day=True)
+
+
+SinceOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--since",
+        parser=since_value,
+        metavar="T",
+        help="From this time: 7d, 12h, 2026-11-01 or ISO 8601 (Korea time without an offset).",
+    ),
+]
+UntilOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--until",
+        parser=until_value,
+        metavar="T",
+        help="Before this time; a bare date includes that whole day.",
+    ),
+]
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        parser=since_value,
+        metavar="T",
+        help="Decide as if it were this time (default: now).",
+    ),
+]
+
+RoomsArgument = Annotated[
+    list[str], typer.Argument(metavar="ROOM…", help="Room ids; - reads them from standard input.")
+]
+
+
+def room_tokens(values: list[str]) -> Iterator[str]:
+    """The room ids given, with `-` replaced by the ids on standard input."""
+    for value in values:
+        if value == "-":
+            for line in sys.stdin:
+                yield from line.split()
+        else:
+            yield value
+
+
+def say(message: str) -> None:
+    """Progress, summaries and hints: stderr, so stdout stays data."""
+    typer.echo(message, err=True)
+
+
+def finish_bulk(report, verb: str, *, dry_run: bool) -> None:
+    """Print a bulk summary on stderr; exit 3 when some rooms were refused."""
+    would = "would be " if dry_run else ""
+    parts = [f"{len(report.changed)} {would}{verb}", f"{len(report.unchanged)} unchanged"]
+    if report.refused:
+        parts.append(f"{len(report.refused)} refused")
+    say(", ".join(parts) + (" (dry run)" if dry_run else ""))
+    for token, reason in report.refused[:20]:
+        say(f"  refused {token}: {reason}")
+    if len(report.refused) > 20:
+        say(f"  … and {len(report.refused) - 20} more refused")
+    if report.refused:
+        raise typer.Exit(EXIT_PARTIAL)

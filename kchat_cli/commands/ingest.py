@@ -1,0 +1,85 @@
+"""kchat ingest."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, runtime, say
+from kchat_cli.errors import EXIT_PARTIAL, NotFound
+from kchat_cli.render import Format, emit_one
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+SHOWN_REFUSALS = 20
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|-", help="Events, one JSON object per line; - for standard input."
+        ),
+    ] = "-",
+    reject_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--reject-file", help="Append refused lines here, as they were (created 0600)."
+        ),
+    ] = None,
+    output: OutputOption = Format.table,
+) -> None:
+    """Apply inbound events (SPEC §4); the same event id twice changes nothing.
+
+    Refused lines are reported with their line number and reason, the rest are applied;
+    the exit code is 3 when any line was refused.
+
+    Example: kchat ingest events.jsonl --reject-file rejected.jsonl
+    """
+    from kchat_cli.domain.ingest import ingest as apply_events
+    from kchat_cli.files import private_append
+
+    rt = runtime(ctx)
+    engine, channel_id, sealer = rt.engine(), rt.channel_id, rt.sealer()
+    rejects = private_append(reject_file) if reject_file else None
+    shown = 0
+
+    def on_refused(line: int, raw: str, reason: str) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= SHOWN_REFUSALS:
+            say(f"line {line}: {reason}")
+        if rejects:
+            rejects.write(raw + "\n")
+
+    try:
+        with _lines(source) as lines:
+            report = apply_events(
+                engine, channel_id, lines, on_refused=on_refused, seal=sealer.seal
+            )
+    finally:
+        if rejects:
+            rejects.close()
+    if shown > SHOWN_REFUSALS:
+        say(
+            f"… and {shown - SHOWN_REFUSALS} more refused lines"
+            + (f" (all in {reject_file})" if reject_file else "")
+        )
+    say(f"{report.applied} applied, {report.duplicates} duplicates, {report.refused} refused")
+    emit_one(report.record(), output, fields=("applied", "duplicates", "refused"))
+    if report.refused:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _lines(source: str):
+    if source == "-":
+        from contextlib import nullcontext
+
+        return nullcontext(sys.stdin.buffer)
+    path = Path(source)
+    if not path.is_file():
+        raise NotFound(f"no file {source}")
+    return path.open("rb")

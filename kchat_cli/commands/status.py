@@ -1,0 +1,22 @@
+"""kchat status."""
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, runtime
+from kchat_cli.render import Format, emit_one
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+
+@app.command()
+def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """The channel at a glance: unread total, rooms by status, the outbox.
+
+    Example: kchat status -o json
+    """
+    from kchat_cli.domain.status import STATUS_FIELDS, channel_status
+
+    rt = runtime(ctx)
+    with rt.read() as session:
+        record = channel_status(session, rt.channel_id)
+    emit_one(record, output, fields=STATUS_FIELDS)

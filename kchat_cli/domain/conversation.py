@@ -1,0 +1,154 @@
+"""The one path every message takes, in or out: it records the message, moves the room
+through its transitions (rooms.py) and queues what must be delivered in the outbox (§5)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain import rooms
+from kchat_cli.domain.rooms import RoomState
+from kchat_cli.store.models import Message, OutboxItem
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    name: str
+    size: int
+    mime: str
+    sha256: str
+
+
+class Conversation:
+    """A unit of work over some rooms: messages are queued, then written by `flush`."""
+
+    def __init__(self, session: Session, channel_id: int, now: datetime):
+        self.session = session
+        self.channel_id = channel_id
+        self.now = now
+        self.rooms: dict[int, RoomState] = {}
+        self._messages: list[dict] = []
+        self._deliveries: list[tuple[int | None, dict]] = []
+
+    def track(self, states) -> None:
+        for state in states:
+            self.rooms.setdefault(state.id, state)
+
+    def user_message(
+        self,
+        room: RoomState,
+        *,
+        ts: datetime,
+        kind: str = "text",
+        text: str | None = None,
+        file: FileInfo | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        rooms.on_user_message(room, ts)
+        self._record(room, "user", ts=ts, kind=kind, text=text, file=file, event_id=event_id)
+
+    def admin_message(
+        self,
+        room: RoomState,
+        *,
+        admin_id: int,
+        ts: datetime,
+        kind: str = "text",
+        text: str | None = None,
+        file: FileInfo | None = None,
+        event_id: str | None = None,
+        deliver: bool = True,
+    ) -> None:
+        """R-SEND-2: the admin is recorded on the message, never in what is delivered."""
+        rooms.on_admin_message(room, ts)
+        index = self._record(
+            room,
+            "admin",
+            ts=ts,
+            kind=kind,
+            text=text,
+            file=file,
+            event_id=event_id,
+            admin_id=admin_id,
+        )
+        if deliver:
+            self._deliver(room, kind, text, message_index=index)
+
+    def _record(
+        self,
+        room: RoomState,
+        sender: str,
+        *,
+        ts: datetime,
+        kind: str,
+        text: str | None,
+        file: FileInfo | None = None,
+        event_id: str | None = None,
+        admin_id: int | None = None,
+        hidden: bool = False,
+    ) -> int:
+        self.rooms.setdefault(room.id, room)
+        self._messages.append(
+            {
+                "channel_id": self.channel_id,
+                "room_id": room.id,
+                "sender": sender,
+                "admin_id": admin_id,
+                "kind": kind,
+                "text": text,
+                "ts": ts,
+                "event_id": event_id,
+                "file_name": file and file.name,
+                "file_size": file and file.size,
+                "file_mime": file and file.mime,
+                "file_sha256": file and file.sha256,
+                "hidden": hidden,
+            }
+        )
+        return len(self._messages) - 1
+
+    def _deliver(
+        self,
+        room: RoomState | None,
+        kind: str,
+        text: str | None,
+        *,
+        message_index: int | None = None,
+    ) -> None:
+        self._deliveries.append(
+            (
+                message_index,
+                {
+                    "channel_id": self.channel_id,
+                    "room_id": room and room.id,
+                    "kind": kind,
+                    "text": text,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": self.now,
+                    "next_attempt_at": self.now,
+                },
+            )
+        )
+
+    def flush(self) -> list[int]:
+        """Write the queued messages, deliveries and room changes; return the new message ids."""
+        message_ids: list[int] = []
+        if self._messages:
+            inserted = self.session.execute(
+                sa.insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                self._messages,
+            )
+            message_ids = list(inserted.scalars())
+        if self._deliveries:
+            self.session.execute(
+                sa.insert(OutboxItem),
+                [
+                    {**row, "message_id": None if index is None else message_ids[index]}
+                    for index, row in self._deliveries
+                ],
+            )
+        rooms.save_rooms(self.session, self.channel_id, self.rooms.values())
+        self._messages, self._deliveries = [], []
+        return message_ids

@@ -1,0 +1,385 @@
+"""Inbound events (SPEC §4): validated line by line, applied in batches, idempotent by id.
+
+Every line is either applied, skipped as a duplicate, or refused with its line number and
+reason; a refused line never stops the others. Memory stays flat: at most one batch of
+events is held at a time.
+"""
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain import admins, clock, rooms
+from kchat_cli.domain.conversation import Conversation, FileInfo
+from kchat_cli.errors import KchatError
+from kchat_cli.store.dialect import insert_ignoring_conflicts
+from kchat_cli.store.models import Comment, Consent, IngestedEvent, Room, User
+from kchat_cli.store.session import run_write
+
+INGEST_BATCH = 2000
+EVENT_TYPES = ("open", "message", "friend_add", "friend_remove", "consent", "comment")
+MESSAGE_KINDS = ("text", "image", "file")
+MAX_ID_LENGTH = 200
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Rejected(Exception):
+    """A line that cannot be applied; the message is the reason shown to the user."""
+
+
+@dataclass(slots=True)
+class Event:
+    line: int
+    raw: str
+    id: str
+    type: str
+    user: str
+    ts: datetime
+    body: dict
+
+
+@dataclass
+class IngestReport:
+    applied: int = 0
+    duplicates: int = 0
+    refused: int = 0
+
+    def record(self) -> dict:
+        return {"applied": self.applied, "duplicates": self.duplicates, "refused": self.refused}
+
+
+@dataclass
+class _BatchOutcome:
+    applied: int = 0
+    duplicates: int = 0
+    refused: list[tuple[Event, str]] = field(default_factory=list)
+
+
+def parse_event(line: int, raw: str) -> Event:
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise Rejected(f"not JSON ({exc.msg})") from None
+    if not isinstance(body, dict):
+        raise Rejected("not a JSON object")
+    event_id = _text(body, "id")
+    if len(event_id) > MAX_ID_LENGTH:
+        raise Rejected(f"id longer than {MAX_ID_LENGTH} characters")
+    kind = _text(body, "type")
+    if kind not in EVENT_TYPES:
+        raise Rejected(f"unknown type {kind!r}")
+    user = _text(body, "user")
+    try:
+        ts = clock.parse_instant(_text(body, "ts"))
+    except KchatError:
+        raise Rejected(f"ts is not ISO 8601: {body['ts']!r}") from None
+    if "legacy" in body and not isinstance(body["legacy"], bool):
+        raise Rejected("legacy must be true or false")
+    if body.get("nickname") is not None:
+        _text(body, "nickname")
+    _VALIDATORS.get(kind, lambda _body: None)(body)
+    return Event(line, raw, event_id, kind, user, ts, body)
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name)
+    if value is None:
+        raise Rejected(f"missing {name}")
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected(f"{name} must be a non-empty string")
+    return value
+
+
+def _validate_message(body: dict) -> None:
+    sender = body.get("from", "user")
+    if sender not in ("user", "admin"):
+        raise Rejected(f"from must be user or admin, not {sender!r}")
+    if sender == "admin":
+        _text(body, "admin")
+    kind = body.get("kind", "text")
+    if kind not in MESSAGE_KINDS:
+        raise Rejected(f"unknown message kind {kind!r}")
+    if kind == "text":
+        _text(body, "text")
+    else:
+        file_info(body)
+
+
+def file_info(body: dict) -> FileInfo:
+    file = body.get("file")
+    if not isinstance(file, dict):
+        raise Rejected("an image or file message needs a file object")
+    size = file.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise Rejected("file.size must be a whole number of bytes")
+    sha256 = str(file.get("sha256", "")).lower()
+    if not _SHA256.match(sha256):
+        raise Rejected("file.sha256 must be 64 hex digits")
+    return FileInfo(name=_text(file, "name"), size=size, mime=_text(file, "mime"), sha256=sha256)
+
+
+def _validate_consent(body: dict) -> None:
+    fields = body.get("fields")
+    if not isinstance(fields, dict) or not fields:
+        raise Rejected("consent needs a fields object")
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise Rejected(f"consent field {name!r} must be a string")
+
+
+def _validate_comment(body: dict) -> None:
+    _text(body, "post")
+    _text(body, "text")
+
+
+_VALIDATORS = {
+    "message": _validate_message,
+    "consent": _validate_consent,
+    "comment": _validate_comment,
+}
+
+
+class Batch:
+    """One transaction's worth of events: claimed, applied through the conversation path."""
+
+    def __init__(self, session: Session, channel_id: int, now: datetime, seal: Callable):
+        self.session = session
+        self.channel_id = channel_id
+        self.now = now
+        self.seal = seal
+        self.conversation = Conversation(session, channel_id, now)
+        self.by_user: dict[str, rooms.RoomState] = {}
+        self.admin_ids: dict[str, int] = {}
+        self.extra_rows: dict[type, list[dict]] = {Comment: [], Consent: []}
+
+    def apply(self, events: list[Event]) -> _BatchOutcome:
+        outcome = _BatchOutcome()
+        fresh = self._claim(events)
+        outcome.duplicates = len(events) - len(fresh)
+        self._prepare(fresh)
+        for event in fresh:
+            try:
+                _HANDLERS[event.type](self, event)
+            except Rejected as exc:
+                outcome.refused.append((event, str(exc)))
+            else:
+                outcome.applied += 1
+        self.conversation.flush()
+        for model, rows in self.extra_rows.items():
+            if rows:
+                self.session.execute(sa.insert(model), rows)
+        self._unclaim([event.id for event, _ in outcome.refused])
+        return outcome
+
+    def _claim(self, events: list[Event]) -> list[Event]:
+        """Take each event id once: ids already taken (here or by another writer) are skipped."""
+        unique = {event.id: event for event in reversed(events)}
+        rows = [
+            {"channel_id": self.channel_id, "event_id": event_id, "ingested_at": self.now}
+            for event_id in unique
+        ]
+        if not rows:
+            return []
+        insert = insert_ignoring_conflicts(self.session, IngestedEvent.__table__)
+        claimed = set(
+            self.session.execute(insert.returning(IngestedEvent.event_id), rows).scalars()
+        )
+        return [event for event in events if event.id in claimed and unique[event.id] is event]
+
+    def _unclaim(self, event_ids: list[str]) -> None:
+        if event_ids:
+            self.session.execute(
+                sa.delete(IngestedEvent).where(
+                    IngestedEvent.channel_id == self.channel_id,
+                    IngestedEvent.event_id.in_(event_ids),
+                )
+            )
+
+    def _prepare(self, events: list[Event]) -> None:
+        keys = {event.user for event in events}
+        self._create_missing_rooms(keys)
+        states = rooms.load_rooms(self.session, self.channel_id, user_keys=keys)
+        self.by_user = {state.user_key: state for state in states}
+        self.conversation.track(states)
+        logins = {
+            event.body["admin"]
+            for event in events
+            if event.type == "message" and event.body.get("from") == "admin"
+        }
+        self.admin_ids = admins.admin_ids_by_login(self.session, self.channel_id, logins)
+
+    def _create_missing_rooms(self, keys: set[str]) -> None:
+        users = User.__table__
+        known = set(
+            self.session.scalars(
+                sa.select(User.key).where(User.channel_id == self.channel_id, User.key.in_(keys))
+            )
+        )
+        missing = keys - known
+        if not missing:
+            return
+        self.session.execute(
+            insert_ignoring_conflicts(self.session, users),
+            [
+                {"channel_id": self.channel_id, "key": key, "friend": False, "created_at": self.now}
+                for key in sorted(missing)
+            ],
+        )
+        new_users = self.session.execute(
+            sa.select(User.id).where(User.channel_id == self.channel_id, User.key.in_(missing))
+        ).scalars()
+        self.session.execute(
+            insert_ignoring_conflicts(self.session, Room.__table__),
+            [
+                {
+                    "channel_id": self.channel_id,
+                    "user_id": user_id,
+                    "status": "unanswered",
+                    "unread": 0,
+                    "legacy": False,
+                    "starred": False,
+                    "created_at": self.now,
+                }
+                for user_id in new_users
+            ],
+        )
+
+    def room(self, event: Event) -> rooms.RoomState:
+        room = self.by_user[event.user]
+        if event.body.get("legacy"):
+            room.legacy = True
+        if event.body.get("nickname"):
+            room.nickname = event.body["nickname"]
+        return room
+
+
+def _on_open(batch: Batch, event: Event) -> None:
+    batch.room(event)
+
+
+def _on_message(batch: Batch, event: Event) -> None:
+    body = event.body
+    kind = body.get("kind", "text")
+    file = None if kind == "text" else file_info(body)
+    if body.get("from") == "admin":
+        admin_id = batch.admin_ids.get(body["admin"])
+        if admin_id is None:
+            raise Rejected(f"unknown admin {body['admin']!r} (add them with kchat admins add)")
+        batch.conversation.admin_message(
+            batch.room(event),
+            admin_id=admin_id,
+            ts=event.ts,
+            kind=kind,
+            text=body.get("text"),
+            file=file,
+            event_id=event.id,
+            deliver=False,
+        )
+        return
+    batch.conversation.user_message(
+        batch.room(event),
+        ts=event.ts,
+        kind=kind,
+        text=body.get("text"),
+        file=file,
+        event_id=event.id,
+    )
+
+
+def _on_friend(batch: Batch, event: Event) -> None:
+    batch.room(event).friend = event.type == "friend_add"
+
+
+def _on_comment(batch: Batch, event: Event) -> None:
+    room = batch.room(event)
+    batch.extra_rows[Comment].append(
+        {
+            "channel_id": batch.channel_id,
+            "user_id": room.user_id,
+            "post": event.body["post"],
+            "text": event.body["text"],
+            "ts": event.ts,
+            "hidden": False,
+            "event_id": event.id,
+        }
+    )
+
+
+def _on_consent(batch: Batch, event: Event) -> None:
+    room = batch.room(event)
+    batch.extra_rows[Consent].append(
+        {
+            "channel_id": batch.channel_id,
+            "user_id": room.user_id,
+            "ts": event.ts,
+            "data": batch.seal(event.body["fields"]),
+            "event_id": event.id,
+        }
+    )
+
+
+_HANDLERS = {
+    "open": _on_open,
+    "message": _on_message,
+    "friend_add": _on_friend,
+    "friend_remove": _on_friend,
+    "comment": _on_comment,
+    "consent": _on_consent,
+}
+
+
+def ingest(
+    engine: sa.Engine,
+    channel_id: int,
+    lines: Iterable[bytes | str],
+    *,
+    on_refused: Callable[[int, str, str], None],
+    seal: Callable[[dict], str],
+    now: Callable[[], datetime] = clock.now,
+    batch_size: int = INGEST_BATCH,
+) -> IngestReport:
+    """Apply events from `lines`; report each refused line through `on_refused(line, raw,
+    reason)`. `seal` encrypts personal data before it reaches the store."""
+    report = IngestReport()
+    for events in _batches(lines, batch_size, on_refused, report):
+        outcome = run_write(
+            engine,
+            lambda session, events=events: Batch(session, channel_id, now(), seal).apply(events),
+        )
+        report.applied += outcome.applied
+        report.duplicates += outcome.duplicates
+        report.refused += len(outcome.refused)
+        for event, reason in outcome.refused:
+            on_refused(event.line, event.raw, reason)
+    return report
+
+
+def _batches(
+    lines: Iterable[bytes | str], size: int, on_refused, report: IngestReport
+) -> Iterator[list[Event]]:
+    batch: list[Event] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            raw = (line.decode("utf-8") if isinstance(line, bytes) else line).rstrip("\r\n")
+        except UnicodeDecodeError:
+            report.refused += 1
+            on_refused(number, line.decode("utf-8", "replace").rstrip("\r\n"), "not UTF-8")
+            continue
+        if not raw.strip():
+            continue
+        try:
+            batch.append(parse_event(number, raw))
+        except Rejected as exc:
+            report.refused += 1
+            on_refused(number, raw, str(exc))
+            continue
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,267 @@
+"""Reading rooms and messages: filters (R-FILTER-1), room and message records (SPEC §3)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.errors import NotFound
+from kchat_cli.store.models import Admin, Label, Message, Room, RoomLabel, User
+
+STATUS_FILTERS = ("unread", "unanswered", "answered", "completed", "in-progress", "all")
+ROOM_FIELDS = (
+    "id",
+    "user",
+    "name",
+    "friend",
+    "status",
+    "unread",
+    "starred",
+    "assignee",
+    "labels",
+    "last_message_at",
+    "blocked",
+    "left",
+    "legacy",
+    "memo",
+)
+MESSAGE_FIELDS = ("id", "room", "user", "from", "admin", "kind", "text", "ts", "file")
+
+
+@dataclass
+class RoomFilter:
+    status: str | None = None  # None: in-progress, or all for the left/blocked lists
+    labels: list[str] = field(default_factory=list)
+    assignee: str | None = None  # a login, or "none"
+    since: datetime | None = None
+    until: datetime | None = None
+    starred: bool = False
+    blocked: bool = False
+    left: bool = False
+    limit: int = 50  # 0: no limit
+
+    @property
+    def effective_status(self) -> str:
+        if self.status:
+            return self.status
+        return "all" if self.blocked or self.left else "in-progress"
+
+
+_ROOM_COLUMNS = (
+    Room.id,
+    User.key,
+    Room.name,
+    User.nickname,
+    User.friend,
+    Room.status,
+    Room.unread,
+    Room.starred,
+    Room.assignee_id,
+    Room.last_message_at,
+    User.blocked_at,
+    Room.left_at,
+    Room.legacy,
+    Room.memo,
+)
+
+
+def _filtered(query, session: Session, channel_id: int, filt: RoomFilter):
+    """Apply a RoomFilter to a query over rooms joined with users."""
+    query = query.where(Room.channel_id == channel_id, Room.last_message_at.is_not(None))
+    status = filt.effective_status
+    if status == "in-progress":
+        query = query.where(Room.status != "completed")
+    elif status != "all":
+        query = query.where(Room.status == status)
+    query = query.where(Room.left_at.is_not(None) if filt.left else Room.left_at.is_(None))
+    query = query.where(User.blocked_at.is_not(None) if filt.blocked else User.blocked_at.is_(None))
+    if filt.starred:
+        query = query.where(Room.starred.is_(True))
+    if filt.since is not None:
+        query = query.where(Room.last_message_at >= filt.since)
+    if filt.until is not None:
+        query = query.where(Room.last_message_at < filt.until)
+    if filt.assignee == "none":
+        query = query.where(Room.assignee_id.is_(None))
+    elif filt.assignee is not None:
+        query = query.where(Room.assignee_id == _admin_id(session, channel_id, filt.assignee))
+    for label_id in _label_ids(session, channel_id, filt.labels):
+        query = query.where(
+            sa.exists().where(RoomLabel.room_id == Room.id, RoomLabel.label_id == label_id)
+        )
+    return query
+
+
+def _admin_id(session: Session, channel_id: int, login: str) -> int:
+    admin_id = session.scalar(
+        sa.select(Admin.id).where(Admin.channel_id == channel_id, Admin.login == login)
+    )
+    if admin_id is None:
+        raise NotFound(f"no admin {login!r} in this channel", "see kchat admins list")
+    return admin_id
+
+
+def _label_ids(session: Session, channel_id: int, names: list[str]) -> list[int]:
+    if not names:
+        return []
+    found = dict(
+        session.execute(
+            sa.select(Label.name, Label.id).where(
+                Label.channel_id == channel_id, Label.name.in_(names)
+            )
+        ).all()
+    )
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise NotFound(f"no label {missing[0]!r}", "see kchat labels list")
+    return [found[name] for name in names]
+
+
+def list_rooms(session: Session, channel_id: int, filt: RoomFilter) -> list[dict]:
+    """Rooms newest first (by their last message), as room records."""
+    query = sa.select(*_ROOM_COLUMNS).join(User, User.id == Room.user_id)
+    query = _filtered(query, session, channel_id, filt)
+    query = query.order_by(Room.last_message_at.desc(), Room.id.desc())
+    if filt.limit:
+        query = query.limit(filt.limit)
+    return _room_records(session, list(session.execute(query)))
+
+
+def room_ids(session: Session, channel_id: int, filt: RoomFilter) -> list[int]:
+    query = sa.select(Room.id).join(User, User.id == Room.user_id)
+    query = _filtered(query, session, channel_id, filt).order_by(
+        Room.last_message_at.desc(), Room.id.desc()
+    )
+    if filt.limit:
+        query = query.limit(filt.limit)
+    return list(session.scalars(query))
+
+
+def _room_records(session: Session, rows) -> list[dict]:
+    ids = [row.id for row in rows]
+    labels = _labels_of(session, ids)
+    logins = _logins(session, {row.assignee_id for row in rows} - {None})
+    return [
+        {
+            "id": row.id,
+            "user": row.key,
+            "name": row.name or row.nickname,
+            "friend": row.friend,
+            "status": row.status,
+            "unread": row.unread,
+            "starred": row.starred,
+            "assignee": logins.get(row.assignee_id),
+            "labels": labels.get(row.id, []),
+            "last_message_at": row.last_message_at,
+            "blocked": row.blocked_at is not None,
+            "left": row.left_at is not None,
+            "legacy": row.legacy,
+            "memo": row.memo,
+        }
+        for row in rows
+    ]
+
+
+def _labels_of(session: Session, room_ids: list[int]) -> dict[int, list[str]]:
+    labels: dict[int, list[str]] = defaultdict(list)
+    if room_ids:
+        query = (
+            sa.select(RoomLabel.room_id, Label.name)
+            .join(Label, Label.id == RoomLabel.label_id)
+            .where(RoomLabel.room_id.in_(room_ids))
+            .order_by(Label.name)
+        )
+        for room_id, name in session.execute(query):
+            labels[room_id].append(name)
+    return labels
+
+
+def _logins(session: Session, admin_ids) -> dict[int, str]:
+    if not admin_ids:
+        return {}
+    query = sa.select(Admin.id, Admin.login).where(Admin.id.in_(list(admin_ids)))
+    return dict(session.execute(query).all())
+
+
+def room_record(session: Session, channel_id: int, room_id: int) -> dict:
+    query = (
+        sa.select(*_ROOM_COLUMNS)
+        .join(User, User.id == Room.user_id)
+        .where(Room.channel_id == channel_id, Room.id == room_id)
+    )
+    rows = list(session.execute(query))
+    if not rows:
+        raise NotFound(f"no room {room_id}", "see kchat rooms list")
+    return _room_records(session, rows)[0]
+
+
+def room_messages(session: Session, channel_id: int, room_id: int, limit: int) -> list[dict]:
+    """The room's latest messages, oldest first; hidden ones (R-BLOCK-1) stay out."""
+    query = (
+        _message_select()
+        .where(
+            Message.room_id == room_id, Message.channel_id == channel_id, Message.hidden.is_(False)
+        )
+        .order_by(Message.ts.desc(), Message.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    rows = list(session.execute(query))
+    rows.reverse()
+    return [message_record(row) for row in rows]
+
+
+MESSAGE_COLUMNS = (
+    Message.id,
+    Message.room_id,
+    Message.sender,
+    Message.kind,
+    Message.text,
+    Message.ts,
+    Message.file_name,
+    Message.file_size,
+    Message.file_mime,
+    Message.file_sha256,
+)
+
+
+def _message_select():
+    return (
+        sa.select(*MESSAGE_COLUMNS, User.key, Admin.login)
+        .join(Room, Room.id == Message.room_id)
+        .join(User, User.id == Room.user_id)
+        .outerjoin(Admin, Admin.id == Message.admin_id)
+    )
+
+
+def message_record(row, user_key: str | None = None, login: str | None = None) -> dict:
+    """A message record from a row of MESSAGE_COLUMNS (then the user key and admin login,
+    unless given)."""
+    (message_id, room_id, sender, kind, text, ts, file_name, file_size, file_mime, file_sha256) = (
+        row[:10]
+    )
+    if len(row) > 10:
+        user_key, login = row[10], row[11]
+    file = (
+        None
+        if file_name is None
+        else {"name": file_name, "size": file_size, "mime": file_mime, "sha256": file_sha256}
+    )
+    return {
+        "id": message_id,
+        "room": room_id,
+        "user": user_key,
+        "from": sender,
+        "admin": login,
+        "kind": kind,
+        "text": text,
+        "ts": ts,
+        "file": file,
+    }
+
+
+def message_by_id(session: Session, message_id: int) -> dict:
+    query = _message_select().where(Message.id == message_id)
+    return message_record(session.execute(query).one())

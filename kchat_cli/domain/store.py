@@ -1,0 +1,58 @@
+"""Opening the store a command names, and finding its channel: checks a user can act on."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from kchat_cli.errors import Invalid, NotFound, StoreNotReady
+from kchat_cli.store import catalog
+from kchat_cli.store.engine import get_engine, shown_url, sqlite_path
+
+INIT_HINT = "run kchat init --name PROFILE --owner LOGIN"
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    id: int
+    name: str
+
+
+def open_store(url: str) -> sa.Engine:
+    """The engine of an initialised store at the schema this kchat knows."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise StoreNotReady(f"no store at {path}", INIT_HINT)
+    engine = get_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = catalog.schema_revision(connection)
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StoreNotReady(f"cannot open the store at {shown_url(url)}: {reason}") from None
+    if revision is None:
+        raise StoreNotReady(f"the store at {shown_url(url)} is not initialised", INIT_HINT)
+    if revision != catalog.SCHEMA_HEAD:
+        raise StoreNotReady(
+            f"the store's schema is at {revision}, this kchat needs {catalog.SCHEMA_HEAD}",
+            "run kchat db upgrade",
+        )
+    return engine
+
+
+def find_channel(engine: sa.Engine, name: str | None) -> ChannelRef:
+    """The channel named, or the only one when no name is given."""
+    with engine.connect() as connection:
+        channels = catalog.channel_names(connection)
+    if name is not None:
+        if name not in channels:
+            raise NotFound(
+                f"no channel named {name!r}",
+                f"channels here: {', '.join(sorted(channels)) or 'none'}",
+            )
+        return ChannelRef(channels[name], name)
+    if len(channels) == 1:
+        ((only, channel_id),) = channels.items()
+        return ChannelRef(channel_id, only)
+    if not channels:
+        raise StoreNotReady("the store has no channel", INIT_HINT)
+    raise Invalid("this store has several channels", "pass --channel NAME or set KCHAT_CHANNEL")

@@ -1,0 +1,46 @@
+"""Domain exceptions. The CLI maps them to one line on stderr and an exit code (kchat_cli.app)."""
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+
+
+class KchatError(Exception):
+    """An error a user can act on: `message; hint`."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+class NotFound(KchatError):
+    """A named thing (room, label, admin…) does not exist."""
+
+
+class Refused(KchatError):
+    """A rule forbids the action."""
+
+
+class Invalid(KchatError):
+    """A value is malformed (a time, an hours range, a file)."""
+
+    exit_code = EXIT_USAGE
+
+
+class StoreNotReady(KchatError):
+    """The store is missing, unreachable or at another schema version."""
+
+
+class NeedsVerification(KchatError):
+    """The acting admin must pass additional verification first (R-AUTH-1)."""
+
+
+class Busy(KchatError):
+    """Another process holds the lock for this job or the scheduler."""

@@ -1,0 +1,177 @@
+"""The one renderer: every record a command prints goes through `emit`.
+
+stdout carries data only; a table is for people, json/jsonl/csv/ids are for scripts.
+"""
+
+import csv
+import enum
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from kchat_cli.domain.clock import KST, kst_iso
+from kchat_cli.errors import Invalid
+
+
+class Format(enum.StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    ids = "ids"
+
+
+# A table column: its header and how to show it from a record.
+Column = tuple[str, Callable[[dict], Any]]
+
+
+def field(name: str) -> Callable[[dict], Any]:
+    return lambda record: record.get(name)
+
+
+def short_time(value: datetime | None) -> str:
+    return value.astimezone(KST).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def clip(limit: int) -> Callable[[Any], str]:
+    def show(value: Any) -> str:
+        text = "" if value is None else " ".join(str(value).split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    return show
+
+
+def plain(value: Any) -> Any:
+    """A value as scripts see it: times in Korea time ISO 8601."""
+    if isinstance(value, datetime):
+        return kst_iso(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(plain(value), ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    if isinstance(value, datetime):
+        return kst_iso(value)
+    return value
+
+
+def emit(
+    records: Iterable[dict],
+    fmt: Format,
+    *,
+    fields: Sequence[str],
+    table: Sequence[Column] | None = None,
+    empty: str = "nothing to show",
+    stream: TextIO | None = None,
+) -> int:
+    """Write records in `fmt`; return how many were written. Streams for all but table."""
+    out = stream or sys.stdout
+    if fmt is Format.ids and "id" not in fields:
+        raise Invalid("these records have no ids", "use -o json, jsonl, csv or table")
+    if fmt is Format.table:
+        return _table(list(records), table or [(name, field(name)) for name in fields], empty, out)
+    return _WRITERS[fmt](out, records, fields)
+
+
+def _json_object(record: dict, fields: Sequence[str]) -> str:
+    return json.dumps(plain({name: record.get(name) for name in fields}), ensure_ascii=False)
+
+
+def _write_json(out: TextIO, records: Iterable[dict], fields: Sequence[str]) -> int:
+    count = 0
+    out.write("[")
+    for count, record in enumerate(records, start=1):
+        out.write(",\n  " if count > 1 else "\n  ")
+        out.write(_json_object(record, fields))
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _write_jsonl(out: TextIO, records: Iterable[dict], fields: Sequence[str]) -> int:
+    count = 0
+    for count, record in enumerate(records, start=1):  # noqa: B007 (count is returned)
+        out.write(_json_object(record, fields) + "\n")
+    return count
+
+
+def _write_csv(out: TextIO, records: Iterable[dict], fields: Sequence[str]) -> int:
+    count = 0
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for count, record in enumerate(records, start=1):  # noqa: B007
+        writer.writerow([_cell(record.get(name)) for name in fields])
+    return count
+
+
+def _write_ids(out: TextIO, records: Iterable[dict], _fields: Sequence[str]) -> int:
+    count = 0
+    for count, record in enumerate(records, start=1):  # noqa: B007
+        out.write(f"{record['id']}\n")
+    return count
+
+
+_WRITERS = {
+    Format.json: _write_json,
+    Format.jsonl: _write_jsonl,
+    Format.csv: _write_csv,
+    Format.ids: _write_ids,
+}
+
+
+def _table(records: list[dict], columns: Sequence[Column], empty: str, out: TextIO) -> int:
+    if not records:
+        print(empty, file=sys.stderr)
+        return 0
+    from tabulate import tabulate
+
+    rows = [[_table_value(show(record)) for _, show in columns] for record in records]
+    out.write(
+        tabulate(
+            rows,
+            headers=[header for header, _ in columns],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
+    out.write("\n")
+    return len(records)
+
+
+def _table_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, datetime):
+        return short_time(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else value
+
+
+def emit_one(
+    record: dict, fmt: Format, *, fields: Sequence[str], stream: TextIO | None = None
+) -> None:
+    """A single record: json as an object; a table as `key  value` lines."""
+    out = stream or sys.stdout
+    if fmt is Format.json:
+        out.write(
+            json.dumps(plain({k: record.get(k) for k in fields}), ensure_ascii=False, indent=2)
+            + "\n"
+        )
+    elif fmt is Format.table:
+        from tabulate import tabulate
+
+        rows = [[name, _table_value(record.get(name))] for name in fields]
+        out.write(tabulate(rows, tablefmt="plain", disable_numparse=True) + "\n")
+    else:
+        emit([record], fmt, fields=fields, stream=out)

@@ -1,0 +1,1 @@
+"""The store layer: models, engine and sessions, dialect details. No rules live here."""

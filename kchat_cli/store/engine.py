@@ -1,0 +1,97 @@
+"""One engine per process, tuned per dialect. SQLAlchemy Core only: light commands start fast.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout. Write transactions start
+with BEGIN IMMEDIATE, so two writers queue for the lock at the start instead of failing
+half-way; reads start a plain BEGIN and never wait for writers.
+"""
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITE = {"kchat_write": True}
+
+
+def normalise_url(url: str) -> sa.URL:
+    parsed = sa.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def shown_url(url: str) -> str:
+    """A URL safe to print: never the password."""
+    return normalise_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
+def create_sqlite_file(path: Path) -> None:
+    """The store holds personal data: its folder is 0700 and its file 0600."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+_ENGINES: dict[str, sa.Engine] = {}
+
+
+def get_engine(url: str) -> sa.Engine:
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = _create_engine(normalise_url(url))
+    return engine
+
+
+def dispose_engines() -> None:
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def _create_engine(url: sa.URL) -> sa.Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        "secure_delete=ON",
+        "cache_size=-65536",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection) -> None:
+    write = connection.get_execution_options().get("kchat_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lock or serialization conflict that a retry of the whole transaction resolves."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in ("40001", "40P01"):
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text

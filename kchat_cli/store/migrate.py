@@ -1,0 +1,31 @@
+"""Schema migrations (Alembic, scripts under sql/). Imported only by the commands that migrate."""
+
+from importlib.resources import files
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+
+def _config(connection: sa.Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("kchat_cli.migrations")))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    with engine.connect() as connection:
+        command.upgrade(_config(connection), revision)
+        connection.commit()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

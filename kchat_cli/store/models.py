@@ -1,0 +1,185 @@
+"""The tables. Changing one means a new migration under sql/versions (a test compares them)."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from kchat_cli.store.types import UTCDateTime
+
+# Named constraints, so that migrations can alter them on SQLite too.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _when(*, nullable: bool = False, index: bool = False):
+    return Field(
+        default=None if nullable else ..., sa_type=UTCDateTime, nullable=nullable, index=index
+    )
+
+
+def _ref(target: str, *, nullable: bool = False, ondelete: str | None = None, index=False):
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+class Channel(SQLModel, table=True):
+    __tablename__ = "channels"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    unread_total: int = Field(default=0)
+    created_at: datetime = _when()
+
+
+class Admin(SQLModel, table=True):
+    __tablename__ = "admins"
+    __table_args__ = (UniqueConstraint("channel_id", "login"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    login: str
+    name: str
+    phone: str | None = None
+    role: str = "manager"
+    additional_auth: bool = True
+    notifications: bool = True
+    created_at: datetime = _when()
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    key: str
+    nickname: str | None = None
+    friend: bool = False
+    blocked_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class Room(SQLModel, table=True):
+    __tablename__ = "rooms"
+    __table_args__ = (
+        Index("ix_rooms_status_recent", "channel_id", "status", "last_message_at"),
+        Index("ix_rooms_recent", "channel_id", "last_message_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id"), nullable=False, unique=True)
+    )
+    name: str | None = None
+    memo: str | None = Field(default=None, sa_type=Text)
+    status: str = "unanswered"
+    unread: int = 0
+    completed_at: datetime | None = _when(nullable=True)
+    last_message_at: datetime | None = _when(nullable=True)
+    last_user_at: datetime | None = _when(nullable=True)
+    last_admin_at: datetime | None = _when(nullable=True)
+    legacy: bool = False
+    left_at: datetime | None = _when(nullable=True)
+    starred: bool = False
+    assignee_id: int | None = _ref("admins.id", nullable=True)
+    created_at: datetime = _when()
+
+
+class Label(SQLModel, table=True):
+    __tablename__ = "labels"
+    __table_args__ = (UniqueConstraint("channel_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    name: str
+
+
+class RoomLabel(SQLModel, table=True):
+    __tablename__ = "room_labels"
+    room_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    )
+    label_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_room_ts", "room_id", "ts"),
+        Index("ix_messages_channel_ts", "channel_id", "ts"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    room_id: int = _ref("rooms.id")
+    sender: str
+    admin_id: int | None = _ref("admins.id", nullable=True)
+    kind: str = "text"
+    text: str | None = Field(default=None, sa_type=Text)
+    ts: datetime = _when()
+    event_id: str | None = None
+    file_name: str | None = None
+    file_size: int | None = Field(default=None, sa_type=BigInteger)
+    file_mime: str | None = None
+    file_sha256: str | None = None
+    hidden: bool = False
+
+
+class OutboxItem(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    room_id: int | None = _ref("rooms.id", nullable=True)
+    message_id: int | None = _ref("messages.id", nullable=True, ondelete="SET NULL")
+    kind: str
+    text: str | None = Field(default=None, sa_type=Text)
+    status: str = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime = _when()
+    next_attempt_at: datetime | None = _when(nullable=True)
+    sent_at: datetime | None = _when(nullable=True)
+
+
+class IngestedEvent(SQLModel, table=True):
+    """Event ids already applied: ingest is idempotent by id."""
+
+    __tablename__ = "ingested_events"
+    channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channels.id"), primary_key=True))
+    event_id: str = Field(primary_key=True)
+    ingested_at: datetime = _when()
+
+
+class Comment(SQLModel, table=True):
+    """A comment a user left on a home post (R-BLOCK-2)."""
+
+    __tablename__ = "comments"
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    user_id: int = _ref("users.id", index=True)
+    post: str
+    text: str = Field(sa_type=Text)
+    ts: datetime = _when()
+    hidden: bool = False
+    event_id: str | None = None
+
+
+class Consent(SQLModel, table=True):
+    """Customer info a user consented to give (R-PII-1); `data` is encrypted, never plain."""
+
+    __tablename__ = "consents"
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    user_id: int = _ref("users.id", index=True)
+    ts: datetime = _when()
+    data: str = Field(sa_type=Text)
+    event_id: str | None = None

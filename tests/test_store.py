@@ -1,0 +1,90 @@
+"""The store: migrations match the models, upgrade in place keeps data, both dialects."""
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from conftest import Kchat, room_of
+from sqlmodel import SQLModel
+
+import kchat_cli.store.models  # noqa: F401
+from kchat_cli.store import catalog, migrate
+from kchat_cli.store.engine import get_engine
+
+
+def test_migrations_build_exactly_the_models(store_url):
+    with get_engine(store_url).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_schema_head_constant_is_the_newest_migration():
+    assert migrate.head_revision() == catalog.SCHEMA_HEAD
+
+
+def _first_revision() -> str:
+    scripts = ScriptDirectory.from_config(migrate._config())
+    return list(scripts.walk_revisions())[-1].revision
+
+
+def test_store_from_the_first_migration_upgrades_in_place_with_data(request, tmp_path):
+    """A store made by the earliest migration, with data in it, upgrades to today's schema."""
+    for url in _empty_urls(request, tmp_path):
+        engine = get_engine(url)
+        migrate.upgrade(engine, _first_revision())
+        cli = Kchat(url, tmp_path / "home")
+        assert (
+            "db upgrade" in cli("rooms", "list", code=1).stderr
+            or _first_revision() == catalog.SCHEMA_HEAD
+        )
+        with engine.begin() as connection:
+            _write_first_revision_data(connection)
+        cli("db", "upgrade")
+        assert cli.json("db", "current")["current"] == catalog.SCHEMA_HEAD
+        room = room_of(cli, "u1")
+        assert (room["name"], room["unread"], room["status"]) == ("민지", 1, "unread")
+        assert cli("unread").stdout.strip() == "1"
+        (message,) = cli.json("rooms", "show", room["id"], "--peek")["messages"]
+        assert message["text"] == "환불 문의"
+
+
+def _empty_urls(request, tmp_path):
+    yield f"sqlite:///{tmp_path / 'old.db'}"
+    yield request.getfixturevalue("empty_pg_url")
+
+
+def _write_first_revision_data(connection: sa.Connection) -> None:
+    """Rows as the first schema had them, written with plain SQL."""
+    now = "2026-11-20 01:00:00+00:00"
+    statements = [
+        (
+            "INSERT INTO channels (id, name, unread_total, created_at) "
+            "VALUES (1, '헬로카페', 1, :now)"
+        ),
+        (
+            "INSERT INTO admins (id, channel_id, login, name, role, additional_auth, "
+            "notifications, created_at) "
+            "VALUES (1, 1, 'alice', '김앨리스', 'owner', true, true, :now)"
+        ),
+        (
+            "INSERT INTO users (id, channel_id, key, nickname, friend, created_at) "
+            "VALUES (1, 1, 'u1', '민지', false, :now)"
+        ),
+        (
+            "INSERT INTO rooms (id, channel_id, user_id, status, unread, legacy, starred, "
+            "last_message_at, last_user_at, created_at) "
+            "VALUES (1, 1, 1, 'unread', 1, false, false, :now, :now, :now)"
+        ),
+        (
+            "INSERT INTO messages (id, channel_id, room_id, sender, kind, text, ts, hidden) "
+            "VALUES (1, 1, 1, 'user', 'text', '환불 문의', :now, false)"
+        ),
+    ]
+    value = now if connection.dialect.name == "postgresql" else "2026-11-20 01:00:00.000000"
+    for statement in statements:
+        connection.execute(sa.text(statement), {"now": value})
+    if connection.dialect.name == "postgresql":
+        for table in ("channels", "admins", "users", "rooms", "messages"):
+            connection.execute(
+                sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1)")
+            )  # noqa: S608
