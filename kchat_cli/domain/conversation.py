@@ -4,7 +4,6 @@ through its transitions (rooms.py) and queues what must be delivered in the outb
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain import rooms
@@ -133,17 +132,21 @@ class Conversation:
         )
 
     def flush(self) -> list[int]:
-        """Write the queued messages, deliveries and room changes; return the new message ids."""
+        """Write the queued messages, deliveries and room changes. Returns the new message
+        ids when deliveries refer to them (and so when a caller needs them)."""
         message_ids: list[int] = []
-        if self._messages:
+        messages = Message.__table__
+        if self._messages and self._deliveries:
             inserted = self.session.execute(
-                sa.insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                messages.insert().returning(messages.c.id, sort_by_parameter_order=True),
                 self._messages,
             )
             message_ids = list(inserted.scalars())
+        elif self._messages:
+            self.session.execute(messages.insert(), self._messages)
         if self._deliveries:
             self.session.execute(
-                sa.insert(OutboxItem),
+                OutboxItem.__table__.insert(),
                 [
                     {**row, "message_id": None if index is None else message_ids[index]}
                     for index, row in self._deliveries

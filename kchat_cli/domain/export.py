@@ -6,7 +6,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.listing import MESSAGE_COLUMNS, MESSAGE_FIELDS, message_record
+from kchat_cli.domain.listing import MESSAGE_COLUMNS, MESSAGE_FIELDS
+from kchat_cli.store.dialect import korea_time_text
 from kchat_cli.store.models import Admin, Message, Room, User
 
 EXPORT_CHUNK = 5000
@@ -19,8 +20,9 @@ def message_rows(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Iterator[dict]:
-    """Every message of the channel in time order, hidden ones (R-BLOCK-1) marked."""
+) -> Iterator[tuple]:
+    """Every message of the channel in time order, hidden ones (R-BLOCK-1) marked: tuples in
+    the order of EXPORT_MESSAGE_FIELDS, with `ts` already Korea-time text."""
     users = dict(
         session.execute(
             sa.select(Room.id, User.key)
@@ -33,17 +35,23 @@ def message_rows(
             sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)
         ).all()
     )
+    messages = Message.__table__
+    columns = [korea_time_text(column) if column.name == "ts" else column
+               for column in MESSAGE_COLUMNS]  # fmt: skip
     query = (
-        sa.select(*MESSAGE_COLUMNS, Message.admin_id, Message.hidden)
-        .where(Message.channel_id == channel_id)
-        .order_by(Message.ts, Message.id)
+        sa.select(*columns, messages.c.admin_id, messages.c.hidden)
+        .where(messages.c.channel_id == channel_id)
+        .order_by(messages.c.ts, messages.c.id)
         .execution_options(yield_per=EXPORT_CHUNK)
     )
     if since is not None:
-        query = query.where(Message.ts >= since)
+        query = query.where(messages.c.ts >= since)
     if until is not None:
-        query = query.where(Message.ts < until)
-    for row in session.execute(query):
-        record = message_record(row[:10], users.get(row[1]), logins.get(row[10]))
-        record["hidden"] = row[11]
-        yield record
+        query = query.where(messages.c.ts < until)
+    for (message_id, room_id, sender, kind, text, ts, file_name, file_size, file_mime,
+         file_sha256, admin_id, hidden) in session.connection().execute(query):  # fmt: skip
+        file = None if file_name is None else {
+            "name": file_name, "size": file_size, "mime": file_mime, "sha256": file_sha256,
+        }  # fmt: skip
+        yield (message_id, room_id, users.get(room_id), sender, logins.get(admin_id), kind,
+               text, ts, file, hidden)  # fmt: skip

@@ -21,7 +21,7 @@ from kchat_cli.store.dialect import insert_ignoring_conflicts
 from kchat_cli.store.models import Comment, Consent, IngestedEvent, Room, User
 from kchat_cli.store.session import run_write
 
-INGEST_BATCH = 2000
+INGEST_BATCH = 5000
 EVENT_TYPES = ("open", "message", "friend_add", "friend_remove", "consent", "comment")
 MESSAGE_KINDS = ("text", "image", "file")
 MAX_ID_LENGTH = 200
@@ -201,9 +201,13 @@ class Batch:
             )
 
     def _prepare(self, events: list[Event]) -> None:
+        """Load (creating where new) the rooms of the batch's users, and the admins named."""
         keys = {event.user for event in events}
-        self._create_missing_rooms(keys)
         states = rooms.load_rooms(self.session, self.channel_id, user_keys=keys)
+        missing = keys - {state.user_key for state in states}
+        if missing:
+            self._create_rooms(missing)
+            states += rooms.load_rooms(self.session, self.channel_id, user_keys=missing)
         self.by_user = {state.user_key: state for state in states}
         self.conversation.track(states)
         logins = {
@@ -213,27 +217,22 @@ class Batch:
         }
         self.admin_ids = admins.admin_ids_by_login(self.session, self.channel_id, logins)
 
-    def _create_missing_rooms(self, keys: set[str]) -> None:
-        users = User.__table__
-        known = set(
-            self.session.scalars(
-                sa.select(User.key).where(User.channel_id == self.channel_id, User.key.in_(keys))
-            )
-        )
-        missing = keys - known
-        if not missing:
-            return
-        self.session.execute(
+    def _create_rooms(self, keys: set[str]) -> None:
+        """A user and a room for each new key; ones another writer just made are kept."""
+        connection, users = self.session.connection(), User.__table__
+        connection.execute(
             insert_ignoring_conflicts(self.session, users),
             [
                 {"channel_id": self.channel_id, "key": key, "friend": False, "created_at": self.now}
-                for key in sorted(missing)
+                for key in sorted(keys)
             ],
         )
-        new_users = self.session.execute(
-            sa.select(User.id).where(User.channel_id == self.channel_id, User.key.in_(missing))
+        user_ids = connection.execute(
+            sa.select(users.c.id).where(
+                users.c.channel_id == self.channel_id, users.c.key.in_(keys)
+            )
         ).scalars()
-        self.session.execute(
+        connection.execute(
             insert_ignoring_conflicts(self.session, Room.__table__),
             [
                 {
@@ -245,7 +244,7 @@ class Batch:
                     "starred": False,
                     "created_at": self.now,
                 }
-                for user_id in new_users
+                for user_id in user_ids
             ],
         )
 

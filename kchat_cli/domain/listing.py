@@ -213,18 +213,9 @@ def room_messages(session: Session, channel_id: int, room_id: int, limit: int) -
     return [message_record(row) for row in rows]
 
 
-MESSAGE_COLUMNS = (
-    Message.id,
-    Message.room_id,
-    Message.sender,
-    Message.kind,
-    Message.text,
-    Message.ts,
-    Message.file_name,
-    Message.file_size,
-    Message.file_mime,
-    Message.file_sha256,
-)
+MESSAGE_COLUMNS = tuple(Message.__table__.c[name] for name in (
+    "id", "room_id", "sender", "kind", "text", "ts", "file_name", "file_size", "file_mime",
+    "file_sha256"))  # fmt: skip
 
 
 def _message_select():

@@ -5,8 +5,9 @@ A room's state is loaded as a plain `RoomState`, changed only by the functions h
 written back by `save_rooms`, which also keeps the channel's unread total (R-UNR-1) in step.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -14,18 +15,13 @@ from sqlmodel import Session
 from kchat_cli.store.models import Channel, Room, User
 
 STATUSES = ("unread", "unanswered", "answered", "completed")
-ROOM_FIELDS = (
-    "unread",
-    "status",
-    "completed_at",
-    "last_message_at",
-    "last_user_at",
-    "last_admin_at",
-    "legacy",
-    "left_at",
-    "starred",
-)
+# The fields a RoomState carries from its user, then from its room, in RoomState's order.
 USER_FIELDS = ("nickname", "friend", "blocked_at")
+ROOM_FIELDS = ("unread", "status", "completed_at", "last_message_at", "last_user_at",
+               "last_admin_at", "legacy", "left_at", "starred")  # fmt: skip
+STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
+_snapshot = attrgetter(*STATE_FIELDS)
+_UNREAD, _LEFT_AT = STATE_FIELDS.index("unread"), STATE_FIELDS.index("left_at")
 
 
 @dataclass(slots=True, eq=False)
@@ -45,10 +41,11 @@ class RoomState:
     legacy: bool
     left_at: datetime | None
     starred: bool
-    loaded: dict = field(default_factory=dict)
+    loaded: tuple = ()
 
-    def snapshot(self) -> dict:
-        return {name: getattr(self, name) for name in ROOM_FIELDS + USER_FIELDS}
+    def snapshot(self) -> tuple:
+        """The values of STATE_FIELDS, to tell what changed since `loaded`."""
+        return _snapshot(self)
 
     @property
     def counted_unread(self) -> int:
@@ -111,23 +108,22 @@ def reopen(room: RoomState) -> None:
     room.completed_at = None
 
 
+# Core constructs, not ORM entities: ingest moves thousands of rooms a second through here.
+_rooms = Room.__table__
+_users = User.__table__
+# In RoomState's field order.
 _STATE_COLUMNS = (
-    Room.id,
-    Room.user_id,
-    User.key,
-    User.nickname,
-    User.friend,
-    User.blocked_at,
-    Room.unread,
-    Room.status,
-    Room.completed_at,
-    Room.last_message_at,
-    Room.last_user_at,
-    Room.last_admin_at,
-    Room.legacy,
-    Room.left_at,
-    Room.starred,
-)
+    _rooms.c.id, _rooms.c.user_id, _users.c.key,
+    *(_users.c[name] for name in USER_FIELDS), *(_rooms.c[name] for name in ROOM_FIELDS),
+)  # fmt: skip
+
+
+def _update(table: sa.Table, key: str, names) -> sa.Update:
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam(key))
+        .values({name: sa.bindparam(name) for name in names})
+    )
 
 
 def load_rooms(
@@ -136,49 +132,65 @@ def load_rooms(
     """Room states by id or by user key, locked for the rest of the transaction."""
     query = (
         sa.select(*_STATE_COLUMNS)
-        .join(User, User.id == Room.user_id)
-        .where(Room.channel_id == channel_id)
-        .order_by(Room.id)
+        .join(_users, _users.c.id == _rooms.c.user_id)
+        .where(_rooms.c.channel_id == channel_id)
+        .order_by(_rooms.c.id)
     )
     if ids is not None:
-        query = query.where(Room.id.in_(list(ids)))
+        query = query.where(_rooms.c.id.in_(list(ids)))
     if user_keys is not None:
-        query = query.where(User.key.in_(list(user_keys)))
+        query = query.where(_users.c.key.in_(list(user_keys)))
     if for_update:
-        query = query.with_for_update(of=Room)
+        query = query.with_for_update(of=_rooms)
     states = []
-    for row in session.execute(query):
+    for row in session.connection().execute(query):
         state = RoomState(*row)
-        state.loaded = state.snapshot()
+        state.loaded = _snapshot(state)
         states.append(state)
     return states
 
 
 def save_rooms(session: Session, channel_id: int, rooms) -> int:
     """Write back what changed, derive each status, and move the channel total. Returns the
-    number of rooms changed."""
-    room_rows, user_rows, unread_delta, changed = [], [], 0, 0
+    number of rooms changed. Only the columns that changed in some room are written."""
+    changes: dict[sa.Table, tuple[set[int], list]] = {_users: (set(), []), _rooms: (set(), [])}
+    unread_delta = changed = 0
     for room in rooms:
         room.status = derive_status(room)
-        now = room.snapshot()
-        if now == room.loaded:
+        now, before = _snapshot(room), room.loaded
+        if now == before:
             continue
         changed += 1
-        was_counted = 0 if room.loaded["left_at"] else room.loaded["unread"]
-        unread_delta += room.counted_unread - was_counted
-        if any(now[name] != room.loaded[name] for name in ROOM_FIELDS):
-            room_rows.append({"id": room.id, **{name: now[name] for name in ROOM_FIELDS}})
-        if any(now[name] != room.loaded[name] for name in USER_FIELDS):
-            user_rows.append({"id": room.user_id, **{name: now[name] for name in USER_FIELDS}})
+        unread_delta += room.counted_unread - (0 if before[_LEFT_AT] else before[_UNREAD])
+        for table, fields in (
+            (_users, range(len(USER_FIELDS))),
+            (_rooms, range(len(USER_FIELDS), len(STATE_FIELDS))),
+        ):
+            moved = [index for index in fields if now[index] != before[index]]
+            if moved:
+                changes[table][0].update(moved)
+                changes[table][1].append((room, now))
         room.loaded = now
-    if room_rows:
-        session.execute(sa.update(Room), room_rows)
-    if user_rows:
-        session.execute(sa.update(User), user_rows)
+    connection = session.connection()
+    for table, (moved, touched) in changes.items():
+        if touched:
+            key = "user_id" if table is _users else "room_id"
+            names = {index: STATE_FIELDS[index] for index in sorted(moved)}
+            connection.execute(
+                _update(table, key, names.values()),
+                [
+                    {
+                        key: room.user_id if table is _users else room.id,
+                        **{name: now[index] for index, name in names.items()},
+                    }
+                    for room, now in touched
+                ],
+            )
     if unread_delta:
-        session.execute(
-            sa.update(Channel)
-            .where(Channel.id == channel_id)
-            .values(unread_total=Channel.unread_total + unread_delta)
+        channels = Channel.__table__
+        connection.execute(
+            channels.update()
+            .where(channels.c.id == channel_id)
+            .values(unread_total=channels.c.unread_total + unread_delta)
         )
     return changed

@@ -1,0 +1,224 @@
+"""kchat's benchmark: build a large store through the ingest path, then measure the budgets.
+
+Run it with `scripts/bench` (which installs kchat first). The events are realistic chat:
+conversations of a few messages each, in many rooms, interleaved in time over four years.
+"""
+
+import argparse
+import heapq
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KCHAT = [str(ROOT / ".venv" / "bin" / "kchat")]
+AS_OF = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+YEARS = 4
+SEED = 7
+
+
+@dataclass
+class Row:
+    what: str
+    value: float
+    unit: str
+    budget: str
+    ok: bool | None
+
+
+def events(rooms: int, messages: int):
+    """Opens and friendships, then conversations in time order."""
+    rng = random.Random(SEED)
+    start = AS_OF - timedelta(days=365 * YEARS)
+    for room in range(rooms):
+        yield json.dumps(
+            {
+                "id": f"open-{room}",
+                "type": "open",
+                "user": f"user-{room}",
+                "ts": (start - timedelta(days=1)).isoformat(),
+                "nickname": f"고객{room}",
+            },
+            ensure_ascii=False,
+        )
+        if rng.random() < 0.6:
+            yield json.dumps(
+                {
+                    "id": f"friend-{room}",
+                    "type": "friend_add",
+                    "user": f"user-{room}",
+                    "ts": (start - timedelta(hours=12)).isoformat(),
+                }
+            )
+    span = (AS_OF - start).total_seconds() - 6 * 3600
+    sessions, total = [], 0
+    while total < messages:
+        size = min(rng.randint(2, 8), messages - total)
+        sessions.append(size)
+        total += size
+    starts = sorted(rng.random() * span for _ in sessions)
+    heap: list[tuple[float, int, int, int, int]] = []  # (t, session, room, left, step)
+    number = 0
+    for session, (offset, size) in enumerate(zip(starts, sessions, strict=True)):
+        while heap and heap[0][0] <= offset:
+            number = yield from _emit(heap, rng, start, number)
+        heapq.heappush(heap, (offset, session, rng.randrange(rooms), size, 0))
+    while heap:
+        number = yield from _emit(heap, rng, start, number)
+
+
+def _emit(heap, rng, start, number):
+    at, sequence, room, left, step = heapq.heappop(heap)
+    ts = (start + timedelta(seconds=at)).isoformat()
+    event = {"id": f"msg-{number}", "type": "message", "user": f"user-{room}", "ts": ts}
+    if step % 2:
+        event.update(
+            {
+                "from": "admin",
+                "admin": "owner",
+                "text": "안녕하세요 고객님, 확인 후 안내드리겠습니다.",
+            }
+        )
+    else:
+        event["text"] = rng.choice(
+            (
+                "환불 문의드려요. 주문번호 20231105-118",
+                "배송 언제 되나요?",
+                "교환 가능한가요?",
+                "오늘 영업하시나요?",
+                "쿠폰이 적용이 안 돼요",
+            )
+        )
+    if left > 1:
+        heapq.heappush(heap, (at + rng.randint(30, 1800), sequence, room, left - 1, step + 1))
+    yield json.dumps(event, ensure_ascii=False)
+    return number + 1
+
+
+def run(args: list[str], env: dict, stdin=None) -> tuple[float, float, str]:
+    """Run kchat as a user would; return wall seconds, its peak memory in MB, and stderr."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(KCHAT + args, env=env, stdin=stdin, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        err.seek(0)
+        stderr = err.read().decode()
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise SystemExit(f"kchat {' '.join(args)} failed: {stderr}")
+    return elapsed, usage.ru_maxrss / 1024, stderr
+
+
+def timed_median(function, repeat: int) -> float:
+    function()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def bench(url: str, workdir: Path, rooms: int, messages: int) -> list[Row]:
+    env = {**os.environ, "KCHAT_DB": url, "KCHAT_HOME": str(workdir / "home")}
+    for name in ("KCHAT_CHANNEL", "KCHAT_ADMIN"):
+        env.pop(name, None)
+    source = workdir / f"events-{rooms}-{messages}.jsonl"
+    if not source.exists():
+        print(f"writing {source} …", file=sys.stderr)
+        partial = source.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            for line in events(rooms, messages):
+                out.write(line + "\n")
+        partial.rename(source)
+    lines = sum(1 for _ in source.open(encoding="utf-8"))
+    run(["init", "--name", "벤치카페", "--owner", "owner"], env)
+    rows = []
+
+    print(f"ingesting {lines:,} events …", file=sys.stderr)
+    seconds, peak, _ = run(["ingest", str(source)], env)
+    rate = lines / seconds
+    rows.append(Row("ingest", rate, "events/s", "≥ 25,000", rate >= 25_000))
+    rows.append(Row("ingest peak memory", peak, "MB", "flat", None))
+
+    rows += in_process(url, env)
+
+    target = workdir / "export.csv"
+    seconds, peak, stderr = run(["export", "messages", "-o", "csv", "--out", str(target)], env)
+    exported = int(stderr.split()[1])
+    rate = exported / seconds
+    rows.append(Row("export messages", rate, "rows/s", "≥ 200,000", rate >= 200_000))
+    rows.append(Row("export peak memory", peak, "MB", "≤ 200", peak <= 200))
+    target.unlink()
+
+    whole = statistics.median(run(["unread"], env)[0] for _ in range(7))
+    rows.append(Row("whole process `kchat unread`", whole, "s", "≤ 0.5", whole <= 0.5))
+    return rows
+
+
+def in_process(url: str, env: dict) -> list[Row]:
+    os.environ.update({key: env[key] for key in ("KCHAT_DB", "KCHAT_HOME")})
+    from kchat_cli.domain.listing import RoomFilter, list_rooms
+    from kchat_cli.domain.store import find_channel, open_store
+    from kchat_cli.render import Format, emit
+    from kchat_cli.store.catalog import unread_total
+    from kchat_cli.store.session import read_session
+
+    engine = open_store(url)
+    channel = find_channel(engine, None)
+
+    def first_page():
+        with read_session(engine) as session:
+            records = list_rooms(session, channel.id, RoomFilter(status="unread"))
+        with open(os.devnull, "w") as sink:
+            emit(records, Format.json, fields=list(records[0]), stream=sink)
+        assert len(records) == 50
+
+    def unread():
+        with engine.connect() as connection:
+            unread_total(connection, channel.id)
+
+    page = timed_median(first_page, 30) * 1000
+    total = timed_median(unread, 300) * 1000
+    return [
+        Row("rooms list --status unread, first page", page, "ms", "≤ 20", page <= 20),
+        Row("unread", total, "ms", "≤ 5", total <= 5),
+    ]
+
+
+def show(rows: list[Row], title: str) -> None:
+    print(f"\n{title}")
+    width = max(len(row.what) for row in rows)
+    print(f"{'measure':<{width}}  {'value':>12}  {'unit':<9}  {'budget':<10}  ok")
+    for row in rows:
+        value = f"{row.value:,.0f}" if row.value >= 100 else f"{row.value:,.3f}"
+        ok = "" if row.ok is None else ("yes" if row.ok else "NO")
+        print(f"{row.what:<{width}}  {value:>12}  {row.unit:<9}  {row.budget:<10}  {ok}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rooms", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
+    options = parser.parse_args()
+    workdir = options.workdir.resolve()
+    store = workdir / "sqlite"
+    if store.exists():
+        for path in store.iterdir():
+            path.unlink()
+    store.mkdir(parents=True, exist_ok=True)
+    rows = bench(f"sqlite:///{store / 'kchat.db'}", workdir, options.rooms, options.messages)
+    show(rows, f"SQLite, {options.rooms:,} rooms, {options.messages:,} messages")
+
+
+if __name__ == "__main__":
+    main()
