@@ -5,6 +5,7 @@ stdout carries data only; a table is for people, json/jsonl/csv/ids are for scri
 
 import csv
 import enum
+import itertools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -79,61 +80,65 @@ def emit(
     table: Sequence[Column] | None = None,
     empty: str = "nothing to show",
     stream: TextIO | None = None,
+    plain: bool = False,
 ) -> int:
     """Write records in `fmt`; return how many were written. Streams for all but table.
 
-    A record is a dict with (at least) `fields`, or a tuple of their values in that order,
-    which is how exports stream millions of rows cheaply."""
+    A record is a dict with (at least) `fields`, or a tuple of their values in that order.
+    `plain` promises that every value is a str, an int or None, which json and csv write as
+    they are: exports stream millions of such rows without a look at each value."""
     out = stream or sys.stdout
     if fmt is Format.ids and "id" not in fields:
         raise Invalid("these records have no ids", "use -o json, jsonl, csv or table")
+    rows = _rows(records, fields)
     if fmt is Format.table:
-        rows = [dict(zip(fields, row, strict=True)) for row in _rows(records, fields)]
-        return _table(rows, table or [(name, field(name)) for name in fields], empty, out)
-    return _WRITERS[fmt](out, _rows(records, fields), fields)
+        records = [dict(zip(fields, row, strict=True)) for row in rows]
+        return _table(records, table or [(name, field(name)) for name in fields], empty, out)
+    counter = itertools.count()
+    counted = map(itemgetter(0), zip(rows, counter, strict=False))  # counts in C
+    _WRITERS[fmt](out, counted, fields, plain)
+    return next(counter)
 
 
 def _rows(records: Iterable[dict | tuple], fields: Sequence[str]) -> Iterator[tuple]:
-    pick = itemgetter(*fields)
-    for record in records:
-        yield pick(record) if isinstance(record, dict) else record
+    records = iter(records)
+    first = next(records, None)
+    if first is None:
+        return iter(())
+    rows = itertools.chain((first,), records)
+    return map(itemgetter(*fields), rows) if isinstance(first, dict) else rows
 
 
-def _json_object(row: tuple, fields: Sequence[str]) -> str:
-    return json.dumps(plain(dict(zip(fields, row, strict=True))), ensure_ascii=False)
+def _json_text(fields: Sequence[str], plain_values: bool) -> Callable[[tuple], str]:
+    if plain_values:
+        return lambda row: json.dumps(dict(zip(fields, row, strict=True)), ensure_ascii=False)
+    return lambda row: json.dumps(plain(dict(zip(fields, row, strict=True))), ensure_ascii=False)
 
 
-def _write_json(out: TextIO, rows: Iterator[tuple], fields: Sequence[str]) -> int:
-    count = 0
+def _write_json(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_is: bool) -> None:
+    text = _json_text(fields, as_is)
     out.write("[")
-    for count, row in enumerate(rows, start=1):
-        out.write(",\n  " if count > 1 else "\n  ")
-        out.write(_json_object(row, fields))
-    out.write("\n]\n" if count else "]\n")
-    return count
+    index = -1
+    for index, row in enumerate(rows):
+        out.write(",\n  " if index else "\n  ")
+        out.write(text(row))
+    out.write("\n]\n" if index >= 0 else "]\n")
 
 
-def _write_jsonl(out: TextIO, rows: Iterator[tuple], fields: Sequence[str]) -> int:
-    count = 0
-    for count, row in enumerate(rows, start=1):  # noqa: B007 (count is returned)
-        out.write(_json_object(row, fields) + "\n")
-    return count
+def _write_jsonl(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_is: bool) -> None:
+    text = _json_text(fields, as_is)
+    out.writelines(text(row) + "\n" for row in rows)
 
 
-def _write_csv(out: TextIO, rows: Iterator[tuple], fields: Sequence[str]) -> int:
-    count = 0
+def _write_csv(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_is: bool) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
-    for count, row in enumerate(rows, start=1):  # noqa: B007
-        writer.writerow([_cell(value) for value in row])
-    return count
+    writer.writerows(rows if as_is else ([_cell(value) for value in row] for row in rows))
 
 
-def _write_ids(out: TextIO, rows: Iterator[tuple], fields: Sequence[str]) -> int:
-    count, position = 0, list(fields).index("id")
-    for count, row in enumerate(rows, start=1):  # noqa: B007
-        out.write(f"{row[position]}\n")
-    return count
+def _write_ids(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], _as_is: bool) -> None:
+    position = list(fields).index("id")
+    out.writelines(f"{row[position]}\n" for row in rows)
 
 
 _WRITERS = {

@@ -33,22 +33,33 @@ def messages(
     ctx: typer.Context,
     since: SinceOption = None,
     until: UntilOption = None,
+    include_hidden: Annotated[
+        bool,
+        typer.Option(
+            "--include-hidden",
+            help="Also blocked users' messages, kept for the record (R-BLOCK-1), "
+            "with a hidden column.",
+        ),
+    ] = False,
     output: ExportOutput = ExportFormat.csv,
     out: OutOption = None,
 ) -> None:
-    """Export messages in time order, streamed; hidden ones (from blocked users) are marked.
+    """Export messages in time order, streamed.
 
     Example: kchat export messages --since 2026-11-01 -o jsonl --out november.jsonl
     """
-    from kchat_cli.domain.export import EXPORT_MESSAGE_FIELDS, message_rows
+    from kchat_cli.domain.export import message_fields, message_rows
     from kchat_cli.files import private_output
 
     rt = runtime(ctx)
     with rt.read() as session, private_output(out) as stream:
+        rows = message_rows(
+            session, rt.channel_id, since=since, until=until, include_hidden=include_hidden
+        )
         count = emit(
-            message_rows(session, rt.channel_id, since=since, until=until),
+            rows,
             Format(output.value),
-            fields=EXPORT_MESSAGE_FIELDS,
             stream=stream,
+            fields=message_fields(include_hidden=include_hidden),
         )
     say(f"exported {count} messages" + (f" to {out}" if out else ""))

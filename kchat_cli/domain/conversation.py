@@ -3,11 +3,13 @@ through its transitions (rooms.py) and queues what must be delivered in the outb
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from sqlmodel import Session
 
 from kchat_cli.domain import rooms
 from kchat_cli.domain.rooms import RoomState
+from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Message, OutboxItem
 
 
@@ -143,7 +145,10 @@ class Conversation:
             )
             message_ids = list(inserted.scalars())
         elif self._messages:
-            self.session.execute(messages.insert(), self._messages)
+            # By room (a stable sort keeps each room's order): its index pages are touched
+            # once per batch instead of once per message.
+            self._messages.sort(key=itemgetter("room_id"))
+            bulk_insert(self.session, messages, self._messages)
         if self._deliveries:
             self.session.execute(
                 OutboxItem.__table__.insert(),

@@ -6,12 +6,19 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.listing import MESSAGE_COLUMNS, MESSAGE_FIELDS
+from kchat_cli.domain.bulk import collector_paused
+from kchat_cli.domain.listing import MESSAGE_FIELDS
 from kchat_cli.store.dialect import korea_time_text
 from kchat_cli.store.models import Admin, Message, Room, User
 
 EXPORT_CHUNK = 5000
-EXPORT_MESSAGE_FIELDS = (*MESSAGE_FIELDS, "hidden")
+# Flat, for spreadsheets: the message record's fields, then its file's.
+EXPORT_MESSAGE_FIELDS = (*MESSAGE_FIELDS[:-1], "file_name", "file_size", "file_mime",
+                         "file_sha256")  # fmt: skip
+
+
+def message_fields(*, include_hidden: bool) -> tuple[str, ...]:
+    return (*EXPORT_MESSAGE_FIELDS, "hidden") if include_hidden else EXPORT_MESSAGE_FIELDS
 
 
 def message_rows(
@@ -20,38 +27,47 @@ def message_rows(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    include_hidden: bool = False,
 ) -> Iterator[tuple]:
-    """Every message of the channel in time order, hidden ones (R-BLOCK-1) marked: tuples in
-    the order of EXPORT_MESSAGE_FIELDS, with `ts` already Korea-time text."""
-    users = dict(
-        session.execute(
-            sa.select(Room.id, User.key)
-            .join(User, User.id == Room.user_id)
-            .where(Room.channel_id == channel_id)
-        ).all()
-    )
-    logins = dict(
-        session.execute(
-            sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)
-        ).all()
-    )
+    """The channel's messages in time order as tuples in the order of `message_fields`, the
+    time as Korea-time text from the database. Hidden messages (a blocked user's, R-BLOCK-1)
+    only with `include_hidden`, marked."""
+    user_keys = dict(session.execute(
+        sa.select(Room.id, User.key).join(User, User.id == Room.user_id)
+        .where(Room.channel_id == channel_id)).all())  # fmt: skip
+    logins = dict(session.execute(
+        sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)).all())  # fmt: skip
     messages = Message.__table__
-    columns = [korea_time_text(column) if column.name == "ts" else column
-               for column in MESSAGE_COLUMNS]  # fmt: skip
     query = (
-        sa.select(*columns, messages.c.admin_id, messages.c.hidden)
+        sa.select(
+            messages.c.id,
+            messages.c.room_id,
+            messages.c.sender,
+            messages.c.admin_id,
+            messages.c.kind,
+            messages.c.text,
+            korea_time_text(messages.c.ts),
+            messages.c.file_name,
+            messages.c.file_size,
+            messages.c.file_mime,
+            messages.c.file_sha256,
+            messages.c.hidden,
+        )  # fmt: skip
         .where(messages.c.channel_id == channel_id)
         .order_by(messages.c.ts, messages.c.id)
         .execution_options(yield_per=EXPORT_CHUNK)
     )
+    if not include_hidden:
+        query = query.where(messages.c.hidden.is_(False))
     if since is not None:
         query = query.where(messages.c.ts >= since)
     if until is not None:
         query = query.where(messages.c.ts < until)
-    for (message_id, room_id, sender, kind, text, ts, file_name, file_size, file_mime,
-         file_sha256, admin_id, hidden) in session.connection().execute(query):  # fmt: skip
-        file = None if file_name is None else {
-            "name": file_name, "size": file_size, "mime": file_mime, "sha256": file_sha256,
-        }  # fmt: skip
-        yield (message_id, room_id, users.get(room_id), sender, logins.get(admin_id), kind,
-               text, ts, file, hidden)  # fmt: skip
+    width = len(message_fields(include_hidden=include_hidden))
+    with collector_paused():
+        for chunk in session.connection().execute(query).partitions():
+            yield from [
+                (message_id, room_id, user_keys.get(room_id), sender, logins.get(admin_id),
+                 *rest)[:width]
+                for message_id, room_id, sender, admin_id, *rest in chunk
+            ]  # fmt: skip

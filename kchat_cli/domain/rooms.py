@@ -12,6 +12,7 @@ from operator import attrgetter
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.store.dialect import bulk_update
 from kchat_cli.store.models import Channel, Room, User
 
 STATUSES = ("unread", "unanswered", "answered", "completed")
@@ -118,28 +119,17 @@ _STATE_COLUMNS = (
 )  # fmt: skip
 
 
-def _update(table: sa.Table, key: str, names) -> sa.Update:
-    return (
-        table.update()
-        .where(table.c.id == sa.bindparam(key))
-        .values({name: sa.bindparam(name) for name in names})
-    )
-
-
 def load_rooms(
     session: Session, channel_id: int, *, ids=None, user_keys=None, for_update: bool = True
 ) -> list[RoomState]:
     """Room states by id or by user key, locked for the rest of the transaction."""
-    query = (
-        sa.select(*_STATE_COLUMNS)
-        .join(_users, _users.c.id == _rooms.c.user_id)
-        .where(_rooms.c.channel_id == channel_id)
-        .order_by(_rooms.c.id)
-    )
+    query = sa.select(*_STATE_COLUMNS).join(_users, _users.c.id == _rooms.c.user_id)
     if ids is not None:
-        query = query.where(_rooms.c.id.in_(list(ids)))
+        query = query.where(_rooms.c.channel_id == channel_id, _rooms.c.id.in_(list(ids)))
     if user_keys is not None:
-        query = query.where(_users.c.key.in_(list(user_keys)))
+        # By the users' unique (channel_id, key) index, not a scan of the channel's rooms.
+        query = query.where(_users.c.channel_id == channel_id, _users.c.key.in_(list(user_keys)))
+    query = query.order_by(_rooms.c.id)  # locks are always taken in one order
     if for_update:
         query = query.with_for_update(of=_rooms)
     states = []
@@ -171,24 +161,16 @@ def save_rooms(session: Session, channel_id: int, rooms) -> int:
                 changes[table][0].update(moved)
                 changes[table][1].append((room, now))
         room.loaded = now
-    connection = session.connection()
     for table, (moved, touched) in changes.items():
         if touched:
-            key = "user_id" if table is _users else "room_id"
             names = {index: STATE_FIELDS[index] for index in sorted(moved)}
-            connection.execute(
-                _update(table, key, names.values()),
-                [
-                    {
-                        key: room.user_id if table is _users else room.id,
-                        **{name: now[index] for index, name in names.items()},
-                    }
-                    for room, now in touched
-                ],
-            )
+            bulk_update(session, table, [
+                {"id": room.user_id if table is _users else room.id,
+                 **{name: now[index] for index, name in names.items()}}
+                for room, now in touched])  # fmt: skip
     if unread_delta:
         channels = Channel.__table__
-        connection.execute(
+        session.connection().execute(
             channels.update()
             .where(channels.c.id == channel_id)
             .values(unread_total=channels.c.unread_total + unread_delta)

@@ -33,3 +33,47 @@ def _korea_time_sqlite(element, compiler, **kw) -> str:
 def _korea_time_postgresql(element, compiler, **kw) -> str:
     column = compiler.process(element.clauses, **kw)
     return f"""to_char({column} AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD"T"HH24:MI:SS"+09:00"')"""
+
+
+# Ingest writes a million rows in a run, and SQLAlchemy's per-row parameter handling costs
+# a tenth of it. These helpers hand rows straight to the driver's executemany, converting each
+# value with its column type's own bind processor, so they stay correct on both dialects.
+# Table and column names come from the models; every value is a bound parameter.
+
+
+def _statement_parts(session: Session, table: sa.Table, names: list[str]):
+    connection = session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names]  # fmt: skip
+    return connection, quote, marker, processors
+
+
+def _converted(rows, names, processors) -> list[tuple]:
+    pairs = list(zip(names, processors, strict=True))
+    return [tuple(process(row[name]) if process else row[name] for name, process in pairs)
+            for row in rows]  # fmt: skip
+
+
+def bulk_insert(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """INSERT rows (dicts with the same keys) in one executemany."""
+    if not rows:
+        return
+    names = list(rows[0])
+    connection, quote, marker, processors = _statement_parts(session, table, names)
+    columns, markers = ", ".join(map(quote, names)), ", ".join([marker] * len(names))
+    sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({markers})"  # noqa: S608
+    connection.exec_driver_sql(sql, _converted(rows, names, processors))
+
+
+def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """UPDATE rows by primary key: each dict holds its `id` and the new values."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != "id"]
+    connection, quote, marker, processors = _statement_parts(session, table, [*names, "id"])
+    assignments = ", ".join(f"{quote(name)} = {marker}" for name in names)
+    sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE id = {marker}"  # noqa: S608
+    connection.exec_driver_sql(sql, _converted(rows, [*names, "id"], processors))

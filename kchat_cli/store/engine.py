@@ -77,6 +77,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
         f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "secure_delete=ON",
         "cache_size=-65536",
+        "wal_autocheckpoint=10000",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
