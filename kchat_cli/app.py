@@ -16,7 +16,7 @@ from typer.main import get_command
 
 from kchat_cli import __version__
 from kchat_cli.context import Runtime, default_home
-from kchat_cli.errors import EXIT_ERROR, KchatError
+from kchat_cli.errors import EXIT_ERROR, KchatError, describe
 
 # command name -> module under kchat_cli.commands
 COMMANDS = {
@@ -31,6 +31,8 @@ COMMANDS = {
     "outbox": "outbox",
     "export": "export",
     "admins": "admins",
+    "settings": "settings",
+    "jobs": "jobs",
 }
 
 
@@ -58,20 +60,9 @@ class KchatGroup(TyperGroup):
         except Exception as exc:
             if os.environ.get("KCHAT_DEBUG"):
                 raise
-            typer.echo(f"error: {_describe(exc)}", err=True)
+            typer.echo(f"error: {describe(exc)}; run with KCHAT_DEBUG=1 for a traceback",
+                       err=True)  # fmt: skip
             raise typer.Exit(EXIT_ERROR) from None
-
-
-def _describe(exc: Exception) -> str:
-    """One line, without SQL parameters or URLs (they may hold personal data or secrets)."""
-    original = getattr(exc, "orig", None)
-    if original is not None:
-        first = str(original).strip().splitlines()[0] if str(original).strip() else ""
-        return f"database error: {type(original).__name__}: {first}"
-    return (
-        f"unexpected {type(exc).__name__}: {exc}; "
-        "run with KCHAT_DEBUG=1 for a traceback and report it"
-    )
 
 
 app = typer.Typer(

@@ -64,6 +64,14 @@ class Runtime:
 
         return acting_admin(session, self.channel_id, self.admin_login)
 
+    @property
+    def transport(self) -> str | None:
+        return os.environ.get("KCHAT_TRANSPORT") or None
+
+    @property
+    def transport_timeout(self) -> float:
+        return float(os.environ.get("KCHAT_TRANSPORT_TIMEOUT", "10"))
+
     def sealer(self):
         from kchat_cli.domain.secrets import Sealer
 

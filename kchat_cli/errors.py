@@ -44,3 +44,14 @@ class NeedsVerification(KchatError):
 
 class Busy(KchatError):
     """Another process holds the lock for this job or the scheduler."""
+
+
+def describe(exc: BaseException) -> str:
+    """An unexpected error in one line, without SQL parameters or URLs (they may hold
+    personal data or secrets)."""
+    original = getattr(exc, "orig", None)
+    if original is not None:
+        lines = str(original).strip().splitlines()
+        return f"database error: {type(original).__name__}: {lines[0] if lines else ''}"
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"

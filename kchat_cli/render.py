@@ -169,6 +169,8 @@ def _table(records: list[dict], columns: Sequence[Column], empty: str, out: Text
 
 
 def _table_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return " ".join(f"{key}={item}" for key, item in value.items())
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, datetime):

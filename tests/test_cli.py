@@ -17,13 +17,14 @@ from kchat_cli.domain.listing import MESSAGE_FIELDS, ROOM_FIELDS
 
 
 def _all_commands():
+    """Every command a user can run, by its full name (`settings hours set`)."""
     root = get_command(app)
-    for name in COMMANDS:
-        command = root.get_command(None, name)
+    pending = [(name, root.get_command(None, name)) for name in COMMANDS]
+    while pending:
+        name, command = pending.pop(0)
         subcommands = getattr(command, "commands", None)
         if subcommands:
-            for sub in subcommands.values():
-                yield f"{name} {sub.name}", sub
+            pending += [(f"{name} {sub.name}", sub) for sub in subcommands.values()]
         else:
             yield name, command
 

@@ -19,6 +19,7 @@ def state(**fields) -> RoomState:
         nickname=None,
         friend=False,
         blocked_at=None,
+        entered_at=None,
         unread=0,
         status="unanswered",
         completed_at=None,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, runtime, say
+from kchat_cli.commands.common import AsOfOption, OutputOption, runtime, say
 from kchat_cli.errors import EXIT_PARTIAL, NotFound
 from kchat_cli.render import Format, emit_one
 
@@ -24,6 +24,7 @@ def ingest(
             metavar="FILE|-", help="Events, one JSON object per line; - for standard input."
         ),
     ] = "-",
+    as_of: AsOfOption = None,
     reject_file: Annotated[
         Path | None,
         typer.Option(
@@ -35,7 +36,8 @@ def ingest(
     """Apply inbound events (SPEC §4); the same event id twice changes nothing.
 
     Refused lines are reported with their line number and reason, the rest are applied;
-    the exit code is 3 when any line was refused.
+    the exit code is 3 when any line was refused. Automatic notices (guide, off-hours) are
+    decided as of --as-of (default: now), so a replay of old events sends none.
 
     Example: kchat ingest events.jsonl --reject-file rejected.jsonl
     """
@@ -58,7 +60,7 @@ def ingest(
     try:
         with _lines(source) as lines:
             report = apply_events(
-                engine, channel_id, lines, on_refused=on_refused, seal=sealer.seal
+                engine, channel_id, lines, on_refused=on_refused, seal=sealer.seal, as_of=as_of
             )
     finally:
         if rejects:

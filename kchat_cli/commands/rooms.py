@@ -16,6 +16,7 @@ from kchat_cli.commands.common import (
     room_tokens,
     runtime,
 )
+from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
 from kchat_cli.domain import actions, clock
 from kchat_cli.domain.bulk import apply_to_rooms
 from kchat_cli.domain.listing import (
@@ -25,21 +26,9 @@ from kchat_cli.domain.listing import (
     RoomFilter,
     list_rooms,
 )
-from kchat_cli.render import Format, clip, emit, field, short_time
+from kchat_cli.render import Format, emit
 
 app = app_for("List, read and manage chat rooms.")
-
-ROOM_TABLE = [
-    ("ID", field("id")),
-    ("NAME", lambda r: clip(16)(r["name"] or r["user"])),
-    ("STATUS", field("status")),
-    ("UNREAD", field("unread")),
-    ("★", lambda r: "★" if r["starred"] else ""),
-    ("ASSIGNEE", field("assignee")),
-    ("LABELS", field("labels")),
-    ("LAST MESSAGE", lambda r: short_time(r["last_message_at"])),
-]
-
 
 StatusFilter = enum.StrEnum(
     "StatusFilter", {name.replace("-", "_"): name for name in STATUS_FILTERS}
@@ -94,27 +83,6 @@ def list_(
     with rt.read() as session:
         records = list_rooms(session, rt.channel_id, filt)
     emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no rooms")
-
-
-def _sender(message: dict) -> str:
-    if message["from"] == "admin":
-        return f"admin {message['admin']}"
-    return message["from"]
-
-
-def _content(message: dict) -> str:
-    if message["kind"] == "text":
-        return message["text"] or ""
-    name = message["file"]["name"] if message["file"] else ""
-    return f"[{message['kind']} {name}] {message['text'] or ''}".strip()
-
-
-MESSAGE_TABLE = [
-    ("ID", field("id")),
-    ("TIME", lambda m: short_time(m["ts"])),
-    ("FROM", _sender),
-    ("MESSAGE", _content),
-]
 
 
 @app.command()

@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, runtime, say
+from kchat_cli.commands.views import MESSAGE_TABLE
 from kchat_cli.render import Format, emit
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -34,4 +35,4 @@ def send(
 
     record = rt.write(work)
     say(f"queued message {record['id']} to room {room}")
-    emit([record], output, fields=MESSAGE_FIELDS)
+    emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)

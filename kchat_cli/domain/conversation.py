@@ -1,5 +1,6 @@
 """The one path every message takes, in or out: it records the message, moves the room
-through its transitions (rooms.py) and queues what must be delivered in the outbox (§5)."""
+through its transitions (rooms.py) and queues what must be delivered in the outbox (§5),
+including the automatic notices (R-SET-4…6, R-BLOCK-1)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,8 +10,8 @@ from sqlmodel import Session
 
 from kchat_cli.domain import rooms
 from kchat_cli.domain.rooms import RoomState
-from kchat_cli.store.dialect import bulk_insert
-from kchat_cli.store.models import Message, OutboxItem
+from kchat_cli.store.dialect import bulk_insert, insert_ignoring_conflicts
+from kchat_cli.store.models import Message, NoticeClaim, OutboxItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,16 @@ class FileInfo:
     size: int
     mime: str
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Notice:
+    room: RoomState
+    kind: str
+    text: str
+    ts: datetime
+    once: str | None
+    hidden: bool
 
 
 class Conversation:
@@ -31,115 +42,86 @@ class Conversation:
         self.rooms: dict[int, RoomState] = {}
         self._messages: list[dict] = []
         self._deliveries: list[tuple[int | None, dict]] = []
+        self._notices: list[_Notice] = []
+        self.notices_sent = 0
 
     def track(self, states) -> None:
         for state in states:
             self.rooms.setdefault(state.id, state)
 
-    def user_message(
-        self,
-        room: RoomState,
-        *,
-        ts: datetime,
-        kind: str = "text",
-        text: str | None = None,
-        file: FileInfo | None = None,
-        event_id: str | None = None,
-    ) -> None:
+    def user_message(self, room: RoomState, *, ts: datetime, kind: str = "text",
+                     text: str | None = None, file: FileInfo | None = None,
+                     event_id: str | None = None) -> None:  # fmt: skip
         rooms.on_user_message(room, ts)
         self._record(room, "user", ts=ts, kind=kind, text=text, file=file, event_id=event_id)
 
-    def admin_message(
-        self,
-        room: RoomState,
-        *,
-        admin_id: int,
-        ts: datetime,
-        kind: str = "text",
-        text: str | None = None,
-        file: FileInfo | None = None,
-        event_id: str | None = None,
-        deliver: bool = True,
-    ) -> None:
+    def admin_message(self, room: RoomState, *, admin_id: int, ts: datetime, kind: str = "text",
+                      text: str | None = None, file: FileInfo | None = None,
+                      event_id: str | None = None, deliver: bool = True) -> None:  # fmt: skip
         """R-SEND-2: the admin is recorded on the message, never in what is delivered."""
         rooms.on_admin_message(room, ts)
-        index = self._record(
-            room,
-            "admin",
-            ts=ts,
-            kind=kind,
-            text=text,
-            file=file,
-            event_id=event_id,
-            admin_id=admin_id,
-        )
+        index = self._record(room, "admin", ts=ts, kind=kind, text=text, file=file,
+                             event_id=event_id, admin_id=admin_id)  # fmt: skip
         if deliver:
             self._deliver(room, kind, text, message_index=index)
 
-    def _record(
-        self,
-        room: RoomState,
-        sender: str,
-        *,
-        ts: datetime,
-        kind: str,
-        text: str | None,
-        file: FileInfo | None = None,
-        event_id: str | None = None,
-        admin_id: int | None = None,
-        hidden: bool = False,
-    ) -> int:
+    def notice(self, room: RoomState, *, kind: str, text: str, ts: datetime,
+               once: str | None = None, hidden: bool = False) -> None:  # fmt: skip
+        """An automatic message to the user, recorded in the room and delivered. With `once`,
+        at most one per user, kind and key, whichever process sends it first."""
+        self._notices.append(_Notice(room, kind, text, ts, once, hidden))
+
+    def _record(self, room: RoomState, sender: str, *, ts: datetime, kind: str,
+                text: str | None, file: FileInfo | None = None, event_id: str | None = None,
+                admin_id: int | None = None, hidden: bool = False) -> int:  # fmt: skip
         self.rooms.setdefault(room.id, room)
-        self._messages.append(
-            {
-                "channel_id": self.channel_id,
-                "room_id": room.id,
-                "sender": sender,
-                "admin_id": admin_id,
-                "kind": kind,
-                "text": text,
-                "ts": ts,
-                "event_id": event_id,
-                "file_name": file and file.name,
-                "file_size": file and file.size,
-                "file_mime": file and file.mime,
-                "file_sha256": file and file.sha256,
-                "hidden": hidden,
-            }
-        )
+        self._messages.append({
+            "channel_id": self.channel_id, "room_id": room.id, "sender": sender,
+            "admin_id": admin_id, "kind": kind, "text": text, "ts": ts, "event_id": event_id,
+            "file_name": file and file.name, "file_size": file and file.size,
+            "file_mime": file and file.mime, "file_sha256": file and file.sha256,
+            "hidden": hidden,
+        })  # fmt: skip
         return len(self._messages) - 1
 
-    def _deliver(
-        self,
-        room: RoomState | None,
-        kind: str,
-        text: str | None,
-        *,
-        message_index: int | None = None,
-    ) -> None:
-        self._deliveries.append(
-            (
-                message_index,
-                {
-                    "channel_id": self.channel_id,
-                    "room_id": room and room.id,
-                    "kind": kind,
-                    "text": text,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": self.now,
-                    "next_attempt_at": self.now,
-                },
+    def _deliver(self, room: RoomState | None, kind: str, text: str | None, *,
+                 message_index: int | None = None) -> None:  # fmt: skip
+        self._deliveries.append((message_index, {
+            "channel_id": self.channel_id, "room_id": room and room.id, "kind": kind,
+            "text": text, "status": "pending", "attempts": 0, "created_at": self.now,
+            "next_attempt_at": self.now,
+        }))  # fmt: skip
+
+    def _send_notices(self) -> int:
+        """Record and queue the notices whose claim this transaction won."""
+        unique = {(n.room.user_id, n.kind, n.once): n for n in reversed(self._notices)}
+        claims = [{"user_id": user_id, "kind": kind, "period": once, "claimed_at": self.now}
+                  for (user_id, kind, once) in unique if once is not None]  # fmt: skip
+        won = set()
+        if claims:
+            table = NoticeClaim.__table__
+            insert = insert_ignoring_conflicts(self.session, table).returning(
+                table.c.user_id, table.c.kind, table.c.period
             )
-        )
+            won = {tuple(row) for row in self.session.connection().execute(insert, claims)}
+        sent = 0
+        for key, notice in reversed(unique.items()):
+            if notice.once is None or key in won:
+                index = self._record(notice.room, "system", ts=notice.ts, kind="notice",
+                                     text=notice.text, hidden=notice.hidden)  # fmt: skip
+                self._deliver(notice.room, notice.kind, notice.text, message_index=index)
+                sent += 1
+        self._notices = []
+        return sent
 
     def flush(self) -> list[int]:
-        """Write the queued messages, deliveries and room changes. Returns the new message
-        ids when deliveries refer to them (and so when a caller needs them)."""
+        """Write the queued messages, notices, deliveries and room changes. Returns the new
+        message ids when deliveries refer to them (and so when a caller needs them)."""
+        self.notices_sent = self._send_notices()
         message_ids: list[int] = []
         messages = Message.__table__
         if self._messages and self._deliveries:
-            inserted = self.session.execute(
+            inserted = self.session.connection().execute(
                 messages.insert().returning(messages.c.id, sort_by_parameter_order=True),
                 self._messages,
             )
@@ -150,13 +132,9 @@ class Conversation:
             self._messages.sort(key=itemgetter("room_id"))
             bulk_insert(self.session, messages, self._messages)
         if self._deliveries:
-            self.session.execute(
-                OutboxItem.__table__.insert(),
-                [
-                    {**row, "message_id": None if index is None else message_ids[index]}
-                    for index, row in self._deliveries
-                ],
-            )
+            bulk_insert(self.session, OutboxItem.__table__, [
+                {**row, "message_id": None if index is None else message_ids[index]}
+                for index, row in self._deliveries])  # fmt: skip
         rooms.save_rooms(self.session, self.channel_id, self.rooms.values())
         self._messages, self._deliveries = [], []
         return message_ids

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import admins, clock, rooms
+from kchat_cli.domain import admins, clock, notices, rooms, settings
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.conversation import Conversation, FileInfo
 from kchat_cli.errors import KchatError
@@ -52,6 +52,12 @@ class IngestReport:
 
     def record(self) -> dict:
         return {"applied": self.applied, "duplicates": self.duplicates, "refused": self.refused}
+
+
+def _apply(session: Session, channel_id: int, events: list[Event], now: datetime,
+           as_of: datetime | None, seal: Callable) -> "_BatchOutcome":  # fmt: skip
+    batch = Batch(session, channel_id, now=now, as_of=as_of or now, seal=seal)
+    return batch.apply(events)
 
 
 @dataclass
@@ -148,11 +154,14 @@ _VALIDATORS = {
 class Batch:
     """One transaction's worth of events: claimed, applied through the conversation path."""
 
-    def __init__(self, session: Session, channel_id: int, now: datetime, seal: Callable):
+    def __init__(self, session: Session, channel_id: int, *, now: datetime, as_of: datetime,
+                 seal: Callable):  # fmt: skip
         self.session = session
         self.channel_id = channel_id
         self.now = now
+        self.as_of = as_of
         self.seal = seal
+        self.settings = settings.load(session, channel_id)
         self.conversation = Conversation(session, channel_id, now)
         self.by_user: dict[str, rooms.RoomState] = {}
         self.admin_ids: dict[str, int] = {}
@@ -259,7 +268,8 @@ class Batch:
 
 
 def _on_open(batch: Batch, event: Event) -> None:
-    batch.room(event)
+    notices.on_entry(batch.conversation, batch.settings, batch.room(event), event.ts,
+                     batch.as_of)  # fmt: skip
 
 
 def _on_message(batch: Batch, event: Event) -> None:
@@ -270,25 +280,17 @@ def _on_message(batch: Batch, event: Event) -> None:
         admin_id = batch.admin_ids.get(body["admin"])
         if admin_id is None:
             raise Rejected(f"unknown admin {body['admin']!r} (add them with kchat admins add)")
-        batch.conversation.admin_message(
-            batch.room(event),
-            admin_id=admin_id,
-            ts=event.ts,
-            kind=kind,
-            text=body.get("text"),
-            file=file,
-            event_id=event.id,
-            deliver=False,
-        )
+        batch.conversation.admin_message(batch.room(event), admin_id=admin_id, ts=event.ts,
+                                         kind=kind, text=body.get("text"), file=file,
+                                         event_id=event.id, deliver=False)  # fmt: skip
         return
-    batch.conversation.user_message(
-        batch.room(event),
-        ts=event.ts,
-        kind=kind,
-        text=body.get("text"),
-        file=file,
-        event_id=event.id,
-    )
+    if not batch.settings.chat_on:
+        raise Rejected("chat_disabled: chat is OFF, users cannot write (R-SET-1)")
+    room = batch.room(event)
+    notices.on_entry(batch.conversation, batch.settings, room, event.ts, batch.as_of)
+    batch.conversation.user_message(room, ts=event.ts, kind=kind, text=body.get("text"),
+                                    file=file, event_id=event.id)  # fmt: skip
+    notices.offhours_notice(batch.conversation, batch.settings, room, event.ts, batch.as_of)
 
 
 def _on_friend(batch: Batch, event: Event) -> None:
@@ -341,15 +343,17 @@ def ingest(
     on_refused: Callable[[int, str, str], None],
     seal: Callable[[dict], str],
     now: Callable[[], datetime] = clock.now,
+    as_of: datetime | None = None,
     batch_size: int = INGEST_BATCH,
 ) -> IngestReport:
     """Apply events from `lines`; report each refused line through `on_refused(line, raw,
-    reason)`. `seal` encrypts personal data before it reaches the store."""
+    reason)`. `seal` encrypts personal data before it reaches the store. Automatic notices
+    are decided as of `as_of` (default: when each batch is applied)."""
     report = IngestReport()
     with collector_paused() as batch_done:
         for events in _batches(lines, batch_size, on_refused, report):
-            outcome = run_write(engine, lambda session, events=events: Batch(
-                session, channel_id, now(), seal).apply(events))  # fmt: skip
+            outcome = run_write(engine, lambda session, events=events: _apply(
+                session, channel_id, events, now(), as_of, seal))  # fmt: skip
             report.applied += outcome.applied
             report.duplicates += outcome.duplicates
             report.refused += len(outcome.refused)

@@ -17,7 +17,7 @@ from kchat_cli.store.models import Channel, Room, User
 
 STATUSES = ("unread", "unanswered", "answered", "completed")
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
-USER_FIELDS = ("nickname", "friend", "blocked_at")
+USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at")
 ROOM_FIELDS = ("unread", "status", "completed_at", "last_message_at", "last_user_at",
                "last_admin_at", "legacy", "left_at", "starred")  # fmt: skip
 STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
@@ -33,6 +33,7 @@ class RoomState:
     nickname: str | None
     friend: bool
     blocked_at: datetime | None
+    entered_at: datetime | None
     unread: int
     status: str
     completed_at: datetime | None

@@ -1,46 +1,39 @@
 """The channel at a glance (`kchat status`)."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain import clock, hours, jobruns, settings
 from kchat_cli.domain.rooms import STATUSES
 from kchat_cli.store.models import Channel, OutboxItem, Room, User
 
-STATUS_FIELDS = (
-    "channel",
-    "unread",
-    *(f"rooms_{status}" for status in STATUSES),
-    "outbox_pending",
-    "outbox_failed",
-)
+STATUS_FIELDS = ("channel", "unread", *(f"rooms_{status}" for status in STATUSES), "chat",
+                 "open_now", "outbox_pending", "outbox_failed", "last_jobs")  # fmt: skip
 
 
-def channel_status(session: Session, channel_id: int) -> dict:
+def channel_status(session: Session, channel_id: int, now: datetime) -> dict:
     channel = session.get(Channel, channel_id)
-    by_status = dict(
-        session.execute(
-            sa.select(Room.status, sa.func.count())
-            .join(User, User.id == Room.user_id)
-            .where(
-                Room.channel_id == channel_id,
-                Room.left_at.is_(None),
-                Room.last_message_at.is_not(None),
-                User.blocked_at.is_(None),
-            )
-            .group_by(Room.status)
-        ).all()
-    )
-    outbox = dict(
-        session.execute(
-            sa.select(OutboxItem.status, sa.func.count())
-            .where(OutboxItem.channel_id == channel_id, OutboxItem.status != "sent")
-            .group_by(OutboxItem.status)
-        ).all()
-    )
+    by_status = dict(session.execute(
+        sa.select(Room.status, sa.func.count())
+        .join(User, User.id == Room.user_id)
+        .where(Room.channel_id == channel_id, Room.left_at.is_(None),
+               Room.last_message_at.is_not(None), User.blocked_at.is_(None))
+        .group_by(Room.status)).all())  # fmt: skip
+    outbox = dict(session.execute(
+        sa.select(OutboxItem.status, sa.func.count())
+        .where(OutboxItem.channel_id == channel_id, OutboxItem.status != "sent")
+        .group_by(OutboxItem.status)).all())  # fmt: skip
+    chat = settings.load(session, channel_id)
     return {
         "channel": channel.name,
         "unread": channel.unread_total,
         **{f"rooms_{status}": by_status.get(status, 0) for status in STATUSES},
+        "chat": "on" if chat.chat_on else "off",
+        "open_now": chat.chat_on and hours.is_available(chat.schedule, now),
         "outbox_pending": outbox.get("pending", 0),
         "outbox_failed": outbox.get("failed", 0),
-    }
+        "last_jobs": {name: f"{run['outcome']} {clock.kst_iso(run['started_at'])}"
+                      for name, run in sorted(jobruns.last_runs(session).items())},
+    }  # fmt: skip

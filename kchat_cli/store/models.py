@@ -1,6 +1,6 @@
 """The tables. Changing one means a new migration under sql/versions (a test compares them)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -37,6 +37,10 @@ class Channel(SQLModel, table=True):
     name: str = Field(unique=True)
     unread_total: int = Field(default=0)
     created_at: datetime = _when()
+    chat_on: bool = True
+    offhours_text: str | None = Field(default=None, sa_type=Text)
+    guide_on: bool = True
+    guide_text: str | None = Field(default=None, sa_type=Text)
 
 
 class Admin(SQLModel, table=True):
@@ -63,6 +67,7 @@ class User(SQLModel, table=True):
     friend: bool = False
     blocked_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
+    entered_at: datetime | None = _when(nullable=True)
 
 
 class Room(SQLModel, table=True):
@@ -183,3 +188,62 @@ class Consent(SQLModel, table=True):
     ts: datetime = _when()
     data: str = Field(sa_type=Text)
     event_id: str | None = None
+
+
+class ChatHours(SQLModel, table=True):
+    """An available-hours window (R-SET-2, R-SET-3), in Korea time."""
+
+    __tablename__ = "chat_hours"
+    __table_args__ = (UniqueConstraint("channel_id", "weekday", "start_minute", "end_minute"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    weekday: int
+    start_minute: int
+    end_minute: int
+
+
+class Holiday(SQLModel, table=True):
+    """A Korea-time day on which chat is closed."""
+
+    __tablename__ = "holidays"
+    channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channels.id"), primary_key=True))
+    day: date = Field(primary_key=True)
+    note: str | None = None
+
+
+class NoticeClaim(SQLModel, table=True):
+    """One automatic notice of a kind per user and period, whoever sends it first (R-SET-5,
+    R-SET-6): the primary key makes a second one impossible."""
+
+    __tablename__ = "notice_claims"
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id"), primary_key=True))
+    kind: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    claimed_at: datetime = _when()
+
+
+class JobRun(SQLModel, table=True):
+    """A run of a batch job: what it did, never whose data (no personal data here)."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_name_started", "name", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    as_of: datetime = _when()
+    dry_run: bool = False
+    started_at: datetime = _when()
+    finished_at: datetime | None = _when(nullable=True)
+    outcome: str = "running"
+    counts: str | None = Field(default=None, sa_type=Text)
+    error: str | None = Field(default=None, sa_type=Text)
+    holder: str
+
+
+class Lock(SQLModel, table=True):
+    """A lease: a job or the scheduler holds it until it lets go or it expires."""
+
+    __tablename__ = "locks"
+    name: str = Field(primary_key=True)
+    holder: str
+    acquired_at: datetime = _when()
+    expires_at: datetime = _when()

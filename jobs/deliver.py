@@ -1,0 +1,10 @@
+"""The deliver job (SPEC §5): the outbox to the transport, with retries and backoff."""
+
+from jobs.context import JobContext
+from kchat_cli.domain.delivery import deliver
+from kchat_cli.transports import open_transport
+
+
+def run(context: JobContext) -> dict:
+    transport = open_transport(context.transport, context.home, context.transport_timeout)
+    return deliver(context.engine, transport, as_of=context.as_of, dry_run=context.dry_run)

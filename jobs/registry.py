@@ -1,0 +1,26 @@
+"""The jobs, their schedules (Korea time) and how late a run may start (misfire grace)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jobs import deliver, offhours
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable
+    summary: str
+    schedule: str  # cron (5 fields, Korea time) or "every N seconds"
+    misfire_grace: int  # seconds
+
+
+JOBS = {
+    job.name: job
+    for job in (
+        Job("offhours-notices", offhours.run, "off-hours notices to users who wrote while "
+            "chat was closed (R-SET-4, R-SET-5)", "* * * * *", 50),
+        Job("deliver", deliver.run, "send the outbox through KCHAT_TRANSPORT (SPEC §5)",
+            "every 10 seconds", 9),
+    )
+}  # fmt: skip

@@ -1,0 +1,50 @@
+"""When jobs run under the scheduler: each job's default schedule, overridable with
+KCHAT_SCHEDULE_<JOB> (e.g. KCHAT_SCHEDULE_RETENTION="0 4 * * *" or "every 30 seconds").
+Cron expressions are in Korea time."""
+
+import os
+import re
+
+from jobs.registry import JOBS, Job
+from kchat_cli.domain import clock, jobruns
+from kchat_cli.domain.clock import KST
+from kchat_cli.errors import Invalid
+
+_EVERY = re.compile(r"^every (\d+) ?(s|sec|seconds?|m|min|minutes?)$")
+
+
+def schedule_of(job: Job) -> str:
+    return os.environ.get(f"KCHAT_SCHEDULE_{job.name.upper().replace('-', '_')}", job.schedule)
+
+
+def trigger_for(job: Job):
+    """The APScheduler trigger of a job's schedule."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    text = schedule_of(job).strip()
+    every = _EVERY.match(text)
+    if every:
+        amount, unit = int(every.group(1)), every.group(2)
+        seconds = amount * (60 if unit.startswith("m") else 1)
+        return IntervalTrigger(seconds=seconds, timezone=KST)
+    try:
+        return CronTrigger.from_crontab(text, timezone=KST)
+    except ValueError as exc:
+        raise Invalid(
+            f"bad schedule for {job.name}: {text!r} ({exc})",
+            "use a 5-field cron expression or 'every N seconds'",
+        ) from None
+
+
+def job_table(session) -> list[dict]:
+    last = jobruns.last_runs(session)
+    now = clock.now()
+    return [{
+        "name": job.name,
+        "schedule": schedule_of(job),
+        "summary": job.summary,
+        "last_run": last[job.name]["started_at"] if job.name in last else None,
+        "last_outcome": last[job.name]["outcome"] if job.name in last else None,
+        "next_run": trigger_for(job).get_next_fire_time(None, now),
+    } for job in JOBS.values()]  # fmt: skip

@@ -1,0 +1,67 @@
+"""kchat jobs: run the batch jobs (for cron), list them and their history."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import AsOfOption, DryRunOption, OutputOption, app_for, runtime
+from kchat_cli.render import Format, emit, emit_one
+
+app = app_for("Batch jobs: retention, pii-purge, offhours-notices, deliver.")
+
+JOB_FIELDS = ("name", "schedule", "summary", "last_run", "last_outcome", "next_run")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """List the jobs with their schedule (Korea time), last run and next run.
+
+    Example: kchat jobs list
+    """
+    from jobs.schedule import job_table
+
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = job_table(session)
+    emit(records, output, fields=JOB_FIELDS)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The job: offhours-notices, deliver, …")],
+    as_of: AsOfOption = None,
+    dry_run: DryRunOption = False,
+    output: OutputOption = Format.table,
+) -> None:
+    """Run a job once, as cron would; it waits for nobody and exits 1 if already running.
+
+    Example: kchat jobs run deliver
+    """
+    from jobs.runner import run_job
+    from kchat_cli.domain.jobruns import RUN_FIELDS
+
+    rt = runtime(ctx)
+    record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run, home=rt.home,
+                     transport=rt.transport, transport_timeout=rt.transport_timeout)  # fmt: skip
+    emit_one(record, output, fields=RUN_FIELDS)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only this job's runs.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="0 for all.")] = 20,
+    output: OutputOption = Format.table,
+) -> None:
+    """Past runs, newest first: as-of, start, end, outcome, counts and error.
+
+    Example: kchat jobs history retention -o json
+    """
+    from kchat_cli.domain.jobruns import RUN_FIELDS
+    from kchat_cli.domain.jobruns import history as run_history
+
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = run_history(session, name, limit)
+    emit(records, output, fields=RUN_FIELDS, empty="no runs yet")

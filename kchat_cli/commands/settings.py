@@ -1,0 +1,178 @@
+"""kchat settings: chat ON/OFF, available hours, holidays, off-hours and guide messages."""
+
+import enum
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.domain import clock
+from kchat_cli.domain import settings as chat_settings
+from kchat_cli.render import Format, emit, emit_one
+
+app = app_for("Chat settings (R-SET-1…6): ON/OFF, hours in Korea time, automatic messages.")
+hours_app = app_for("Available hours per weekday, in Korea time (R-SET-2, R-SET-3).")
+holidays_app = app_for("Dated holidays: a holiday closes its whole Korea-time day.")
+offhours_app = app_for("The message to users who write outside available hours (R-SET-4).")
+guide_app = app_for("The guide message to non-friends entering for the first time (R-SET-6).")
+app.add_typer(hours_app, name="hours")
+app.add_typer(holidays_app, name="holidays")
+app.add_typer(offhours_app, name="offhours-message")
+app.add_typer(guide_app, name="guide-message")
+
+
+class OnOff(enum.StrEnum):
+    on = "on"
+    off = "off"
+
+
+def _change(ctx: typer.Context, change, done: str) -> None:
+    rt = runtime(ctx)
+    for warning in rt.write(lambda session: change(session, rt.channel_id)) or []:
+        say(f"warning: {warning}")
+    say(done)
+
+
+@app.command()
+def show(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """Show the chat settings and whether chat is open now.
+
+    Example: kchat settings show -o json
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        record = chat_settings.record(chat_settings.load(session, rt.channel_id), clock.now())
+    emit_one(record, output, fields=chat_settings.SETTINGS_FIELDS)
+
+
+@app.command()
+def chat(ctx: typer.Context, state: Annotated[OnOff, typer.Argument(help="on or off")]) -> None:
+    """Turn chat ON or OFF; while OFF, users cannot write (R-SET-1).
+
+    Example: kchat settings chat off
+    """
+    on = state is OnOff.on
+    _change(ctx, lambda s, c: chat_settings.set_chat(s, c, on), f"chat is {state.value}")
+
+
+@hours_app.command("set")
+def hours_set(
+    ctx: typer.Context,
+    days: Annotated[str, typer.Argument(help="mon, mon-fri, sat,sun, all (or 월…일).")],
+    ranges: Annotated[str, typer.Argument(
+        help="HH:MM-HH:MM[,HH:MM-HH:MM…]; an end before the start runs into the next morning.")],
+) -> None:  # fmt: skip
+    """Set the available hours of some weekdays, replacing theirs (Korea time).
+
+    Example: kchat settings hours set mon-fri 09:00-12:00,13:00-18:00
+    """
+    _change(ctx, lambda s, c: chat_settings.set_hours(s, c, days, ranges),
+            f"hours of {days} set to {ranges}")  # fmt: skip
+
+
+@hours_app.command("clear")
+def hours_clear(
+    ctx: typer.Context,
+    days: Annotated[str, typer.Argument(help="mon, mon-fri, sat,sun, all (or 월…일).")],
+) -> None:
+    """Remove the hours of some weekdays: chat is closed all day on them.
+
+    Example: kchat settings hours clear sun
+    """
+    _change(ctx, lambda s, c: chat_settings.clear_hours(s, c, days), f"hours of {days} cleared")
+
+
+@holidays_app.command("add")
+def holidays_add(
+    ctx: typer.Context,
+    day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD (a Korea-time day).")],
+    note: Annotated[str | None, typer.Option("--note", help="What the holiday is.")] = None,
+) -> None:
+    """Close chat for a whole Korea-time day.
+
+    Example: kchat settings holidays add 2026-12-25 --note 성탄절
+    """
+    parsed = chat_settings.parse_day(day)
+    _change(ctx, lambda s, c: chat_settings.add_holiday(s, c, parsed, note) and None,
+            f"{parsed} is a holiday")  # fmt: skip
+
+
+@holidays_app.command("remove")
+def holidays_remove(
+    ctx: typer.Context,
+    day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD.")],
+) -> None:
+    """Open a holiday again.
+
+    Example: kchat settings holidays remove 2026-12-25
+    """
+    parsed = chat_settings.parse_day(day)
+    _change(ctx, lambda s, c: chat_settings.remove_holiday(s, c, parsed),
+            f"{parsed} is no longer a holiday")  # fmt: skip
+
+
+@holidays_app.command("list")
+def holidays_list(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """List the holidays.
+
+    Example: kchat settings holidays list -o json
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = chat_settings.list_holidays(session, rt.channel_id)
+    emit(records, output, fields=("day", "weekday", "note"), empty="no holidays")
+
+
+@offhours_app.command("default")
+def offhours_default(ctx: typer.Context) -> None:
+    """Use the default off-hours message, built from the schedule.
+
+    Example: kchat settings offhours-message default
+    """
+    _change(ctx, lambda s, c: chat_settings.set_offhours_text(s, c, None),
+            "the off-hours message is the default")  # fmt: skip
+
+
+@offhours_app.command("set")
+def offhours_set(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The message; {hours} becomes the schedule.")],
+) -> None:
+    """Set a custom off-hours message; it should name the available days and hours.
+
+    Example: kchat settings offhours-message set "상담 시간({hours})에 답변드릴게요."
+    """
+    _change(ctx, lambda s, c: chat_settings.set_offhours_text(s, c, text),
+            "the off-hours message is set")  # fmt: skip
+
+
+@guide_app.command("on")
+def guide_on(ctx: typer.Context) -> None:
+    """Send the guide message to non-friends entering for the first time.
+
+    Example: kchat settings guide-message on
+    """
+    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, on=True), "the guide message is on")
+
+
+@guide_app.command("off")
+def guide_off(ctx: typer.Context) -> None:
+    """Stop sending the guide message.
+
+    Example: kchat settings guide-message off
+    """
+    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, on=False),
+            "the guide message is off")  # fmt: skip
+
+
+@guide_app.command("set")
+def guide_set(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The guide message.")],
+) -> None:
+    """Set the guide message's text (it goes to non-friends: no advertising).
+
+    Example: kchat settings guide-message set "안녕하세요! 문의를 남겨 주세요."
+    """
+    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, text=text),
+            "the guide message is set")  # fmt: skip

@@ -1,0 +1,104 @@
+"""Delivery of the outbox (SPEC §5): due items go to the transport; a failure is retried
+with exponential backoff, and after MAX_ATTEMPTS, or at once when it is permanent, the item
+is `failed` with its last error. What is delivered never names an admin (R-SEND-2).
+
+An item is sent first and marked after, so a crash in between sends it again: the
+Idempotency-Key lets the receiver drop the second copy.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain.clock import kst_iso
+from kchat_cli.store.models import Channel, Message, OutboxItem, Room, User
+from kchat_cli.store.session import read_session, run_write
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(hours=1)
+DELIVER_BATCH = 200
+DELIVER_LIMIT = 10_000  # a run stops after this many; the next run goes on
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … up to an hour, after the n-th failed attempt."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
+
+
+def idempotency_key(item_id: int, channel_id: int) -> str:
+    return f"kchat-{channel_id}-{item_id}"
+
+
+def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
+    query = (
+        sa.select(OutboxItem.id, OutboxItem.channel_id, Channel.name, User.key, OutboxItem.kind,
+                  OutboxItem.text, OutboxItem.created_at, OutboxItem.attempts,
+                  Message.file_name, Message.file_size, Message.file_mime, Message.file_sha256)
+        .join(Channel, Channel.id == OutboxItem.channel_id)
+        .outerjoin(Room, Room.id == OutboxItem.room_id)
+        .outerjoin(User, User.id == Room.user_id)
+        .outerjoin(Message, Message.id == OutboxItem.message_id)
+        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= as_of,
+               OutboxItem.id > after_id)
+        .order_by(OutboxItem.id).limit(DELIVER_BATCH)
+    )  # fmt: skip
+    return [row._asdict() for row in session.execute(query)]
+
+
+def payload(item: dict) -> dict:
+    """What the messenger receives: the user, the content, never an admin."""
+    file = None if item["file_name"] is None else {
+        "name": item["file_name"], "size": item["file_size"], "mime": item["file_mime"],
+        "sha256": item["file_sha256"]}  # fmt: skip
+    return {
+        "id": item["id"],
+        "idempotency_key": idempotency_key(item["id"], item["channel_id"]),
+        "channel": item["name"],
+        "user": item["key"],
+        "kind": item["kind"],
+        "text": item["text"],
+        "file": file,
+        "created_at": kst_iso(item["created_at"]),
+    }
+
+
+def deliver(engine: sa.Engine, transport, *, as_of: datetime, dry_run: bool = False) -> dict:
+    """Send what is due at `as_of`. Returns counts: sent, retrying, failed (due, when dry)."""
+    counts = {"due": 0} if dry_run else {"sent": 0, "retrying": 0, "failed": 0}
+    last_id, handled = 0, 0
+    while handled < DELIVER_LIMIT:
+        with read_session(engine) as session:
+            items = _due(session, as_of, last_id)
+        if not items:
+            break
+        last_id, handled = items[-1]["id"], handled + len(items)
+        if dry_run:
+            counts["due"] += len(items)
+            continue
+        results = [(item, transport.send(payload(item))) for item in items]
+        recorded = run_write(engine, lambda session, results=results: _record(
+            session, results, as_of))  # fmt: skip
+        for outcome in recorded:
+            counts[outcome] += 1
+    return counts
+
+
+def _record(session: Session, results, as_of: datetime) -> list[str]:
+    """Mark each item after its attempt; returns what became of each."""
+    outcomes = []
+    for item, outcome in results:
+        attempts = item["attempts"] + 1
+        values: dict = {"attempts": attempts, "last_error": outcome.error}
+        if outcome.delivered:
+            values.update(status="sent", sent_at=as_of)
+            outcomes.append("sent")
+        elif outcome.permanent or attempts >= MAX_ATTEMPTS:
+            values.update(status="failed")
+            outcomes.append("failed")
+        else:
+            values.update(next_attempt_at=as_of + retry_delay(attempts))
+            outcomes.append("retrying")
+        session.execute(sa.update(OutboxItem).where(OutboxItem.id == item["id"]).values(values))
+    return outcomes

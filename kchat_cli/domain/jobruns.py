@@ -1,0 +1,56 @@
+"""The record of job runs: every run of every job, with its counts and outcome."""
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.store.models import JobRun
+
+RUN_FIELDS = ("id", "name", "as_of", "dry_run", "started_at", "finished_at", "outcome",
+              "counts", "error")  # fmt: skip
+
+
+def start(session: Session, name: str, *, as_of: datetime, dry_run: bool, holder: str,
+          now: datetime) -> int:  # fmt: skip
+    """A new run; runs of this job still marked running were cut short (their holder is
+    gone, since the caller now holds the job's lock)."""
+    session.execute(sa.update(JobRun).where(JobRun.name == name, JobRun.outcome == "running")
+                    .values(outcome="interrupted", finished_at=now))  # fmt: skip
+    run = JobRun(name=name, as_of=as_of, dry_run=dry_run, started_at=now, holder=holder)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish(session: Session, run_id: int, *, outcome: str, now: datetime,
+           counts: dict | None = None, error: str | None = None) -> dict:  # fmt: skip
+    run = session.get(JobRun, run_id)
+    run.outcome, run.finished_at, run.error = outcome, now, error
+    run.counts = None if counts is None else json.dumps(counts, sort_keys=True)
+    return record(run)
+
+
+def record(run: JobRun) -> dict:
+    return {"id": run.id, "name": run.name, "as_of": run.as_of, "dry_run": run.dry_run,
+            "started_at": run.started_at, "finished_at": run.finished_at,
+            "outcome": run.outcome, "counts": json.loads(run.counts) if run.counts else None,
+            "error": run.error}  # fmt: skip
+
+
+def history(session: Session, name: str | None, limit: int) -> list[dict]:
+    query = sa.select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
+    if name is not None:
+        query = query.where(JobRun.name == name)
+    if limit:
+        query = query.limit(limit)
+    return [record(run) for run in session.scalars(query)]
+
+
+def last_runs(session: Session) -> dict[str, dict]:
+    """Each job's latest run, by name."""
+    latest = (sa.select(JobRun.name, sa.func.max(JobRun.id).label("id"))
+              .group_by(JobRun.name).subquery())  # fmt: skip
+    runs = session.scalars(sa.select(JobRun).join(latest, latest.c.id == JobRun.id))
+    return {run.name: record(run) for run in runs}

@@ -1,0 +1,82 @@
+"""Leases in the store: a job or the scheduler holds one until it lets go, or until it
+expires because its holder died. A holder on this machine whose process is gone is known
+dead at once, so a job killed with SIGKILL can be run again straight away."""
+
+import os
+import socket
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain import clock
+from kchat_cli.errors import Busy
+from kchat_cli.store.dialect import insert_ignoring_conflicts
+from kchat_cli.store.models import Lock
+from kchat_cli.store.session import run_write
+
+LEASE = timedelta(minutes=2)
+
+
+def me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _gone(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def acquire(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
+    """Take the lease `name` or raise Busy. Returns True when it was taken over from a holder
+    that died (its work may have been cut short)."""
+    holder = me()
+
+    def work(session: Session) -> bool:
+        now = clock.now()
+        session.execute(
+            insert_ignoring_conflicts(session, Lock.__table__),
+            [{"name": name, "holder": holder, "acquired_at": now, "expires_at": now + lease}],
+        )
+        lock = session.scalars(sa.select(Lock).where(Lock.name == name)
+                               .with_for_update()).one()  # fmt: skip
+        taken_over = lock.holder != holder
+        if taken_over and lock.expires_at > now and not _gone(lock.holder):
+            raise Busy(
+                f"{name} is held by {lock.holder} since {clock.kst_iso(lock.acquired_at)}",
+                "it is running; try again later",
+            )
+        lock.holder, lock.acquired_at, lock.expires_at = holder, now, now + lease
+        return taken_over
+
+    return run_write(engine, work)
+
+
+def renew(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> None:
+    holder = me()
+    run_write(engine, lambda session: session.execute(
+        sa.update(Lock).where(Lock.name == name, Lock.holder == holder)
+        .values(expires_at=clock.now() + lease)))  # fmt: skip
+
+
+def release(engine: sa.Engine, name: str) -> None:
+    holder = me()
+    run_write(
+        engine,
+        lambda session: session.execute(
+            sa.delete(Lock).where(Lock.name == name, Lock.holder == holder)
+        ),
+    )
+
+
+def holder_of(session: Session, name: str) -> tuple[str, datetime] | None:
+    lock = session.get(Lock, name)
+    return None if lock is None else (lock.holder, lock.expires_at)

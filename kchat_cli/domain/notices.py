@@ -1,0 +1,73 @@
+"""When automatic notices are due: off-hours (R-SET-4, R-SET-5) and the guide (R-SET-6).
+
+Ingest applies these at once; the offhours-notices job applies them again for whatever is
+still due. Either way a notice is claimed in the store (notice_claims) before it is sent,
+so a second one for the same user and period cannot happen.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain import hours, rooms
+from kchat_cli.domain.conversation import Conversation
+from kchat_cli.domain.rooms import RoomState
+from kchat_cli.domain.settings import ChatSettings
+from kchat_cli.store.models import Message
+
+# Automatic replies answer live events only: an event older than this when it is processed
+# (a history import, a late backfill) gets none.
+LIVE_WINDOW = timedelta(hours=1)
+
+
+def offhours_period(settings: ChatSettings, ts: datetime, as_of: datetime) -> str | None:
+    """The off-hours period a user message at `ts` fell in, when a notice for it is still
+    due at `as_of`: chat is ON, closed at `ts`, and that period has not ended by `as_of`."""
+    if not settings.chat_on:
+        return None
+    began = hours.offhours_since(settings.schedule, ts)
+    if began is None or hours.offhours_since(settings.schedule, as_of) != began:
+        return None
+    return began.isoformat()
+
+
+def offhours_notice(conversation: Conversation, settings: ChatSettings, room: RoomState,
+                    ts: datetime, as_of: datetime) -> None:  # fmt: skip
+    """R-SET-5: at most one per room per off-hours period, never to a blocked user."""
+    period = offhours_period(settings, ts, as_of)
+    if period is not None and room.blocked_at is None:
+        conversation.notice(room, kind="offhours", text=settings.offhours_message(), ts=ts,
+                            once=period)  # fmt: skip
+
+
+def on_entry(conversation: Conversation, settings: ChatSettings, room: RoomState,
+             ts: datetime, as_of: datetime) -> None:  # fmt: skip
+    """A user enters the chat room (an open, or a first message with no open before). The
+    first entry of a user who is not a friend gets the guide message, once ever (R-SET-6),
+    while the guide and chat are ON."""
+    if room.entered_at is not None:
+        return
+    room.entered_at = ts
+    if (settings.guide_on and settings.chat_on and not room.friend
+            and room.blocked_at is None and ts >= as_of - LIVE_WINDOW):  # fmt: skip
+        conversation.notice(room, kind="guide", text=settings.guide_message(), ts=ts, once="")
+
+
+def due_offhours(session: Session, channel_id: int, settings: ChatSettings,
+                 as_of: datetime) -> Conversation:  # fmt: skip
+    """The offhours-notices job: a notice for every room whose user wrote in the off-hours
+    period still going on at `as_of` and has none yet (claims skip those that have)."""
+    conversation = Conversation(session, channel_id, as_of)
+    began = hours.offhours_since(settings.schedule, as_of) if settings.chat_on else None
+    if began is None:
+        return conversation
+    messages = Message.__table__
+    wrote = (sa.select(messages.c.room_id).where(
+        messages.c.channel_id == channel_id, messages.c.sender == "user",
+        messages.c.hidden.is_(False), messages.c.ts >= began, messages.c.ts <= as_of)
+        .distinct())  # fmt: skip
+    room_ids = list(session.connection().execute(wrote).scalars())
+    for room in rooms.load_rooms(session, channel_id, ids=room_ids, for_update=False):
+        offhours_notice(conversation, settings, room, as_of, as_of)
+    return conversation

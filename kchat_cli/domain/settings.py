@@ -1,0 +1,153 @@
+"""Chat settings (채팅 설정): ON/OFF, available hours and holidays, the off-hours and guide
+messages (R-SET-1…6)."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain import hours
+from kchat_cli.domain.hours import Schedule, Window
+from kchat_cli.errors import Invalid, NotFound
+from kchat_cli.store.models import Channel, ChatHours, Holiday
+
+DEFAULT_OFFHOURS = ("지금은 채팅 상담 시간이 아닙니다. 채팅 가능 시간은 {hours}(한국시간)입니다. "
+                    "가능 시간에 답변드리겠습니다.")  # fmt: skip
+DEFAULT_GUIDE = ("안녕하세요, {profile} 채팅방입니다. 문의 내용을 남겨 주시면 확인 후 "
+                 "답변드리겠습니다.")  # fmt: skip
+NAMES_HOURS = re.compile(r"\{hours\}|\d{1,2}:\d{2}|\d{1,2}\s*시")
+NO_HOURS_WARNING = ("the off-hours message names no hours: add {hours} (the schedule) or the "
+                    "available days and hours (R-SET-4)")  # fmt: skip
+ADVERTISING_WARNING = ("the guide message goes to users who are not friends: advertising in it "
+                       "may be fined (R-SET-6)")  # fmt: skip
+SETTINGS_FIELDS = ("chat", "open_now", "hours", "holidays", "offhours_message",
+                   "offhours_custom", "guide", "guide_message")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    profile: str
+    chat_on: bool
+    schedule: Schedule
+    offhours_text: str | None
+    guide_on: bool
+    guide_text: str | None
+
+    def offhours_message(self) -> str:
+        """R-SET-4: the custom text with {hours} expanded, or one built from the schedule."""
+        return (self.offhours_text or DEFAULT_OFFHOURS).replace(
+            "{hours}", hours.describe(self.schedule)
+        )
+
+    def guide_message(self) -> str:
+        return self.guide_text or DEFAULT_GUIDE.format(profile=self.profile)
+
+
+def load(session: Session, channel_id: int) -> ChatSettings:
+    channel = session.get(Channel, channel_id)
+    windows = session.execute(
+        sa.select(ChatHours.weekday, ChatHours.start_minute, ChatHours.end_minute)
+        .where(ChatHours.channel_id == channel_id)).all()  # fmt: skip
+    holidays = session.scalars(sa.select(Holiday.day).where(Holiday.channel_id == channel_id))
+    return ChatSettings(
+        profile=channel.name, chat_on=channel.chat_on,
+        schedule=Schedule(tuple(sorted(Window(*row) for row in windows)), frozenset(holidays)),
+        offhours_text=channel.offhours_text, guide_on=channel.guide_on,
+        guide_text=channel.guide_text,
+    )  # fmt: skip
+
+
+def record(settings: ChatSettings, now: datetime) -> dict:
+    upcoming = sorted(day for day in settings.schedule.holidays
+                      if day >= now.astimezone(hours.KST).date())  # fmt: skip
+    return {
+        "chat": "on" if settings.chat_on else "off",
+        "open_now": settings.chat_on and hours.is_available(settings.schedule, now),
+        "hours": hours.describe(settings.schedule),
+        "holidays": [day.isoformat() for day in upcoming],
+        "offhours_message": settings.offhours_message(),
+        "offhours_custom": settings.offhours_text is not None,
+        "guide": "on" if settings.guide_on else "off",
+        "guide_message": settings.guide_message(),
+    }
+
+
+def _channel(session: Session, channel_id: int) -> Channel:
+    return session.get(Channel, channel_id, with_for_update=True)
+
+
+def set_chat(session: Session, channel_id: int, on: bool) -> None:
+    """R-SET-1."""
+    _channel(session, channel_id).chat_on = on
+
+
+def set_hours(session: Session, channel_id: int, days_text: str, ranges_text: str) -> None:
+    """Replace the windows of the days named (R-SET-2, R-SET-3)."""
+    days, ranges = hours.parse_days(days_text), hours.parse_ranges(ranges_text)
+    clear_hours(session, channel_id, days_text)
+    session.execute(sa.insert(ChatHours), [
+        {"channel_id": channel_id, "weekday": day, "start_minute": start, "end_minute": end}
+        for day in days for start, end in dict.fromkeys(ranges)])  # fmt: skip
+
+
+def clear_hours(session: Session, channel_id: int, days_text: str) -> None:
+    """The days named get no hours: closed all day."""
+    days = hours.parse_days(days_text)
+    _channel(session, channel_id)
+    session.execute(sa.delete(ChatHours).where(ChatHours.channel_id == channel_id,
+                                               ChatHours.weekday.in_(days)))  # fmt: skip
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"not a date: {text!r}", "write YYYY-MM-DD") from None
+
+
+def add_holiday(session: Session, channel_id: int, day: date, note: str | None) -> bool:
+    """A Korea-time day closed for chat. Returns False when it was already a holiday."""
+    existing = session.get(Holiday, (channel_id, day))
+    if existing is not None:
+        existing.note = note if note is not None else existing.note
+        return False
+    session.add(Holiday(channel_id=channel_id, day=day, note=note))
+    return True
+
+
+def remove_holiday(session: Session, channel_id: int, day: date) -> None:
+    holiday = session.get(Holiday, (channel_id, day))
+    if holiday is None:
+        raise NotFound(f"{day} is not a holiday", "see kchat settings holidays list")
+    session.delete(holiday)
+
+
+def list_holidays(session: Session, channel_id: int) -> list[dict]:
+    query = sa.select(Holiday).where(Holiday.channel_id == channel_id).order_by(Holiday.day)
+    return [{"day": holiday.day.isoformat(), "weekday": hours.KOREAN_DAYS[holiday.day.weekday()],
+             "note": holiday.note} for holiday in session.scalars(query)]  # fmt: skip
+
+
+def set_offhours_text(session: Session, channel_id: int, text: str | None) -> list[str]:
+    """A custom off-hours message, or None for the default. Returns warnings."""
+    if text is not None and not text.strip():
+        raise Invalid("the message is empty", "use kchat settings offhours-message default")
+    _channel(session, channel_id).offhours_text = text
+    return [] if text is None or NAMES_HOURS.search(text) else [NO_HOURS_WARNING]
+
+
+def set_guide(
+    session: Session, channel_id: int, *, on: bool | None = None, text: str | None = None
+) -> list[str]:
+    """R-SET-6: turn the guide message on or off, or set its text. Returns warnings."""
+    channel = _channel(session, channel_id)
+    if on is not None:
+        channel.guide_on = on
+    if text is not None:
+        if not text.strip():
+            raise Invalid("the message is empty")
+        channel.guide_text = text
+        return [ADVERTISING_WARNING]
+    return []
