@@ -33,6 +33,12 @@ COMMANDS = {
     "admins": "admins",
     "settings": "settings",
     "jobs": "jobs",
+    "users": "users",
+    "labels": "labels",
+    "replies": "replies",
+    "coupons": "coupons",
+    "groups": "groups",
+    "comments": "comments",
 }
 
 

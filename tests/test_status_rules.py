@@ -20,6 +20,7 @@ def state(**fields) -> RoomState:
         friend=False,
         blocked_at=None,
         entered_at=None,
+        block_permanent=False,
         unread=0,
         status="unanswered",
         completed_at=None,
@@ -29,6 +30,7 @@ def state(**fields) -> RoomState:
         legacy=False,
         left_at=None,
         starred=False,
+        assignee_id=None,
     )
     return RoomState(**{**base, **fields})
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.common import OutputOption, YesOption, app_for, confirmed, runtime, say
 from kchat_cli.render import Format, emit
 
 app = app_for("The channel's admins.")
@@ -49,3 +49,23 @@ def add(
         )
     )
     say(f"admin {login!r} added")
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The admin's login.")],
+    yes: YesOption = False,
+) -> None:
+    """Remove an admin: they can act no more and their rooms are unassigned; their messages
+    keep their name. The last owner cannot be removed.
+
+    Example: kchat admins remove bob --yes
+    """
+    from kchat_cli.domain import admins, clock
+
+    rt = runtime(ctx)
+    if confirmed(f"remove admin {login!r}", yes=yes):
+        count = rt.write(lambda session: admins.remove_admin(session, rt.channel_id, login,
+                                                             now=clock.now()))  # fmt: skip
+        say(f"admin {login!r} removed; {count} rooms unassigned")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.context import Runtime
-from kchat_cli.errors import EXIT_PARTIAL, KchatError
+from kchat_cli.errors import EXIT_PARTIAL, KchatError, Refused
 from kchat_cli.render import Format
 
 OutputOption = Annotated[
@@ -115,3 +115,15 @@ def finish_bulk(report, verb: str, *, dry_run: bool) -> None:
         say(f"  … and {len(report.refused) - 20} more refused")
     if report.refused:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def confirmed(question: str, *, yes: bool) -> bool:
+    """True with --yes; otherwise ask on a terminal, and refuse without one (exit 1)."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise Refused(f"{question} needs --yes", "no terminal to ask")
+    return typer.confirm(question, err=True)
+
+
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")]

@@ -1,6 +1,7 @@
 """kchat rooms: list, show and manage chat rooms."""
 
 import enum
+import sys
 from typing import Annotated
 
 import typer
@@ -11,10 +12,13 @@ from kchat_cli.commands.common import (
     RoomsArgument,
     SinceOption,
     UntilOption,
+    YesOption,
     app_for,
+    confirmed,
     finish_bulk,
     room_tokens,
     runtime,
+    say,
 )
 from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
 from kchat_cli.domain import actions, clock
@@ -156,3 +160,174 @@ def reopen(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
     Example: kchat rooms reopen 12
     """
     _bulk(ctx, rooms, actions.reopen, "reopened", dry_run)
+
+
+@app.command()
+def star(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False) -> None:
+    """Mark rooms important (중요표시); `rooms list --starred` shows them apart (R-STAR-1).
+
+    Example: kchat rooms star 12 13
+    """
+    _bulk(ctx, rooms, actions.starrer(True), "starred", dry_run)
+
+
+@app.command()
+def unstar(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False) -> None:
+    """Remove the important mark.
+
+    Example: kchat rooms unstar 12
+    """
+    _bulk(ctx, rooms, actions.starrer(False), "unstarred", dry_run)
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    rooms: RoomsArgument,
+    to: Annotated[str | None, typer.Option("--to", metavar="LOGIN",
+                                           help="The admin in charge (담당자).")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Assign to no one.")] = False,
+    dry_run: DryRunOption = False,
+) -> None:  # fmt: skip
+    """Assign rooms to one admin of the channel, or to no one (R-ASSIGN-1).
+
+    Any admin can still send in any room.
+
+    Example: kchat rooms list --status unread -o ids | kchat rooms assign - --to bob
+    """
+    if (to is None) == (not clear):
+        raise typer.BadParameter("give --to LOGIN or --clear")
+    rt = runtime(ctx)
+    _bulk(ctx, rooms, actions.Assign(rt.channel_id, to), "assigned", dry_run)
+
+
+@app.command()
+def label(
+    ctx: typer.Context,
+    rooms: RoomsArgument,
+    add: Annotated[list[str] | None, typer.Option("--add", metavar="LABEL",
+                                                  help="Add this label; repeatable.")] = None,
+    remove: Annotated[list[str] | None, typer.Option(
+        "--remove", metavar="LABEL", help="Remove this label; repeatable.")] = None,
+    dry_run: DryRunOption = False,
+) -> None:  # fmt: skip
+    """Add or remove labels on rooms (R-LABEL-1); labels are made with `labels create`.
+
+    Example: kchat rooms list --since 30d --limit 0 -o ids | kchat rooms label - --add VIP
+    """
+    from kchat_cli.domain.labels import LabelChange
+
+    rt = runtime(ctx)
+    _bulk(ctx, rooms, LabelChange(rt.channel_id, add or [], remove or []), "relabelled",
+          dry_run)  # fmt: skip
+
+
+@app.command()
+def leave(
+    ctx: typer.Context,
+    rooms: RoomsArgument,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Leave rooms (채팅방 나가기): they go from every list until the user writes again,
+    history and all (R-LEAVE-1).
+
+    Leaving a blocked user's room makes the block permanent (R-LEAVE-2): that needs --yes,
+    or an answer on a terminal.
+
+    Example: kchat rooms leave 12 13
+    """
+    rt = runtime(ctx)
+    tokens = list(room_tokens(rooms))
+    if not yes and not dry_run and sys.stdin.isatty():
+        with rt.read() as session:
+            blocked = count_blocked(session, rt.channel_id, tokens)
+        if blocked:
+            yes = confirmed(f"{blocked} of these rooms belong to blocked users; leaving makes "
+                            "their blocks permanent. Leave them", yes=False)  # fmt: skip
+    report = apply_to_rooms(
+        rt.engine(),
+        rt.channel_id,
+        tokens,
+        actions.leaver(clock.now(), confirmed=yes),
+        dry_run=dry_run,
+    )
+    finish_bulk(report, "left", dry_run=dry_run)
+
+
+def count_blocked(session, channel_id: int, tokens: list[str]) -> int:
+    from kchat_cli.domain.bulk import parse_room_ids
+    from kchat_cli.domain.rooms import load_rooms
+
+    ids, _ = parse_room_ids(tokens)
+    found = load_rooms(session, channel_id, ids=ids, for_update=False)
+    return sum(room.blocked_at is not None and not room.block_permanent for room in found)
+
+
+@app.command()
+def rename(
+    ctx: typer.Context,
+    room: Annotated[int, typer.Argument(help="The room id.")],
+    name: Annotated[str, typer.Argument(help="The new name; empty for the user's nickname.")],
+) -> None:
+    """Rename a room, so admins tell customers apart; names survive retention (R-ROOM-1).
+
+    Example: kchat rooms rename 12 "김민지 (VIP, 강남점)"
+    """
+    rt = runtime(ctx)
+    rt.write(lambda session: actions.rename(session, rt.channel_id, room, name))
+    say(f"room {room} renamed")
+
+
+@app.command()
+def memo(
+    ctx: typer.Context,
+    room: Annotated[int, typer.Argument(help="The room id.")],
+    text: Annotated[str, typer.Argument(help="The memo; empty to clear it.")],
+) -> None:
+    """Keep a memo on a room; memos survive retention (R-ROOM-1).
+
+    Example: kchat rooms memo 12 "환불 완료 11/20, 재구매 의사 있음"
+    """
+    rt = runtime(ctx)
+    rt.write(lambda session: actions.memo(session, rt.channel_id, room, text))
+    say(f"memo of room {room} saved")
+
+
+@app.command("request-add")
+def request_add(
+    ctx: typer.Context,
+    room: Annotated[int, typer.Argument(help="The room id.")],
+    output: OutputOption = Format.table,
+) -> None:
+    """Send a channel-add request (채널 추가 요청) to a user who is not a friend (R-ADDREQ-1).
+
+    Example: kchat rooms request-add 12
+    """
+    from kchat_cli.commands.views import MESSAGE_TABLE
+    from kchat_cli.domain.listing import MESSAGE_FIELDS
+
+    rt = runtime(ctx)
+    outgoing = actions.Outgoing(add_request=True)
+    record = rt.write(lambda session: actions.send(
+        session, rt.channel_id, room, outgoing, admin_id=rt.admin(session).id, home=rt.home,
+        now=clock.now()))  # fmt: skip
+    say(f"queued a channel-add request to room {room}")
+    emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)
+
+
+@app.command("to-group")
+def to_group(
+    ctx: typer.Context,
+    rooms: RoomsArgument,
+    group: Annotated[str, typer.Option("--group", metavar="G", help="The friend group.")],
+    dry_run: DryRunOption = False,
+) -> None:
+    """Add the users of rooms to a friend group (친구그룹, R-GROUP-1).
+
+    Example: kchat rooms list --label VIP --limit 0 -o ids | kchat rooms to-group - --group VIP
+    """
+    from kchat_cli.domain.groups import AddToGroup
+
+    rt = runtime(ctx)
+    _bulk(ctx, rooms, AddToGroup(rt.channel_id, group), "added to the group", dry_run)

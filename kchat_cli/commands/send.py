@@ -1,5 +1,6 @@
 """kchat send."""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,10 +16,20 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 def send(
     ctx: typer.Context,
     room: Annotated[int, typer.Argument(help="The room id.")],
-    text: Annotated[str, typer.Argument(help="The message, up to 1,000 characters.")],
+    text: Annotated[str | None, typer.Argument(help="A text, up to 1,000 characters.")] = None,
+    image: Annotated[Path | None, typer.Option(
+        "--image", help="A jpg, jpeg, png or gif up to 20 MiB.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Any file up to 300 MiB.")] = None,
+    reply: Annotated[str | None, typer.Option(
+        "--reply", metavar="NAME", help="A saved reply, by name (R-SEND-3).")] = None,
+    coupon: Annotated[int | None, typer.Option(
+        "--coupon", metavar="ID", help="A coupon, to a friend (R-COUPON-1).")] = None,
     output: OutputOption = Format.table,
-) -> None:
-    """Send a message to a room's user; it is queued in the outbox for delivery (R-SEND-1).
+) -> None:  # fmt: skip
+    """Send one thing to a room's user; it is queued in the outbox for delivery (R-SEND-1).
+
+    The message records which admin sent it, for admins only (R-SEND-2); a completed
+    consultation is back in progress (R-DONE-1).
 
     Example: kchat send 42 "안녕하세요, 주문 확인해 드릴게요."
     """
@@ -26,12 +37,12 @@ def send(
     from kchat_cli.domain.listing import MESSAGE_FIELDS
 
     rt = runtime(ctx)
+    outgoing = actions.Outgoing(text=text, reply=reply, image=image, file=file, coupon=coupon)
 
     def work(session):
         admin = rt.admin(session)
-        return actions.send_text(
-            session, rt.channel_id, room, admin_id=admin.id, text=text, now=clock.now()
-        )
+        return actions.send(session, rt.channel_id, room, outgoing, admin_id=admin.id,
+                            home=rt.home, now=clock.now())  # fmt: skip
 
     record = rt.write(work)
     say(f"queued message {record['id']} to room {room}")

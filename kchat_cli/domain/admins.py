@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.errors import Invalid, NotFound, Refused
-from kchat_cli.store.models import Admin, Channel
+from kchat_cli.store.models import Admin, Channel, Room
 
 ROLES = ("owner", "manager")
 
@@ -27,47 +27,73 @@ def create_channel(
     return channel, True
 
 
-def add_admin(
-    session: Session,
-    channel_id: int,
-    login: str,
-    *,
-    name: str,
-    phone: str | None = None,
-    role: str = "manager",
-    now: datetime,
-) -> Admin:
+def add_admin(session: Session, channel_id: int, login: str, *, name: str,
+              phone: str | None = None, role: str = "manager", now: datetime) -> Admin:  # fmt: skip
+    """A new admin, with additional verification ON (R-AUTH-1). A removed admin added again
+    comes back as now described, their past messages still theirs."""
     if role not in ROLES:
         raise Invalid(f"unknown role {role!r}", f"use one of {', '.join(ROLES)}")
     if not login.strip() or not name.strip():
         raise Invalid("an admin needs a login and a name")
-    if (
-        session.scalar(
-            sa.select(Admin.id).where(Admin.channel_id == channel_id, Admin.login == login)
-        )
-        is not None
-    ):
+    admin = session.scalar(sa.select(Admin).where(Admin.channel_id == channel_id,
+                                                  Admin.login == login))  # fmt: skip
+    if admin is not None and admin.removed_at is None:
         raise Refused(f"admin {login!r} already exists", "see kchat admins list")
-    admin = Admin(
-        channel_id=channel_id, login=login, name=name, phone=phone, role=role, created_at=now
-    )
-    session.add(admin)
+    if admin is None:
+        admin = Admin(channel_id=channel_id, login=login, name=name, created_at=now)
+        session.add(admin)
+    admin.name, admin.phone, admin.role = name, phone, role
+    admin.removed_at, admin.additional_auth = None, True
     session.flush()
+    return admin
+
+
+def active_admin(session: Session, channel_id: int, login: str) -> Admin:
+    admin = session.scalar(
+        sa.select(Admin).where(
+            Admin.channel_id == channel_id, Admin.login == login, Admin.removed_at.is_(None)
+        )
+    )
+    if admin is None:
+        raise NotFound(f"no admin {login!r} in this channel", "see kchat admins list")
     return admin
 
 
 def acting_admin(session: Session, channel_id: int, login: str | None) -> Admin:
     """The admin a command acts as: `--as`/KCHAT_ADMIN, or the channel's only admin."""
-    query = sa.select(Admin).where(Admin.channel_id == channel_id)
     if login is not None:
-        admin = session.scalar(query.where(Admin.login == login))
-        if admin is None:
-            raise NotFound(f"no admin {login!r} in this channel", "see kchat admins list")
-        return admin
-    admins = list(session.scalars(query.limit(2)))
+        return active_admin(session, channel_id, login)
+    admins = list(
+        session.scalars(
+            sa.select(Admin)
+            .where(Admin.channel_id == channel_id, Admin.removed_at.is_(None))
+            .limit(2)
+        )
+    )
     if len(admins) == 1:
         return admins[0]
     raise Invalid("this channel has several admins", "pass --as LOGIN or set KCHAT_ADMIN")
+
+
+def remove_admin(session: Session, channel_id: int, login: str, *, now: datetime) -> int:
+    """The admin can act no more; their rooms are unassigned (returns how many). Their
+    messages keep their name. The last owner cannot be removed."""
+    admin = active_admin(session, channel_id, login)
+    if admin.role == "owner":
+        owners = session.scalar(
+            sa.select(sa.func.count()).where(
+                Admin.channel_id == channel_id, Admin.role == "owner", Admin.removed_at.is_(None)
+            )
+        )
+        if owners == 1:
+            raise Refused(
+                f"{login!r} is the channel's last owner",
+                "add another owner first: kchat admins add LOGIN --role owner",
+            )
+    admin.removed_at = now
+    unassigned = session.execute(sa.update(Room).where(Room.assignee_id == admin.id)
+                                 .values(assignee_id=None))  # fmt: skip
+    return unassigned.rowcount
 
 
 def admin_ids_by_login(session: Session, channel_id: int, logins) -> dict[str, int]:
@@ -78,7 +104,11 @@ def admin_ids_by_login(session: Session, channel_id: int, logins) -> dict[str, i
 
 
 def list_admins(session: Session, channel_id: int) -> list[dict]:
-    query = sa.select(Admin).where(Admin.channel_id == channel_id).order_by(Admin.id)
+    query = (
+        sa.select(Admin)
+        .where(Admin.channel_id == channel_id, Admin.removed_at.is_(None))
+        .order_by(Admin.id)
+    )
     return [
         {
             "id": admin.id,

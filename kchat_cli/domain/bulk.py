@@ -17,7 +17,10 @@ from kchat_cli.store.session import run_write
 BULK_BATCH = 1000
 
 # An action changes one room; it returns True when it changed something besides the room's
-# state (labels, groups…), and raises a KchatError to refuse the room.
+# state (labels, groups…), and raises a KchatError to refuse the room. An action may also
+# have `prepare(session, rooms)`, called once per batch first (to load what it needs for
+# all the batch's rooms in one query), and `finish(session)`, called once after (to write
+# what it gathered in one statement).
 RoomAction = Callable[[Session, RoomState], bool | None]
 
 
@@ -73,6 +76,8 @@ def _apply_batch(
 ) -> BulkReport:
     report = BulkReport()
     states = {state.id: state for state in rooms.load_rooms(session, channel_id, ids=ids)}
+    if hasattr(action, "prepare"):
+        action.prepare(session, list(states.values()))
     for room_id in ids:
         state = states.get(room_id)
         if state is None:
@@ -87,6 +92,8 @@ def _apply_batch(
             report.changed.append(room_id)
         else:
             report.unchanged.append(room_id)
+    if hasattr(action, "finish"):
+        action.finish(session)
     rooms.save_rooms(session, channel_id, states.values())
     return report
 

@@ -55,6 +55,13 @@ class Conversation:
         rooms.on_user_message(room, ts)
         self._record(room, "user", ts=ts, kind=kind, text=text, file=file, event_id=event_id)
 
+    def blocked_user_message(self, room: RoomState, *, ts: datetime, kind: str = "text",
+                             text: str | None = None, file: FileInfo | None = None,
+                             event_id: str | None = None) -> None:  # fmt: skip
+        """R-BLOCK-1: kept for the record, but out of the room and its unread count."""
+        self._record(room, "user", ts=ts, kind=kind, text=text, file=file, event_id=event_id,
+                     hidden=True)  # fmt: skip
+
     def admin_message(self, room: RoomState, *, admin_id: int, ts: datetime, kind: str = "text",
                       text: str | None = None, file: FileInfo | None = None,
                       event_id: str | None = None, deliver: bool = True) -> None:  # fmt: skip

@@ -287,6 +287,12 @@ def _on_message(batch: Batch, event: Event) -> None:
     if not batch.settings.chat_on:
         raise Rejected("chat_disabled: chat is OFF, users cannot write (R-SET-1)")
     room = batch.room(event)
+    if room.blocked_at is not None:
+        batch.conversation.blocked_user_message(room, ts=event.ts, kind=kind,
+                                                text=body.get("text"), file=file,
+                                                event_id=event.id)  # fmt: skip
+        notices.blocked_notice(batch.conversation, batch.settings, room, event.ts, batch.as_of)
+        return
     notices.on_entry(batch.conversation, batch.settings, room, event.ts, batch.as_of)
     batch.conversation.user_message(room, ts=event.ts, kind=kind, text=body.get("text"),
                                     file=file, event_id=event.id)  # fmt: skip
@@ -306,7 +312,8 @@ def _on_comment(batch: Batch, event: Event) -> None:
             "post": event.body["post"],
             "text": event.body["text"],
             "ts": event.ts,
-            "hidden": False,
+            # R-BLOCK-2: hidden from other users when written after the block.
+            "hidden": room.blocked_at is not None and event.ts >= room.blocked_at,
             "event_id": event.id,
         }
     )

@@ -19,6 +19,7 @@ from kchat_cli.store.models import Message
 # Automatic replies answer live events only: an event older than this when it is processed
 # (a history import, a late backfill) gets none.
 LIVE_WINDOW = timedelta(hours=1)
+BLOCKED_TEXT = "{profile}에 의해 차단된 사용자로 1:1 채팅을 할 수 없습니다."
 
 
 def offhours_period(settings: ChatSettings, ts: datetime, as_of: datetime) -> str | None:
@@ -71,3 +72,12 @@ def due_offhours(session: Session, channel_id: int, settings: ChatSettings,
     for room in rooms.load_rooms(session, channel_id, ids=room_ids, for_update=False):
         offhours_notice(conversation, settings, room, as_of, as_of)
     return conversation
+
+
+def blocked_notice(conversation: Conversation, settings: ChatSettings, room: RoomState,
+                   ts: datetime, as_of: datetime) -> None:  # fmt: skip
+    """R-BLOCK-1: the exact automatic reply to a blocked user who writes (live events only).
+    It stays out of the room, like the message it answers."""
+    if ts >= as_of - LIVE_WINDOW:
+        text = BLOCKED_TEXT.format(profile=settings.profile)
+        conversation.notice(room, kind="blocked", text=text, ts=ts, hidden=True)

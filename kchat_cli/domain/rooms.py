@@ -12,14 +12,15 @@ from operator import attrgetter
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.errors import Refused
 from kchat_cli.store.dialect import bulk_update
 from kchat_cli.store.models import Channel, Room, User
 
 STATUSES = ("unread", "unanswered", "answered", "completed")
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
-USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at")
+USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at", "block_permanent")
 ROOM_FIELDS = ("unread", "status", "completed_at", "last_message_at", "last_user_at",
-               "last_admin_at", "legacy", "left_at", "starred")  # fmt: skip
+               "last_admin_at", "legacy", "left_at", "starred", "assignee_id")  # fmt: skip
 STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
 _snapshot = attrgetter(*STATE_FIELDS)
 _UNREAD, _LEFT_AT = STATE_FIELDS.index("unread"), STATE_FIELDS.index("left_at")
@@ -34,6 +35,7 @@ class RoomState:
     friend: bool
     blocked_at: datetime | None
     entered_at: datetime | None
+    block_permanent: bool
     unread: int
     status: str
     completed_at: datetime | None
@@ -43,6 +45,7 @@ class RoomState:
     legacy: bool
     left_at: datetime | None
     starred: bool
+    assignee_id: int | None
     loaded: tuple = ()
 
     def snapshot(self) -> tuple:
@@ -108,6 +111,40 @@ def complete(room: RoomState, now: datetime) -> None:
 
 def reopen(room: RoomState) -> None:
     room.completed_at = None
+
+
+def block(room: RoomState, now: datetime) -> None:
+    """R-BLOCK-1; blocking removes the star (R-STAR-1)."""
+    if room.blocked_at is None:
+        room.blocked_at = now
+    room.starred = False
+
+
+def unblock(room: RoomState) -> None:
+    """R-BLOCK-3, unless the room was left while blocked (R-LEAVE-2)."""
+    if room.block_permanent:
+        raise Refused("the block is permanent: the room was left while the user was blocked",
+                      "R-LEAVE-2: it cannot be undone")  # fmt: skip
+    room.blocked_at = None
+
+
+def leave(room: RoomState, now: datetime, *, confirmed: bool) -> None:
+    """R-LEAVE-1: the room leaves every list until the user writes again. Leaving a blocked
+    user's room makes the block permanent (R-LEAVE-2), so it needs confirmation."""
+    if room.blocked_at is not None and not room.block_permanent:
+        if not confirmed:
+            raise Refused("the user is blocked: leaving makes the block permanent",
+                          "pass --yes to confirm")  # fmt: skip
+        room.block_permanent = True
+    if room.left_at is None:
+        room.left_at = now
+
+
+def star(room: RoomState, on: bool) -> None:
+    """R-STAR-1; a blocked user's room cannot be starred."""
+    if on and room.blocked_at is not None:
+        raise Refused("the user is blocked", "unblock first: kchat users unblock ROOM")
+    room.starred = on
 
 
 # Core constructs, not ORM entities: ingest moves thousands of rooms a second through here.

@@ -55,6 +55,7 @@ class Admin(SQLModel, table=True):
     additional_auth: bool = True
     notifications: bool = True
     created_at: datetime = _when()
+    removed_at: datetime | None = _when(nullable=True)
 
 
 class User(SQLModel, table=True):
@@ -68,6 +69,7 @@ class User(SQLModel, table=True):
     blocked_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
     entered_at: datetime | None = _when(nullable=True)
+    block_permanent: bool = False
 
 
 class Room(SQLModel, table=True):
@@ -247,3 +249,51 @@ class Lock(SQLModel, table=True):
     holder: str
     acquired_at: datetime = _when()
     expires_at: datetime = _when()
+
+
+class Reply(SQLModel, table=True):
+    """A saved reply (자주 쓰는 답변, R-SEND-3)."""
+
+    __tablename__ = "replies"
+    __table_args__ = (UniqueConstraint("channel_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    name: str
+    text: str = Field(sa_type=Text)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class Coupon(SQLModel, table=True):
+    """A coupon (R-COUPON-1): sent in a room, to friends only, until it expires."""
+
+    __tablename__ = "coupons"
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    name: str
+    benefit: str
+    valid_until: datetime = _when()
+    created_at: datetime = _when()
+
+
+class FriendGroup(SQLModel, table=True):
+    """A friend group (친구그룹, R-GROUP-1)."""
+
+    __tablename__ = "friend_groups"
+    __table_args__ = (UniqueConstraint("channel_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    name: str
+    created_at: datetime = _when()
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_members"
+    group_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("friend_groups.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("users.id"), primary_key=True, index=True)
+    )

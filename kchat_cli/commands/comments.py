@@ -1,0 +1,33 @@
+"""kchat comments: users' comments on home posts (R-BLOCK-2)."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, app_for, runtime
+from kchat_cli.domain.comments import COMMENT_FIELDS, list_comments
+from kchat_cli.render import Format, emit
+
+app = app_for("Comments on the channel's home posts.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    hidden: Annotated[
+        bool,
+        typer.Option(
+            "--hidden", help="Only the hidden ones: blocked users' comments after the block."
+        ),
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="0 for all.")] = 50,
+    output: OutputOption = Format.table,
+) -> None:
+    """List comments, newest first; those hidden from other users only with --hidden.
+
+    Example: kchat comments list --hidden
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = list_comments(session, rt.channel_id, hidden=hidden, limit=limit)
+    emit(records, output, fields=COMMENT_FIELDS, empty="no comments")

@@ -1,0 +1,69 @@
+"""kchat coupons (R-COUPON-1)."""
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import (
+    OutputOption,
+    YesOption,
+    app_for,
+    confirmed,
+    runtime,
+    say,
+    until_value,
+)
+from kchat_cli.domain import clock, coupons
+from kchat_cli.render import Format, emit
+
+app = app_for("Coupons (R-COUPON-1), sent to friends with `send ROOM --coupon ID`.")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """List coupons, with whether each has expired.
+
+    Example: kchat coupons list
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = coupons.list_coupons(session, rt.channel_id, clock.now())
+    emit(records, output, fields=coupons.COUPON_FIELDS, empty="no coupons")
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The coupon's name.")],
+    benefit: Annotated[str, typer.Option("--benefit", help="What it gives.")],
+    valid_until: Annotated[datetime, typer.Option(
+        "--valid-until", parser=until_value, metavar="T",
+        help="Valid until this time; a bare date includes that whole day (Korea time).")],
+) -> None:  # fmt: skip
+    """Create a coupon; prints its id.
+
+    Example: kchat coupons create "겨울 할인" --benefit "10% 할인" --valid-until 2026-12-31
+    """
+    rt = runtime(ctx)
+    coupon_id = rt.write(lambda session: coupons.create(
+        session, rt.channel_id, name=name, benefit=benefit, valid_until=valid_until,
+        now=clock.now()))  # fmt: skip
+    typer.echo(coupon_id)
+    say(f"coupon {coupon_id} created")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    coupon_id: Annotated[int, typer.Argument(metavar="ID", help="The coupon id.")],
+    yes: YesOption = False,
+) -> None:
+    """Delete a coupon (those already sent stay sent).
+
+    Example: kchat coupons delete 3 --yes
+    """
+    rt = runtime(ctx)
+    if confirmed(f"delete coupon {coupon_id}", yes=yes):
+        rt.write(lambda session: coupons.delete(session, rt.channel_id, coupon_id))
+        say(f"coupon {coupon_id} deleted")

@@ -1,0 +1,90 @@
+"""kchat groups: friend groups (친구그룹, R-GROUP-1)."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import (
+    OutputOption,
+    YesOption,
+    app_for,
+    confirmed,
+    runtime,
+    say,
+)
+from kchat_cli.domain import actions, clock, groups
+from kchat_cli.errors import EXIT_PARTIAL
+from kchat_cli.render import Format, emit
+
+app = app_for("Friend groups (친구그룹, R-GROUP-1); add rooms' users with `rooms to-group`.")
+
+NameArgument = Annotated[str, typer.Argument(metavar="G", help="The group.")]
+
+
+@app.command("list")
+def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """List friend groups with their member counts.
+
+    Example: kchat groups list
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = groups.list_groups(session, rt.channel_id)
+    emit(records, output, fields=groups.GROUP_FIELDS, empty="no groups")
+
+
+@app.command()
+def create(ctx: typer.Context, name: NameArgument) -> None:
+    """Create a friend group.
+
+    Example: kchat groups create 겨울이벤트
+    """
+    rt = runtime(ctx)
+    rt.write(lambda session: groups.create(session, rt.channel_id, name, now=clock.now()))
+    say(f"group {name!r} created")
+
+
+@app.command()
+def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> None:
+    """Delete a friend group (its members stay users of the channel).
+
+    Example: kchat groups delete 겨울이벤트 --yes
+    """
+    rt = runtime(ctx)
+    if confirmed(f"delete group {name!r}", yes=yes):
+        count = rt.write(lambda session: groups.delete(session, rt.channel_id, name))
+        say(f"group {name!r} deleted ({count} members)")
+
+
+@app.command()
+def members(ctx: typer.Context, name: NameArgument, output: OutputOption = Format.table) -> None:
+    """List a group's members, with whether each is a friend and blocked.
+
+    Example: kchat groups members 겨울이벤트 -o csv
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = groups.members(session, rt.channel_id, name)
+    emit(records, output, fields=groups.MEMBER_FIELDS, empty="no members")
+
+
+@app.command()
+def message(
+    ctx: typer.Context,
+    name: NameArgument,
+    text: Annotated[str, typer.Argument(help="The message, up to 1,000 characters.")],
+) -> None:
+    """Send a group message to the members who are friends and not blocked; the others are
+    listed as skipped (exit 3 when some were).
+
+    Example: kchat groups message 겨울이벤트 "겨울 한정 메뉴가 나왔어요!"
+    """
+    rt = runtime(ctx)
+    actions.check_text(text)
+    queued, skipped = rt.write(lambda session: groups.message(
+        session, rt.channel_id, name, text, now=clock.now()))  # fmt: skip
+    say(f"queued for {queued} members, {len(skipped)} skipped")
+    for user, reason in skipped:
+        say(f"  skipped {user}: {reason}")
+    if skipped:
+        raise typer.Exit(EXIT_PARTIAL)

@@ -1,0 +1,62 @@
+"""kchat replies: saved replies (자주 쓰는 답변, R-SEND-3)."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, YesOption, app_for, confirmed, runtime, say
+from kchat_cli.domain import clock, replies
+from kchat_cli.render import Format, clip, emit, field, short_time
+
+app = app_for("Saved replies (자주 쓰는 답변, R-SEND-3), sent with `send ROOM --reply NAME`.")
+
+NameArgument = Annotated[str, typer.Argument(help="The reply's name.")]
+TextArgument = Annotated[str, typer.Argument(help="Its text, up to 1,000 characters.")]
+REPLY_TABLE = [("NAME", field("name")), ("TEXT", lambda r: clip(60)(r["text"])),
+               ("UPDATED", lambda r: short_time(r["updated_at"]))]  # fmt: skip
+
+
+@app.command("list")
+def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """List saved replies.
+
+    Example: kchat replies list
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = replies.list_replies(session, rt.channel_id)
+    emit(records, output, fields=replies.REPLY_FIELDS, table=REPLY_TABLE, empty="no replies")
+
+
+@app.command()
+def create(ctx: typer.Context, name: NameArgument, text: TextArgument) -> None:
+    """Save a reply.
+
+    Example: kchat replies create 배송 "주문 후 2~3일 안에 받아보실 수 있어요."
+    """
+    rt = runtime(ctx)
+    rt.write(lambda session: replies.create(session, rt.channel_id, name, text, now=clock.now()))
+    say(f"reply {name!r} saved")
+
+
+@app.command()
+def edit(ctx: typer.Context, name: NameArgument, text: TextArgument) -> None:
+    """Change a saved reply's text.
+
+    Example: kchat replies edit 배송 "주문 후 1~2일 안에 받아보실 수 있어요."
+    """
+    rt = runtime(ctx)
+    rt.write(lambda session: replies.edit(session, rt.channel_id, name, text, now=clock.now()))
+    say(f"reply {name!r} changed")
+
+
+@app.command()
+def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> None:
+    """Delete a saved reply.
+
+    Example: kchat replies delete 배송 --yes
+    """
+    rt = runtime(ctx)
+    if confirmed(f"delete reply {name!r}", yes=yes):
+        rt.write(lambda session: replies.delete(session, rt.channel_id, name))
+        say(f"reply {name!r} deleted")

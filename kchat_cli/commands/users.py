@@ -1,0 +1,57 @@
+"""kchat users: block and unblock the users of rooms; the blocked list."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.views import ROOM_TABLE
+from kchat_cli.domain import actions, clock
+from kchat_cli.domain.listing import ROOM_FIELDS, RoomFilter, list_rooms
+from kchat_cli.render import Format, emit
+
+app = app_for("Block and unblock users (친구차단, R-BLOCK-1…3).")
+
+RoomArgument = Annotated[int, typer.Argument(help="The room id.")]
+
+
+@app.command()
+def block(ctx: typer.Context, room: RoomArgument) -> None:
+    """Block a room's user: their messages get the automatic blocked reply, stay out of the
+    room, and their later comments are hidden; a starred room loses its star.
+
+    Example: kchat users block 12
+    """
+    rt = runtime(ctx)
+    changed = rt.write(lambda session: actions.block(session, rt.channel_id, room, clock.now()))
+    say(f"the user of room {room} is blocked" if changed else
+        f"the user of room {room} was blocked already")  # fmt: skip
+
+
+@app.command()
+def unblock(ctx: typer.Context, room: RoomArgument) -> None:
+    """Unblock a room's user, unless the room was left while they were blocked (R-LEAVE-2).
+
+    Example: kchat users unblock 12
+    """
+    rt = runtime(ctx)
+    changed = rt.write(lambda session: actions.unblock(session, rt.channel_id, room))
+    say(f"the user of room {room} is unblocked" if changed else
+        f"the user of room {room} was not blocked")  # fmt: skip
+
+
+@app.command()
+def blocked(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="0 for all.")] = 50,
+    output: OutputOption = Format.table,
+) -> None:
+    """List blocked users' rooms apart (차단친구 목록); their history up to the block can be
+    read with `rooms show` (R-BLOCK-3).
+
+    Example: kchat users blocked -o json
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = list_rooms(session, rt.channel_id, RoomFilter(blocked=True, limit=limit))
+    emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no blocked users")

@@ -1,0 +1,20 @@
+"""Comments users leave on the channel's home posts. A blocked user's comments after the
+block are hidden from other users (R-BLOCK-2)."""
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.store.models import Comment, User
+
+COMMENT_FIELDS = ("id", "post", "user", "text", "ts", "hidden")
+
+
+def list_comments(session: Session, channel_id: int, *, hidden: bool, limit: int) -> list[dict]:
+    query = (sa.select(Comment.id, Comment.post, User.key, Comment.text, Comment.ts,
+                       Comment.hidden)
+             .join(User, User.id == Comment.user_id)
+             .where(Comment.channel_id == channel_id, Comment.hidden.is_(hidden))
+             .order_by(Comment.ts.desc(), Comment.id.desc()))  # fmt: skip
+    if limit:
+        query = query.limit(limit)
+    return [dict(zip(COMMENT_FIELDS, row, strict=True)) for row in session.execute(query)]

@@ -1,0 +1,112 @@
+"""Friend groups (친구그룹, R-GROUP-1): users of selected rooms added to a group; a group
+message goes to the members who are friends and not blocked."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain.rooms import RoomState
+from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.store.dialect import bulk_insert
+from kchat_cli.store.models import FriendGroup, GroupMember, OutboxItem, Room, User
+
+GROUP_FIELDS = ("name", "members", "created_at")
+MEMBER_FIELDS = ("user", "name", "room", "friend", "blocked")
+
+
+def _find(session: Session, channel_id: int, name: str) -> FriendGroup:
+    group = session.scalar(sa.select(FriendGroup).where(FriendGroup.channel_id == channel_id,
+                                                        FriendGroup.name == name))  # fmt: skip
+    if group is None:
+        raise NotFound(f"no friend group {name!r}", "see kchat groups list")
+    return group
+
+
+def list_groups(session: Session, channel_id: int) -> list[dict]:
+    query = (sa.select(FriendGroup.name, sa.func.count(GroupMember.user_id),
+                       FriendGroup.created_at)
+             .outerjoin(GroupMember, GroupMember.group_id == FriendGroup.id)
+             .where(FriendGroup.channel_id == channel_id)
+             .group_by(FriendGroup.id, FriendGroup.name, FriendGroup.created_at)
+             .order_by(FriendGroup.name))  # fmt: skip
+    return [dict(zip(GROUP_FIELDS, row, strict=True)) for row in session.execute(query)]
+
+
+def create(session: Session, channel_id: int, name: str, *, now: datetime) -> None:
+    if not name.strip():
+        raise Invalid("a group needs a name")
+    if (
+        session.scalar(
+            sa.select(FriendGroup.id).where(
+                FriendGroup.channel_id == channel_id, FriendGroup.name == name
+            )
+        )
+        is not None
+    ):
+        raise Refused(f"a friend group named {name!r} exists")  # fmt: skip
+    session.add(FriendGroup(channel_id=channel_id, name=name, created_at=now))
+
+
+def delete(session: Session, channel_id: int, name: str) -> int:
+    group = _find(session, channel_id, name)
+    count = session.scalar(sa.select(sa.func.count()).where(GroupMember.group_id == group.id))
+    session.execute(sa.delete(GroupMember).where(GroupMember.group_id == group.id))
+    session.delete(group)
+    return count
+
+
+def members(session: Session, channel_id: int, name: str) -> list[dict]:
+    group = _find(session, channel_id, name)
+    query = (sa.select(User.key, sa.func.coalesce(Room.name, User.nickname), Room.id,
+                       User.friend, User.blocked_at)
+             .join(GroupMember, GroupMember.user_id == User.id)
+             .join(Room, Room.user_id == User.id)
+             .where(GroupMember.group_id == group.id).order_by(User.key))  # fmt: skip
+    return [{"user": key, "name": shown, "room": room_id, "friend": friend,
+             "blocked": blocked_at is not None}
+            for key, shown, room_id, friend, blocked_at in session.execute(query)]  # fmt: skip
+
+
+class AddToGroup:
+    """A bulk room action: the rooms' users join a group, in one statement per batch."""
+
+    def __init__(self, channel_id: int, name: str):
+        self.channel_id, self.name = channel_id, name
+
+    def prepare(self, session: Session, rooms: list[RoomState]) -> None:
+        self.group_id = _find(session, self.channel_id, self.name).id
+        self.present = set(session.scalars(sa.select(GroupMember.user_id).where(
+            GroupMember.group_id == self.group_id,
+            GroupMember.user_id.in_([room.user_id for room in rooms]))))  # fmt: skip
+        self.joining: list[dict] = []
+
+    def __call__(self, _session: Session, room: RoomState) -> bool:
+        if room.user_id in self.present:
+            return False
+        self.present.add(room.user_id)
+        self.joining.append({"group_id": self.group_id, "user_id": room.user_id})
+        return True
+
+    def finish(self, session: Session) -> None:
+        bulk_insert(session, GroupMember.__table__, self.joining)
+
+
+def message(session: Session, channel_id: int, name: str, text: str, *,
+            now: datetime) -> tuple[int, list[tuple[str, str]]]:  # fmt: skip
+    """Queue the group message for each member who is a friend and not blocked. Returns how
+    many were queued and the members skipped, with why."""
+    queued, skipped, deliveries = 0, [], []
+    for member in members(session, channel_id, name):
+        if member["blocked"]:
+            skipped.append((member["user"], "blocked"))
+        elif not member["friend"]:
+            skipped.append((member["user"], "not a friend"))
+        else:
+            queued += 1
+            deliveries.append({
+                "channel_id": channel_id, "room_id": member["room"], "kind": "group",
+                "text": text, "status": "pending", "attempts": 0, "created_at": now,
+                "next_attempt_at": now, "message_id": None})  # fmt: skip
+    bulk_insert(session, OutboxItem.__table__, deliveries)
+    return queued, skipped
