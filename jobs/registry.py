@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import deliver, offhours
+from jobs import deliver, offhours, retention
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class Job:
 JOBS = {
     job.name: job
     for job in (
+        Job("retention", retention.run, "delete messages older than three years, their "
+            "files and outbox copies (R-RET-1)", "30 3 * * *", 3600),
         Job("offhours-notices", offhours.run, "off-hours notices to users who wrote while "
             "chat was closed (R-SET-4, R-SET-5)", "* * * * *", 50),
         Job("deliver", deliver.run, "send the outbox through KCHAT_TRANSPORT (SPEC §5)",

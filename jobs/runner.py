@@ -13,6 +13,10 @@ from kchat_cli.errors import NotFound, describe
 from kchat_cli.store.session import run_write
 
 
+class Stopped(Exception):
+    """A job asked to stop (the scheduler got SIGTERM) ends after its current batch."""
+
+
 def lock_name(job: str) -> str:
     return f"job:{job}"
 
@@ -46,6 +50,10 @@ def run_job(engine: sa.Engine, name: str, *, as_of: datetime | None = None,
                              checkpoint=between_batches)  # fmt: skip
         try:
             counts = job.run(context)
+        except Stopped:
+            run_write(engine, lambda session: jobruns.finish(
+                session, run_id, outcome="stopped", now=clock.now()))  # fmt: skip
+            raise
         except BaseException as exc:
             error = describe(exc)
             run_write(engine, lambda session: jobruns.finish(

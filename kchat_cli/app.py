@@ -33,6 +33,7 @@ COMMANDS = {
     "admins": "admins",
     "settings": "settings",
     "jobs": "jobs",
+    "scheduler": "scheduler",
     "users": "users",
     "labels": "labels",
     "replies": "replies",

@@ -62,15 +62,27 @@ def pg_schema_url(schema: str) -> str:
 
 
 @pytest.fixture
-def empty_pg_url(request, pg_admin):
-    """A PostgreSQL store with no tables yet, in a schema of its own."""
-    schema = f"kchat_test_{uuid.uuid4().hex[:12]}"
-    with pg_admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    yield pg_schema_url(schema)
+def pg_schemas(pg_admin):
+    """Make PostgreSQL stores with no tables yet, each in a schema of its own."""
+    made = []
+
+    def make() -> str:
+        schema = f"kchat_test_{uuid.uuid4().hex[:12]}"
+        with pg_admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        return pg_schema_url(schema)
+
+    yield make
     dispose_engines()
     with pg_admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        for schema in made:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def empty_pg_url(pg_schemas):
+    return pg_schemas()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -128,12 +140,23 @@ class Kchat:
         return get_engine(self.url)
 
 
+def initialised(url: str, home: Path) -> Kchat:
+    cli = Kchat(url, home)
+    cli("init", "--name", CHANNEL, "--owner", "alice", "--owner-name", "김앨리스")
+    return cli
+
+
 @pytest.fixture
 def kchat(store_url, tmp_path) -> Kchat:
     """A store with channel 헬로카페, owned by alice."""
-    cli = Kchat(store_url, tmp_path / "home")
-    cli("init", "--name", CHANNEL, "--owner", "alice", "--owner-name", "김앨리스")
-    return cli
+    return initialised(store_url, tmp_path / "home")
+
+
+@pytest.fixture
+def sqlite_kchat(tmp_path) -> Kchat:
+    """Like `kchat`, on SQLite only: for what only SQLite has (its store file)."""
+    yield initialised(f"sqlite:///{tmp_path / 'store' / 'kchat.db'}", tmp_path / "home")
+    dispose_engines()
 
 
 def kst(text: str) -> str:

@@ -331,3 +331,21 @@ def to_group(
 
     rt = runtime(ctx)
     _bulk(ctx, rooms, AddToGroup(rt.channel_id, group), "added to the group", dry_run)
+
+
+@app.command()
+def hold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False) -> None:
+    """Put rooms under legal hold: retention keeps their messages until they are released.
+
+    Example: kchat rooms hold 12
+    """
+    _bulk(ctx, rooms, actions.holder(True), "held", dry_run)
+
+
+@app.command()
+def unhold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False) -> None:
+    """Release rooms from legal hold; the next retention run deletes what has expired.
+
+    Example: kchat rooms unhold 12
+    """
+    _bulk(ctx, rooms, actions.holder(False), "released", dry_run)

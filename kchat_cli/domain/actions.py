@@ -55,6 +55,19 @@ class Assign:
         room.assignee_id = self.admin_id
 
 
+def holder(on: bool):
+    """Legal hold: retention skips a held room's messages."""
+
+    def hold(session: Session, room: RoomState) -> bool:
+        row = session.get(Room, room.id)
+        if row.held == on:
+            return False
+        row.held = on
+        return True
+
+    return hold
+
+
 def leaver(now: datetime, *, confirmed: bool):
     return lambda _session, room: rooms.leave(room, now, confirmed=confirmed)
 

@@ -54,3 +54,10 @@ def last_runs(session: Session) -> dict[str, dict]:
               .group_by(JobRun.name).subquery())  # fmt: skip
     runs = session.scalars(sa.select(JobRun).join(latest, latest.c.id == JobRun.id))
     return {run.name: record(run) for run in runs}
+
+
+def record_missed(session: Session, name: str, *, as_of: datetime, now: datetime,
+                  holder: str) -> None:  # fmt: skip
+    """A scheduled run that could not start within its grace time."""
+    session.add(JobRun(name=name, as_of=as_of, started_at=now, finished_at=now,
+                       outcome="missed", holder=holder))  # fmt: skip

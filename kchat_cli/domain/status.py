@@ -10,7 +10,8 @@ from kchat_cli.domain.rooms import STATUSES
 from kchat_cli.store.models import Channel, OutboxItem, Room, User
 
 STATUS_FIELDS = ("channel", "unread", *(f"rooms_{status}" for status in STATUSES), "chat",
-                 "open_now", "outbox_pending", "outbox_failed", "last_jobs")  # fmt: skip
+                 "open_now", "held_rooms", "outbox_pending", "outbox_failed",
+                 "last_jobs")  # fmt: skip
 
 
 def channel_status(session: Session, channel_id: int, now: datetime) -> dict:
@@ -32,6 +33,8 @@ def channel_status(session: Session, channel_id: int, now: datetime) -> dict:
         **{f"rooms_{status}": by_status.get(status, 0) for status in STATUSES},
         "chat": "on" if chat.chat_on else "off",
         "open_now": chat.chat_on and hours.is_available(chat.schedule, now),
+        "held_rooms": session.scalar(sa.select(sa.func.count()).where(
+            Room.channel_id == channel_id, Room.held.is_(True))),
         "outbox_pending": outbox.get("pending", 0),
         "outbox_failed": outbox.get("failed", 0),
         "last_jobs": {name: f"{run['outcome']} {clock.kst_iso(run['started_at'])}"

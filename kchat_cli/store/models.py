@@ -77,6 +77,7 @@ class Room(SQLModel, table=True):
     __table_args__ = (
         Index("ix_rooms_status_recent", "channel_id", "status", "last_message_at"),
         Index("ix_rooms_recent", "channel_id", "last_message_at"),
+        Index("ix_rooms_held", "channel_id", "held"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = _ref("channels.id")
@@ -96,6 +97,7 @@ class Room(SQLModel, table=True):
     starred: bool = False
     assignee_id: int | None = _ref("admins.id", nullable=True)
     created_at: datetime = _when()
+    held: bool = False  # legal hold: retention skips the room
 
 
 class Label(SQLModel, table=True):
@@ -142,11 +144,14 @@ class Message(SQLModel, table=True):
 
 class OutboxItem(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_created", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = _ref("channels.id")
     room_id: int | None = _ref("rooms.id", nullable=True)
-    message_id: int | None = _ref("messages.id", nullable=True, ondelete="SET NULL")
+    message_id: int | None = _ref("messages.id", nullable=True, ondelete="SET NULL", index=True)
     kind: str
     text: str | None = Field(default=None, sa_type=Text)
     status: str = "pending"

@@ -1,0 +1,52 @@
+"""kchat scheduler: the long-running job scheduler (APScheduler)."""
+
+import logging
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.render import Format, emit
+
+app = app_for("The job scheduler: one per store, Korea-time schedules (see kchat jobs list).")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run every job once and exit.")] = False,
+    output: OutputOption = Format.table,
+) -> None:
+    """Run the jobs on their schedules until SIGTERM, which lets a running batch finish
+    and exits 0. A second scheduler on the same store says who runs it and exits 1.
+
+    Example: kchat scheduler run
+    """
+    from jobs.scheduler import serve
+    from kchat_cli.domain.jobruns import RUN_FIELDS
+
+    _log_in_korea_time()
+    rt = runtime(ctx)
+    records = serve(rt.engine(), home=rt.home, transport=rt.transport,
+                    transport_timeout=rt.transport_timeout, once=once,
+                    ready=lambda: say("scheduler started"))  # fmt: skip
+    if once:
+        emit(records, output, fields=RUN_FIELDS)
+    else:
+        say("scheduler stopped")
+
+
+def _log_in_korea_time() -> None:
+    """One line a run on stderr, its time in Korea time like every time kchat shows."""
+    from datetime import datetime
+
+    from kchat_cli.domain.clock import KST
+
+    class KoreaTime(logging.Formatter):
+        def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
+            return datetime.fromtimestamp(record.created, KST).isoformat(timespec="seconds")
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(KoreaTime("%(asctime)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,0 +1,282 @@
+"""Retention (R-RET-1): messages are kept three years, then deleted completely.
+
+Invariant: after a run as of T, no message whose three years (python-dateutil's
+`relativedelta(years=3)` from its Korea-time timestamp) have passed at T is left, in any
+room that is not under legal hold, nor its outbox copy, nor its attachment file once no
+message uses it; every room's unread count and last-message times describe the messages
+that remain; memos, room names and labels are untouched. On SQLite deleted content is
+overwritten (secure_delete) and the WAL is checkpointed, so nothing of it stays readable in
+the store's files.
+
+Each batch of RETENTION_BATCH messages is one transaction, so admins wait at most one batch
+for the write lock, and a run cut short (even by SIGKILL) leaves whole batches done and the
+rest for the next run, which ends in the same state.
+"""
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session
+
+from kchat_cli.domain import attachments, rooms
+from kchat_cli.domain.bulk import collector_paused
+from kchat_cli.domain.clock import KST
+from kchat_cli.store.models import Channel, Message, OutboxItem, Room
+from kchat_cli.store.session import read_session, run_write
+
+RETENTION = relativedelta(years=3)
+RETENTION_BATCH = 5000
+# An attachment is stored before its message is committed: a file younger than this is
+# never swept, so a send in progress keeps its file.
+FILE_GRACE = timedelta(hours=1)
+
+
+def expires_at(ts: datetime) -> datetime:
+    """When a message of `ts` is three years old, in Korea time (2024-02-29 12:00 expires
+    at 2027-02-28 12:00)."""
+    return ts.astimezone(KST) + RETENTION
+
+
+@dataclass(frozen=True)
+class Window:
+    """Messages up to `sure` have expired; those up to `maybe` are checked one by one,
+    because a leap day's messages expire on the 28th, before some of the day before's."""
+
+    as_of: datetime
+    sure: datetime
+    maybe: datetime
+
+    @classmethod
+    def at(cls, as_of: datetime) -> "Window":
+        sure = as_of.astimezone(KST) - RETENTION
+        return cls(as_of, sure, sure + timedelta(days=1))
+
+    def expired(self, ts: datetime) -> bool:
+        return ts <= self.sure or expires_at(ts) <= self.as_of
+
+
+@dataclass
+class Report:
+    messages: int = 0
+    outbox: int = 0
+    rooms: int = 0
+    files: int = 0
+    batches: int = 0
+    held_skipped: int = 0
+    longest_batch_ms: float = 0.0
+    touched_rooms: set = field(default_factory=set)
+
+    def counts(self) -> dict:
+        return {"messages": self.messages, "outbox": self.outbox, "rooms": len(self.touched_rooms),
+                "files": self.files, "batches": self.batches, "held_skipped": self.held_skipped,
+                "longest_batch_ms": round(self.longest_batch_ms, 1)}  # fmt: skip
+
+
+@dataclass
+class _Done:
+    """What one batch did: messages deleted, rooms touched, and where the next one starts
+    (None: no more)."""
+
+    deleted: int
+    rooms: set[int]
+    next_since: datetime | None = None
+
+
+def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False,
+        batch_size: int = RETENTION_BATCH, checkpoint: Callable[[], None] = lambda: None
+        ) -> Report:  # fmt: skip
+    window = Window.at(as_of)
+    report = Report()
+    with read_session(engine) as session:
+        channel_ids = list(session.scalars(sa.select(Channel.id).order_by(Channel.id)))
+        report.held_skipped = _held_expired(session, window)
+
+    def batch(work) -> _Done:
+        started = time.perf_counter()
+        done = run_write(engine, work, commit=not dry_run)
+        report.longest_batch_ms = max(report.longest_batch_ms,
+                                      (time.perf_counter() - started) * 1000)  # fmt: skip
+        report.batches += 1
+        report.messages += done.deleted
+        report.touched_rooms |= done.rooms
+        collect()
+        checkpoint()
+        return done
+
+    with collector_paused() as collect:
+        for channel_id in channel_ids:
+            since = None
+            while True:
+                done = batch(lambda session, channel_id=channel_id, since=since: _delete_sure(
+                    session, channel_id, window, since, batch_size))  # fmt: skip
+                if done.next_since is None:
+                    break
+                since = done.next_since
+            leap_ids = _leap_window(engine, channel_id, window)
+            for start in range(0, len(leap_ids), batch_size):
+                chunk = leap_ids[start : start + batch_size]
+                batch(lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
+                    session, channel_id, chunk))  # fmt: skip
+    report.outbox = run_write(engine, lambda session: _delete_outbox(session, window),
+                              commit=not dry_run)  # fmt: skip
+    if not dry_run:
+        report.files = sweep_files(engine, home)
+        _scrub(engine)
+    return report
+
+
+def _held_expired(session: Session, window: Window) -> int:
+    held = sa.select(Room.id).where(Room.held.is_(True))
+    return session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.ts <= window.sure, Message.room_id.in_(held)))  # fmt: skip
+
+
+def _not_held(channel_id: int):
+    held = sa.select(Room.id).where(Room.channel_id == channel_id, Room.held.is_(True))
+    return Message.__table__.c.room_id.not_in(held)
+
+
+def _delete_sure(session: Session, channel_id: int, window: Window, since: datetime | None,
+                 limit: int) -> _Done:  # fmt: skip
+    """The oldest `limit` or so messages that have surely expired: those up to the time of
+    the `limit`-th, by index range. `since` (where the last batch ended) starts the range
+    past held rooms' messages, which stay."""
+    messages = Message.__table__
+    scope = [messages.c.channel_id == channel_id, messages.c.ts <= window.sure,
+             _not_held(channel_id)]  # fmt: skip
+    if since is not None:
+        scope.append(messages.c.ts >= since)
+    boundary = session.connection().execute(
+        sa.select(messages.c.ts).where(*scope).order_by(messages.c.ts)
+        .offset(limit - 1).limit(1)).scalar()  # fmt: skip
+    if boundary is not None:
+        scope.append(messages.c.ts <= boundary)
+    done = _delete(session, channel_id, messages.delete().where(*scope))
+    done.next_since = boundary
+    return done
+
+
+def _leap_window(engine: sa.Engine, channel_id: int, window: Window) -> list[int]:
+    """Messages of the day after `sure` that have expired too (a leap day's, on the 28th)."""
+    messages = Message.__table__
+    with read_session(engine) as session:
+        rows = session.connection().execute(
+            sa.select(messages.c.id, messages.c.ts)
+            .where(messages.c.channel_id == channel_id, messages.c.ts > window.sure,
+                   messages.c.ts <= window.maybe, _not_held(channel_id))).all()  # fmt: skip
+    return [row.id for row in rows if window.expired(row.ts)]
+
+
+def _delete_ids(session: Session, channel_id: int, ids: list[int]) -> _Done:
+    messages = Message.__table__
+    return _delete(session, channel_id, messages.delete().where(messages.c.id.in_(ids)))
+
+
+def _delete(session: Session, channel_id: int, delete: sa.Delete) -> _Done:
+    """Delete messages and set their rooms right."""
+    messages = Message.__table__
+    gone = session.connection().execute(delete.returning(messages.c.room_id,
+                                                         messages.c.ts)).all()  # fmt: skip
+    if not gone:
+        return _Done(0, set())
+    touched = {row.room_id for row in gone}
+    _fix_rooms(session, channel_id, touched, max(row.ts for row in gone))
+    return _Done(len(gone), touched)
+
+
+def _fix_rooms(session: Session, channel_id: int, room_ids: set[int],
+               newest_deleted: datetime) -> None:  # fmt: skip
+    """Rooms describe the messages that remain: their last-message times, and an unread
+    count no larger than their remaining user messages (the unread ones are the newest).
+    Only rooms whose latest times or unread messages may have gone are looked at."""
+    table, messages = Room.__table__, Message.__table__
+    remaining_user_messages = (
+        sa.select(sa.func.count()).where(messages.c.room_id == table.c.id,
+                                         messages.c.sender == "user",
+                                         messages.c.hidden.is_(False))
+        .scalar_subquery())  # fmt: skip
+    doubtful = list(session.connection().execute(sa.select(table.c.id).where(
+        table.c.id.in_(room_ids),
+        sa.or_(table.c.last_message_at <= newest_deleted,
+               table.c.last_user_at <= newest_deleted,
+               table.c.last_admin_at <= newest_deleted,
+               sa.and_(table.c.unread > 0,
+                       table.c.unread > remaining_user_messages)))).scalars())  # fmt: skip
+    if not doubtful:
+        return
+    states = rooms.load_rooms(session, channel_id, ids=doubtful)
+    shown = [messages.c.hidden.is_(False), messages.c.sender.in_(("user", "admin"))]
+    stale = [
+        room.id
+        for room in states
+        if any(
+            moment is not None and moment <= newest_deleted
+            for moment in (room.last_message_at, room.last_user_at, room.last_admin_at)
+        )
+    ]
+    latest: dict[tuple[int, str], datetime] = {}
+    if stale:
+        latest = {(room_id, sender): ts for room_id, sender, ts in session.connection().execute(
+            sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
+            .where(messages.c.room_id.in_(stale), *shown)
+            .group_by(messages.c.room_id, messages.c.sender))}  # fmt: skip
+    unread = [room.id for room in states if room.unread > 0]
+    remaining: dict[int, int] = defaultdict(int)
+    if unread:
+        remaining.update(session.connection().execute(
+            sa.select(messages.c.room_id, sa.func.count())
+            .where(messages.c.room_id.in_(unread), messages.c.sender == "user",
+                   messages.c.hidden.is_(False))
+            .group_by(messages.c.room_id)).all())  # fmt: skip
+    for room in states:
+        if room.id in stale:
+            room.last_user_at = latest.get((room.id, "user"))
+            room.last_admin_at = latest.get((room.id, "admin"))
+            times = [t for t in (room.last_user_at, room.last_admin_at) if t is not None]
+            room.last_message_at = max(times) if times else None
+        if room.unread:
+            room.unread = min(room.unread, remaining[room.id])
+    rooms.save_rooms(session, channel_id, states)
+
+
+def _delete_outbox(session: Session, window: Window) -> int:
+    """Outbox items carry a copy of what was sent: they go with the messages."""
+    table = OutboxItem.__table__
+    rows = session.connection().execute(sa.select(table.c.id, table.c.created_at).where(
+        table.c.created_at <= window.maybe)).all()  # fmt: skip
+    expired = [row.id for row in rows if window.expired(row.created_at)]
+    for start in range(0, len(expired), RETENTION_BATCH):
+        session.connection().execute(table.delete().where(
+            table.c.id.in_(expired[start:start + RETENTION_BATCH])))  # fmt: skip
+    return len(expired)
+
+
+def sweep_files(engine: sa.Engine, home: Path) -> int:
+    """Delete the attachment files no message uses any more (older than FILE_GRACE)."""
+    folder = attachments.files_dir(home)
+    if not folder.exists():
+        return 0
+    with read_session(engine) as session:
+        used = set(session.scalars(sa.select(Message.file_sha256).distinct().where(
+            Message.file_sha256.is_not(None))))  # fmt: skip
+    limit = time.time() - FILE_GRACE.total_seconds()
+    swept = 0
+    for path in folder.glob("*/*"):
+        if path.name not in used and path.stat().st_mtime < limit:
+            path.unlink()
+            swept += 1
+    return swept
+
+
+def _scrub(engine: sa.Engine) -> None:
+    """SQLite: move what the deletes wrote from the WAL into the (secure-deleted) file and
+    empty the WAL, so no copy of deleted content stays in either."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,276 @@
+"""R-RET-1 retention: three calendar years in Korea time, complete deletion, legal hold,
+batches, rollback, and interruption."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import initialised, kst, room_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kchat_cli.domain import retention
+from kchat_cli.domain.clock import KST, parse_instant
+from kchat_cli.domain.retention import Window, expires_at
+from kchat_cli.store.engine import get_engine
+from kchat_cli.store.models import Message, OutboxItem, Room
+
+AS_OF = kst("2026-11-25 12:00")
+
+
+def at(text: str) -> datetime:
+    return parse_instant(kst(text))
+
+
+def test_r_ret_1_three_calendar_years_in_korea_time():
+    assert expires_at(at("2024-02-29 12:00")) == at("2027-02-28 12:00")
+    assert expires_at(at("2023-11-25 00:30")) == at("2026-11-25 00:30")
+    # 2023-11-24 16:00 UTC is already the 25th in Korea.
+    assert expires_at(datetime(2023, 11, 24, 16, 0, tzinfo=UTC)) == at("2026-11-25 01:00")
+
+
+def test_r_ret_1_leap_day_expires_before_part_of_the_day_before():
+    window = Window.at(at("2027-02-28 12:00"))
+    assert window.expired(at("2024-02-29 12:00"))
+    assert not window.expired(at("2024-02-29 12:01"))
+    assert not window.expired(at("2024-02-28 13:00")), "expires at 2027-02-28 13:00"
+    assert window.expired(at("2024-02-28 12:00"))
+
+
+instants = st.datetimes(datetime(2021, 1, 1), datetime(2029, 12, 31), timezones=st.just(KST))
+
+
+@settings(max_examples=500, deadline=None)
+@given(instants, instants)
+def test_r_ret_1_window_agrees_with_relativedelta(ts, as_of):
+    window = Window.at(as_of)
+    assert window.expired(ts) == (expires_at(ts) <= as_of)
+    if ts <= window.sure:
+        assert expires_at(ts) <= as_of
+    if expires_at(ts) <= as_of:
+        assert ts <= window.maybe
+
+
+def store_with_history(kchat, ev):
+    """Two rooms: u1 with messages from 2022 and 2026; u2 only from 2023 (all expire)."""
+    kchat.ingest(
+        ev.open("u1", "2022-05-01 09:00", nickname="민지"),
+        ev.says("u1", "2022-05-01 09:01", text="옛날 환불 문의"),
+        ev.answer("u1", "2022-05-01 09:05", text="옛날 답변"),
+        ev.says("u1", "2026-11-20 10:00", text="최근 문의"),
+        ev.says("u2", "2023-11-25 11:00", text="만료될 문의"),
+        ev.says("u2", "2023-11-25 11:30", text="만료될 두번째"),
+    )  # fmt: skip
+    return room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
+
+
+def texts(kchat) -> list[str]:
+    with kchat.engine.connect() as connection:
+        return sorted(connection.execute(sa.select(Message.text)).scalars())
+
+
+def test_r_ret_1_deletes_what_expired_and_keeps_the_rest(kchat, ev):
+    u1, u2 = store_with_history(kchat, ev)
+    kchat("rooms", "memo", u2, "중요한 메모")
+    kchat("rooms", "rename", u2, "오래된 고객")
+    kchat("labels", "create", "VIP")
+    kchat("rooms", "label", u2, "--add", "VIP")
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    assert run["counts"]["messages"] == 4
+    assert texts(kchat) == ["최근 문의"]
+    room = room_of(kchat, "u1")
+    assert (room["unread"], room["status"]) == (1, "unread")
+    assert room["last_message_at"] == kst("2026-11-20 10:00")
+    assert kchat("unread").stdout.strip() == "1", "u2's two unread messages went with them"
+    with kchat.engine.connect() as connection:
+        u2_row = connection.execute(sa.select(Room).where(Room.id == u2)).one()
+    assert (u2_row.memo, u2_row.name, u2_row.unread, u2_row.last_message_at) == (
+        "중요한 메모",
+        "오래된 고객",
+        0,
+        None,
+    ), "memo and name stay; counters follow the messages"
+    assert kchat.json("labels", "list") == [{"name": "VIP", "rooms": 1}]
+
+
+def test_r_ret_1_expiry_is_to_the_minute(kchat, ev):
+    store_with_history(kchat, ev)
+    kchat("jobs", "run", "retention", "--as-of", kst("2026-11-25 11:00"))
+    assert "만료될 두번째" in texts(kchat), "its three years end at 11:30"
+    kchat("jobs", "run", "retention", "--as-of", kst("2026-11-25 11:30"))
+    assert "만료될 두번째" not in texts(kchat)
+
+
+def test_dry_run_reports_and_changes_nothing(kchat, ev):
+    store_with_history(kchat, ev)
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF, "--dry-run")
+    assert (run["dry_run"], run["counts"]["messages"]) == (True, 4)
+    assert len(texts(kchat)) == 5
+
+
+def test_legal_hold_is_skipped_and_shown(kchat, ev):
+    u1, u2 = store_with_history(kchat, ev)
+    kchat("rooms", "hold", u2)
+    assert kchat.json("status")["held_rooms"] == 1
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    assert (run["counts"]["messages"], run["counts"]["held_skipped"]) == (2, 2)
+    assert "만료될 문의" in texts(kchat)
+    kchat("rooms", "unhold", u2)
+    kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    assert "만료될 문의" not in texts(kchat)
+
+
+def test_outbox_copies_and_unused_files_go_too(kchat, ev, tmp_path):
+    store_with_history(kchat, ev)
+    u1 = room_of(kchat, "u1")["id"]
+    image = tmp_path / "old.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"old" * 10)
+    kchat("send", u1, "--image", image)
+    kchat("send", u1, "오래된 답장")
+    old = parse_instant("2020-01-01T00:00:00+09:00")
+    with kchat.engine.begin() as connection:
+        connection.execute(sa.update(Message).where(Message.sender == "admin").values(ts=old))
+        connection.execute(sa.update(OutboxItem).values(created_at=old))
+    (stored,) = [p for p in (kchat.home / "files").rglob("*") if p.is_file()]
+    two_hours_ago = time.time() - 7200
+    os.utime(stored, (two_hours_ago, two_hours_ago))
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    assert (run["counts"]["outbox"], run["counts"]["files"]) == (2, 1)
+    assert not stored.exists()
+    assert kchat.json("outbox", "list") == []
+
+
+def test_r_ret_1_deleted_text_is_not_in_the_sqlite_files(sqlite_kchat, ev):
+    kchat = sqlite_kchat
+    marker = "비밀스러운-환불-사유-7431"
+    kchat.ingest(ev.says("u1", "2023-01-01 10:00", text=marker),
+                 ev.says("u1", "2026-11-20 10:00", text="남을 메시지"))  # fmt: skip
+    database = kchat.url.removeprefix("sqlite:///")
+
+    def in_files() -> bool:
+        return any(
+            marker.encode() in open(path, "rb").read()
+            for path in (database, database + "-wal")
+            if os.path.exists(path)
+        )
+
+    assert in_files(), "the marker is there to be found before"
+    kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    get_engine(kchat.url).dispose()
+    assert not in_files()
+    assert "남을 메시지".encode() in Path(database).read_bytes()
+
+
+def test_batching_with_a_batch_of_two(kchat, ev):
+    kchat.ingest(*(ev.says(f"u{n}", f"2022-01-0{n + 1} 10:00") for n in range(5)))
+    engine = kchat.engine
+    commits = []
+
+    def count(connection):
+        commits.append(1)
+
+    sa.event.listen(engine, "commit", count)
+    try:
+        report = retention.run(engine, as_of=parse_instant(AS_OF), home=kchat.home,
+                               batch_size=2)  # fmt: skip
+    finally:
+        sa.event.remove(engine, "commit", count)
+    assert (report.messages, report.batches) == (5, 3)
+    assert len(commits) == 4, "three batches and the outbox: one transaction each"
+    assert texts(kchat) == []
+
+
+def test_a_failure_mid_batch_rolls_that_batch_back(kchat, ev, monkeypatch):
+    kchat.ingest(*(ev.says(f"u{n}", f"2022-01-0{n + 1} 10:00") for n in range(5)))
+    calls = []
+    real_fix = retention._fix_rooms
+
+    def failing_fix(*args, **kwargs):
+        calls.append(1)
+        real_fix(*args, **kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(retention, "_fix_rooms", failing_fix)
+    with pytest.raises(RuntimeError):
+        retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+    assert len(texts(kchat)) == 3, "the first batch stays done, the second rolled back whole"
+    assert kchat("unread").stdout.strip() == "3", "rooms and counters rolled back with it"
+    monkeypatch.setattr(retention, "_fix_rooms", real_fix)
+    retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+    assert texts(kchat) == [] and kchat("unread").stdout.strip() == "0"
+
+
+@pytest.fixture
+def twin(request, store_url, tmp_path):
+    """A second store of the same kind as `kchat`'s, with the same channel."""
+    if store_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'twin' / 'kchat.db'}"
+    else:
+        url = request.getfixturevalue("pg_schemas")()
+    return initialised(url, tmp_path / "twin-home")
+
+
+def snapshot(cli) -> tuple:
+    with cli.engine.connect() as connection:
+        rooms = connection.execute(sa.select(
+            Room.id, Room.unread, Room.status, Room.last_message_at, Room.last_user_at,
+            Room.last_admin_at).order_by(Room.id)).all()  # fmt: skip
+        messages = connection.execute(sa.select(Message.id).order_by(Message.id)).all()
+    return rooms, messages, cli("unread").stdout
+
+
+def test_sigkill_mid_run_then_rerun_ends_as_an_uninterrupted_run(kchat, twin, ev, tmp_path):
+    lines = []
+    for n in range(4000):
+        lines.append(ev.says(f"u{n % 400}", f"2022-{n % 12 + 1:02d}-01 10:{n % 60:02d}",
+                             text=f"옛 메시지 {n}"))  # fmt: skip
+    lines.append(ev.says("u1", "2026-11-20 10:00", text="남을 메시지"))
+    for cli in (kchat, twin):
+        cli.ingest(*lines)
+    twin("jobs", "run", "retention", "--as-of", AS_OF)
+    env = {**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home),
+           "KCHAT_RETENTION_BATCH": "5"}  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "kchat_cli", "jobs", "run", "retention",
+                                "--as-of", AS_OF], env=env)  # fmt: skip
+    try:
+        with kchat.engine.connect() as connection:
+            count = sa.select(sa.func.count()).select_from(Message)
+            deadline = time.monotonic() + 60
+            while connection.execute(count).scalar() > 3000 and time.monotonic() < deadline:
+                connection.rollback()
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            connection.rollback()
+            left = connection.execute(count).scalar()
+    finally:
+        process.kill()
+    assert 1 < left <= 3000, "killed mid-way"
+    assert kchat.json("jobs", "history", "retention")[0]["outcome"] == "running"
+    kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    assert [run["outcome"] for run in kchat.json("jobs", "history", "retention")] == [
+        "ok",
+        "interrupted",
+    ]
+    assert snapshot(kchat) == snapshot(twin)
+    assert texts(kchat) == ["남을 메시지"]
+
+
+def test_retention_runs_as_the_system_without_an_admin(kchat, ev):
+    kchat("admins", "add", "bob", "--name", "박보검")
+    store_with_history(kchat, ev)
+    assert kchat.json("jobs", "run", "retention", "--as-of", AS_OF)["outcome"] == "ok"
+
+
+def test_status_and_jobs_list_show_retention(kchat):
+    listed = {job["name"]: job for job in kchat.json("jobs", "list")}
+    assert listed["retention"]["schedule"] == "30 3 * * *"
+    next_run = listed["retention"]["next_run"]
+    assert next_run.endswith("T03:30:00+09:00"), "03:30 Korea time, whatever the machine's zone"

@@ -1,0 +1,82 @@
+"""`kchat scheduler run`: one per store, every job on its schedule, a clean stop on SIGTERM."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+from conftest import kst
+
+from jobs.runner import Stopped, run_job
+from kchat_cli.domain.clock import parse_instant
+from kchat_cli.store.models import Lock
+
+
+def start_scheduler(kchat, **env) -> subprocess.Popen:
+    """A real scheduler process; returns once it says it has started."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kchat_cli", "scheduler", "run"],
+        env={**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home), **env},
+        stderr=subprocess.PIPE, text=True)  # fmt: skip
+    for line in process.stderr:
+        if "scheduler started" in line:
+            return process
+    raise AssertionError(f"the scheduler did not start: {process.wait()}")
+
+
+def test_once_runs_every_job_and_exits(kchat):
+    runs = kchat.json("scheduler", "run", "--once")
+    assert [run["name"] for run in runs] == ["retention", "offhours-notices", "deliver"]
+    assert {run["outcome"] for run in runs} == {"ok"}
+    with kchat.engine.connect() as connection:
+        assert connection.execute(sa.select(Lock)).all() == [], "every lock let go"
+
+
+def test_a_second_scheduler_says_who_runs_and_exits_1_and_sigterm_exits_0(kchat):
+    first = start_scheduler(kchat)
+    try:
+        second = kchat("scheduler", "run", code=1)
+        assert second.stderr.startswith(f"error: scheduler is held by {os.uname().nodename}:"
+                                        f"{first.pid} since ")  # fmt: skip
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        assert "stopping on SIGTERM" in first.stderr.read()
+    finally:
+        first.kill()
+    assert [run["name"] for run in kchat.json("scheduler", "run", "--once")] == [
+        "retention",
+        "offhours-notices",
+        "deliver",
+    ], "the lease was let go"
+
+
+def test_the_scheduler_runs_jobs_on_schedule(kchat):
+    first = start_scheduler(kchat, KCHAT_SCHEDULE_DELIVER="every 1 seconds")
+    try:
+        for line in first.stderr:
+            if "deliver ok" in line:
+                break
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+    finally:
+        first.kill()
+    assert kchat.json("jobs", "history", "deliver")[0]["outcome"] == "ok"
+
+
+def test_a_stopped_job_finishes_its_batch_and_is_recorded_stopped(kchat, ev, monkeypatch):
+    kchat.ingest(*(ev.says(f"u{n}", f"2022-01-0{n + 1} 10:00") for n in range(5)))
+    monkeypatch.setenv("KCHAT_RETENTION_BATCH", "2")
+
+    def stop_now():
+        raise Stopped()
+
+    with pytest.raises(Stopped):
+        run_job(kchat.engine, "retention", as_of=parse_instant(kst("2026-11-25 12:00")),
+                home=kchat.home, checkpoint=stop_now)  # fmt: skip
+    (run,) = kchat.json("jobs", "history", "retention")
+    assert run["outcome"] == "stopped"
+    with kchat.engine.connect() as connection:
+        left = connection.exec_driver_sql("SELECT count(*) FROM messages").scalar()
+    assert left == 3, "the first batch of two finished; nothing after it started"
