@@ -9,13 +9,30 @@ import sqlalchemy as sa
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    """Where a job's outputs and secrets are: the same for every run of a process."""
+
+    home: Path
+    transport: str | None = None  # KCHAT_TRANSPORT
+    transport_timeout: float = 10.0  # KCHAT_TRANSPORT_TIMEOUT
+    secret_key: str | None = None  # KCHAT_SECRET_KEY; else the key file under home
+
+
+@dataclass(frozen=True)
 class JobContext:
     engine: sa.Engine
     as_of: datetime
     dry_run: bool
-    home: Path
-    transport: str | None = None  # KCHAT_TRANSPORT
-    transport_timeout: float = 10.0
+    settings: JobSettings
     # Called between batches: keeps the job's lease alive, and is where a stop (SIGTERM)
     # takes effect.
     checkpoint: Callable[[], None] = field(default=lambda: None)
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home
+
+    def sealer(self):
+        from kchat_cli.domain.secrets import Sealer
+
+        return Sealer(self.settings.home, self.settings.secret_key)

@@ -6,5 +6,12 @@ from kchat_cli.transports import open_transport
 
 
 def run(context: JobContext) -> dict:
-    transport = open_transport(context.transport, context.home, context.transport_timeout)
-    return deliver(context.engine, transport, as_of=context.as_of, dry_run=context.dry_run)
+    settings = context.settings
+    transport = open_transport(settings.transport, settings.home, settings.transport_timeout)
+    return deliver(
+        context.engine,
+        transport,
+        as_of=context.as_of,
+        sealer=context.sealer(),
+        dry_run=context.dry_run,
+    )

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import deliver, offhours, retention
+from jobs import deliver, offhours, pii_purge, retention
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ JOBS = {
     for job in (
         Job("retention", retention.run, "delete messages older than three years, their "
             "files and outbox copies (R-RET-1)", "30 3 * * *", 3600),
+        Job("pii-purge", pii_purge.run, "destroy customer info 3 days after completion or "
+            "consent (R-PII-2)", "0 * * * *", 1800),
         Job("offhours-notices", offhours.run, "off-hours notices to users who wrote while "
             "chat was closed (R-SET-4, R-SET-5)", "* * * * *", 50),
         Job("deliver", deliver.run, "send the outbox through KCHAT_TRANSPORT (SPEC §5)",

@@ -2,11 +2,10 @@
 recorded from start to end, whatever happens."""
 
 from datetime import datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 
-from jobs.context import JobContext
+from jobs.context import JobContext, JobSettings
 from jobs.registry import JOBS
 from kchat_cli.domain import clock, jobruns, locks
 from kchat_cli.errors import NotFound, describe
@@ -21,9 +20,9 @@ def lock_name(job: str) -> str:
     return f"job:{job}"
 
 
-def run_job(engine: sa.Engine, name: str, *, as_of: datetime | None = None,
-            dry_run: bool = False, home: Path, transport: str | None = None,
-            transport_timeout: float = 10.0, checkpoint=None) -> dict:  # fmt: skip
+def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
+            as_of: datetime | None = None, dry_run: bool = False,
+            checkpoint=None) -> dict:  # fmt: skip
     """Run the job `name` once and return its run record. Raises Busy when it is already
     running elsewhere; a job's own error is recorded, then raised."""
     job = JOBS.get(name)
@@ -45,9 +44,13 @@ def run_job(engine: sa.Engine, name: str, *, as_of: datetime | None = None,
             if checkpoint is not None:
                 checkpoint()
 
-        context = JobContext(engine=engine, as_of=as_of, dry_run=dry_run, home=home,
-                             transport=transport, transport_timeout=transport_timeout,
-                             checkpoint=between_batches)  # fmt: skip
+        context = JobContext(
+            engine=engine,
+            as_of=as_of,
+            dry_run=dry_run,
+            settings=settings,
+            checkpoint=between_batches,
+        )
         try:
             counts = job.run(context)
         except Stopped:

@@ -11,10 +11,10 @@ import logging
 import signal
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
+from jobs.context import JobSettings
 from jobs.registry import JOBS
 from jobs.runner import Stopped, run_job
 from jobs.schedule import trigger_for
@@ -30,11 +30,9 @@ log = logging.getLogger("kchat.scheduler")
 
 
 class Daemon:
-    def __init__(self, engine: sa.Engine, *, home: Path, transport: str | None,
-                 transport_timeout: float):  # fmt: skip
+    def __init__(self, engine: sa.Engine, settings: JobSettings):
         self.engine = engine
-        self.options = {"home": home, "transport": transport,
-                        "transport_timeout": transport_timeout}  # fmt: skip
+        self.settings = settings
         self.stopping = threading.Event()
 
     def checkpoint(self) -> None:
@@ -45,7 +43,7 @@ class Daemon:
     def run_once(self, name: str) -> dict | None:
         """One run of a job; a run already going elsewhere is skipped, not an error."""
         try:
-            record = run_job(self.engine, name, checkpoint=self.checkpoint, **self.options)
+            record = run_job(self.engine, name, settings=self.settings, checkpoint=self.checkpoint)
         except Busy as exc:
             log.warning("%s skipped: %s", name, exc)
             return None
@@ -84,13 +82,13 @@ def _renew() -> None:
     _daemon.renew()
 
 
-def serve(engine: sa.Engine, *, home: Path, transport: str | None, transport_timeout: float,
-          once: bool = False, ready=lambda: None) -> list[dict]:  # fmt: skip
+def serve(
+    engine: sa.Engine, settings: JobSettings, *, once: bool = False, ready=lambda: None
+) -> list[dict]:
     """Run the scheduler until SIGTERM/SIGINT (or every job once, with `once`)."""
     global _daemon
     locks.acquire(engine, LEASE_NAME, lease=LEASE)
-    _daemon = Daemon(engine, home=home, transport=transport,
-                     transport_timeout=transport_timeout)  # fmt: skip
+    _daemon = Daemon(engine, settings)
     try:
         if once:
             return [record for name in JOBS if (record := _daemon.run_once(name))]

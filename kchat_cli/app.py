@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from typer.main import get_command
 
 from kchat_cli import __version__
-from kchat_cli.context import Runtime, default_home
+from kchat_cli.context import GATED, Runtime, default_home
 from kchat_cli.errors import EXIT_ERROR, KchatError, describe
 
 # command name -> module under kchat_cli.commands
@@ -40,6 +40,10 @@ COMMANDS = {
     "coupons": "coupons",
     "groups": "groups",
     "comments": "comments",
+    "auth": "auth",
+    "account": "account",
+    "plugin": "plugin",
+    "customer-info": "customer_info",
 }
 
 
@@ -127,7 +131,13 @@ def root(
 
     Example: kchat rooms list --status unread
     """
-    ctx.obj = Runtime(db=db, home=default_home(), channel_name=channel, admin_login=acting)
+    ctx.obj = Runtime(
+        db=db,
+        home=default_home(),
+        channel_name=channel,
+        admin_login=acting,
+        gated=ctx.invoked_subcommand in GATED,
+    )
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ schema of its own. With KCHAT_REQUIRE_PG=1 (CI), a test that would be skipped fa
 
 import json
 import os
+import re
 import shutil
 import uuid
 from datetime import datetime
@@ -110,7 +111,7 @@ class Kchat:
         self.env = {
             "KCHAT_DB": url,
             "KCHAT_HOME": str(home),
-            "KCHAT_ADMIN": None,
+            "KCHAT_ADMIN": "alice",
             "KCHAT_CHANNEL": None,
             "KCHAT_TRANSPORT": None,
             "KCHAT_SECRET_KEY": None,
@@ -141,9 +142,25 @@ class Kchat:
 
 
 def initialised(url: str, home: Path) -> Kchat:
+    """A store with the channel; alice's additional verification is off (test setup: the
+    auth tests go through `auth send-code` and `auth verify`, see `verify`)."""
     cli = Kchat(url, home)
     cli("init", "--name", CHANNEL, "--owner", "alice", "--owner-name", "김앨리스")
+    with cli.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE admins SET additional_auth = false"))
     return cli
+
+
+def verify(cli: Kchat, login: str) -> str:
+    """Pass additional verification as `login`, as a person would: ask for a code, let the
+    deliver job send it, read it where it arrived, and enter it. Returns the code."""
+    cli("--as", login, "auth", "send-code")
+    inbox = cli.home / f"inbox-{login}.jsonl"
+    cli("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": f"file:{inbox}"})
+    delivered = [json.loads(line) for line in inbox.read_text(encoding="utf-8").splitlines()]
+    (code,) = re.findall(r"\d{6}", [d for d in delivered if d["kind"] == "code"][-1]["text"])
+    cli("--as", login, "auth", "verify", code)
+    return code
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import Kchat, room_of
+from conftest import Kchat, room_of, verify
 from typer.main import get_command
 
 from kchat_cli.app import COMMANDS, app
@@ -252,14 +252,16 @@ def test_export_messages_csv_and_jsonl_with_period(kchat, ev, tmp_path):
 
 def test_demo_is_deterministic_and_covers_every_status(store_url, tmp_path):
     cli = Kchat(store_url, tmp_path / "home")
+    cli.env["KCHAT_ADMIN"] = "owner"
     cli("demo", "--as-of", "2026-11-25T12:00:00+09:00")
+    verify(cli, "owner")
     rooms = cli.json("rooms", "list", "--status", "all", "--limit", "0")
     assert 190 <= len(rooms) <= 210
-    assert {room["status"] for room in rooms} == {"unread", "unanswered", "answered", "completed"}
+    assert {room["status"] for room in rooms} == {"unread", "unanswered", "answered",
+                                                  "completed"}  # fmt: skip
     assert {room["friend"] for room in rooms} == {True, False}
     assert any(room["legacy"] for room in rooms)
-    again = Kchat(store_url, tmp_path / "home")
-    assert json.loads(again("demo", "-o", "json").stdout)["applied"] == 0
+    assert json.loads(cli("demo", "-o", "json").stdout)["applied"] == 0
     assert cli.json("rooms", "list", "--status", "all", "--limit", "0") == rooms
 
 

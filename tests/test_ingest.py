@@ -129,16 +129,16 @@ def test_history_import_of_admin_messages_is_not_resent(kchat, ev):
     assert kchat.json("outbox", "list") == []
 
 
-def test_comment_and_consent_are_kept_and_consent_is_sealed(kchat, ev):
-    kchat.ingest(
-        {
-            "id": "c1",
-            "type": "comment",
-            "user": "u1",
-            "ts": "2026-11-20T10:00:00",
-            "post": "p1",
-            "text": "이벤트 참여합니다",
-        },
+def test_comments_are_kept(kchat):
+    kchat.ingest({"id": "c1", "type": "comment", "user": "u1", "ts": "2026-11-20T10:00:00",
+                  "post": "p1", "text": "이벤트 참여합니다"})  # fmt: skip
+    with kchat.engine.connect() as connection:
+        comments = connection.execute(sa.select(Comment.post, Comment.text)).all()
+    assert comments == [("p1", "이벤트 참여합니다")]
+
+
+def test_r_pii_2_a_consent_without_an_open_request_is_refused(kchat):
+    result = kchat.ingest(
         {
             "id": "c2",
             "type": "consent",
@@ -146,13 +146,11 @@ def test_comment_and_consent_are_kept_and_consent_is_sealed(kchat, ev):
             "ts": "2026-11-20T10:01:00",
             "fields": {"name": "김민지", "phone": "010-9876-5432"},
         },
+        code=3,
     )
+    assert "line 1: no open customer-info request for this user" in result.stderr
     with kchat.engine.connect() as connection:
-        comments = connection.execute(sa.select(Comment.post, Comment.text)).all()
-        consents = connection.execute(sa.select(Consent.data)).scalars().all()
-    assert comments == [("p1", "이벤트 참여합니다")]
-    assert len(consents) == 1
-    assert "010-9876-5432" not in consents[0] and "김민지" not in consents[0]
+        assert connection.execute(sa.select(Consent.data)).all() == []
 
 
 def test_consent_without_fields_is_refused(kchat):

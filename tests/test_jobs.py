@@ -69,5 +69,8 @@ def test_a_run_cut_short_is_marked_interrupted(kchat):
 
 def test_unknown_job(kchat):
     result = kchat("jobs", "run", "nap", code=1)
-    assert result.stderr == "error: no job 'nap'; jobs: retention, offhours-notices, deliver\n"
+    assert (
+        result.stderr
+        == "error: no job 'nap'; jobs: retention, pii-purge, offhours-notices, deliver\n"
+    )
     assert json.loads(kchat("jobs", "history", "-o", "json").stdout) == []

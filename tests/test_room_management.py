@@ -6,7 +6,7 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from conftest import kst, room_of
+from conftest import kst, room_of, verify
 
 from kchat_cli.domain import actions
 from kchat_cli.domain.bulk import apply_to_rooms
@@ -178,6 +178,7 @@ def test_r_assign_1_unknown_admin_changes_nothing(kchat, two_rooms):
 def test_removing_an_admin_unassigns_their_rooms_and_keeps_their_messages(kchat, two_rooms):
     u1, _ = two_rooms
     kchat("admins", "add", "bob", "--name", "박보검")
+    verify(kchat, "bob")
     kchat("rooms", "assign", u1, "--to", "bob")
     kchat("--as", "bob", "send", u1, "안녕하세요")
     assert "1 rooms unassigned" in kchat("admins", "remove", "bob", "--yes").stderr

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import kst
 
+from jobs.context import JobSettings
 from jobs.runner import Stopped, run_job
 from kchat_cli.domain.clock import parse_instant
 from kchat_cli.store.models import Lock
@@ -28,7 +29,12 @@ def start_scheduler(kchat, **env) -> subprocess.Popen:
 
 def test_once_runs_every_job_and_exits(kchat):
     runs = kchat.json("scheduler", "run", "--once")
-    assert [run["name"] for run in runs] == ["retention", "offhours-notices", "deliver"]
+    assert [run["name"] for run in runs] == [
+        "retention",
+        "pii-purge",
+        "offhours-notices",
+        "deliver",
+    ]
     assert {run["outcome"] for run in runs} == {"ok"}
     with kchat.engine.connect() as connection:
         assert connection.execute(sa.select(Lock)).all() == [], "every lock let go"
@@ -47,6 +53,7 @@ def test_a_second_scheduler_says_who_runs_and_exits_1_and_sigterm_exits_0(kchat)
         first.kill()
     assert [run["name"] for run in kchat.json("scheduler", "run", "--once")] == [
         "retention",
+        "pii-purge",
         "offhours-notices",
         "deliver",
     ], "the lease was let go"
@@ -74,7 +81,7 @@ def test_a_stopped_job_finishes_its_batch_and_is_recorded_stopped(kchat, ev, mon
 
     with pytest.raises(Stopped):
         run_job(kchat.engine, "retention", as_of=parse_instant(kst("2026-11-25 12:00")),
-                home=kchat.home, checkpoint=stop_now)  # fmt: skip
+                settings=JobSettings(home=kchat.home), checkpoint=stop_now)  # fmt: skip
     (run,) = kchat.json("jobs", "history", "retention")
     assert run["outcome"] == "stopped"
     with kchat.engine.connect() as connection:

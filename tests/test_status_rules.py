@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import room_of
+from conftest import room_of, verify
 
 from kchat_cli.domain import rooms
 from kchat_cli.domain.rooms import RoomState, derive_status
@@ -163,6 +163,7 @@ def test_r_unr_1_admin_messages_are_not_unread(kchat, ev):
 
 def test_r_unr_2_reading_is_shared_by_all_admins(kchat, ev):
     kchat("admins", "add", "bob", "--name", "박밥")
+    verify(kchat, "bob")
     kchat.ingest(ev.says("u1", "2026-11-20 10:01"))
     room_id = room_of(kchat, "u1")["id"]
     kchat("--as", "bob", "rooms", "show", room_id)

@@ -64,7 +64,7 @@ def _write_first_revision_data(connection: sa.Connection) -> None:
         (
             "INSERT INTO admins (id, channel_id, login, name, role, additional_auth, "
             "notifications, created_at) "
-            "VALUES (1, 1, 'alice', '김앨리스', 'owner', true, true, :now)"
+            "VALUES (1, 1, 'alice', '김앨리스', 'owner', false, true, :now)"
         ),
         (
             "INSERT INTO users (id, channel_id, key, nickname, friend, created_at) "

@@ -46,7 +46,10 @@ def add(
     rt.write(
         lambda session: admins.add_admin(
             session, rt.channel_id, login, name=name, phone=phone, role=role, now=clock.now()
-        )
+        ),
+        action="admins.add",
+        target=f"admin {login}",
+        details={"role": role},
     )
     say(f"admin {login!r} added")
 
@@ -67,5 +70,6 @@ def remove(
     rt = runtime(ctx)
     if confirmed(f"remove admin {login!r}", yes=yes):
         count = rt.write(lambda session: admins.remove_admin(session, rt.channel_id, login,
-                                                             now=clock.now()))  # fmt: skip
+                                                             now=clock.now()),
+                         action="admins.remove", target=f"admin {login}")  # fmt: skip
         say(f"admin {login!r} removed; {count} rooms unassigned")

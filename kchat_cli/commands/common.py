@@ -1,5 +1,6 @@
 """Options and helpers shared by the command modules."""
 
+import enum
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -8,6 +9,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.context import Runtime
+from kchat_cli.domain.vocabulary import STATUS_FILTERS
 from kchat_cli.errors import EXIT_PARTIAL, KchatError, Refused
 from kchat_cli.render import Format
 
@@ -127,3 +129,40 @@ def confirmed(question: str, *, yes: bool) -> bool:
 
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking.")]
+
+
+StatusFilter = enum.StrEnum(
+    "StatusFilter", {name.replace("-", "_"): name for name in STATUS_FILTERS}
+)
+
+# The room filters of `rooms list` (R-FILTER-1), shared by the exports.
+StatusOption = Annotated[
+    StatusFilter | None,
+    typer.Option(
+        "--status",
+        "-s",
+        help="[default: in-progress for lists, all for exports; all with --left or --blocked]",
+    ),
+]
+LabelOption = Annotated[
+    list[str] | None,
+    typer.Option("--label", "-l", help="Only rooms with this label; repeat for rooms with all."),
+]
+AssigneeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--assignee", metavar="LOGIN|none", help="Only rooms assigned to LOGIN, or to no one."
+    ),
+]
+StarredOption = Annotated[bool, typer.Option("--starred", help="Only starred rooms.")]
+BlockedOption = Annotated[bool, typer.Option("--blocked", help="Blocked users' rooms.")]
+LeftOption = Annotated[bool, typer.Option("--left", help="Rooms that were left.")]
+
+
+def room_filter(status, labels, assignee, since, until, starred, blocked, left, limit,
+                default_status: str | None = None):  # fmt: skip
+    from kchat_cli.domain.listing import RoomFilter
+
+    return RoomFilter(status=status.value if status else default_status, labels=labels or [],
+                      assignee=assignee, since=since, until=until, starred=starred,
+                      blocked=blocked, left=left, limit=limit)  # fmt: skip

@@ -48,7 +48,8 @@ def create(
     rt = runtime(ctx)
     coupon_id = rt.write(lambda session: coupons.create(
         session, rt.channel_id, name=name, benefit=benefit, valid_until=valid_until,
-        now=clock.now()))  # fmt: skip
+        now=clock.now()), action="coupons.create", target=lambda created: f"coupon {created}",
+        details={"name": name})  # fmt: skip
     typer.echo(coupon_id)
     say(f"coupon {coupon_id} created")
 
@@ -65,5 +66,9 @@ def delete(
     """
     rt = runtime(ctx)
     if confirmed(f"delete coupon {coupon_id}", yes=yes):
-        rt.write(lambda session: coupons.delete(session, rt.channel_id, coupon_id))
+        rt.write(
+            lambda session: coupons.delete(session, rt.channel_id, coupon_id),
+            action="coupons.delete",
+            target=f"coupon {coupon_id}",
+        )
         say(f"coupon {coupon_id} deleted")

@@ -40,7 +40,11 @@ def create(ctx: typer.Context, name: NameArgument) -> None:
     Example: kchat groups create 겨울이벤트
     """
     rt = runtime(ctx)
-    rt.write(lambda session: groups.create(session, rt.channel_id, name, now=clock.now()))
+    rt.write(
+        lambda session: groups.create(session, rt.channel_id, name, now=clock.now()),
+        action="groups.create",
+        target=f"group {name}",
+    )
     say(f"group {name!r} created")
 
 
@@ -52,7 +56,11 @@ def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> No
     """
     rt = runtime(ctx)
     if confirmed(f"delete group {name!r}", yes=yes):
-        count = rt.write(lambda session: groups.delete(session, rt.channel_id, name))
+        count = rt.write(
+            lambda session: groups.delete(session, rt.channel_id, name),
+            action="groups.delete",
+            target=f"group {name}",
+        )
         say(f"group {name!r} deleted ({count} members)")
 
 
@@ -82,7 +90,9 @@ def message(
     rt = runtime(ctx)
     actions.check_text(text)
     queued, skipped = rt.write(lambda session: groups.message(
-        session, rt.channel_id, name, text, now=clock.now()))  # fmt: skip
+        session, rt.channel_id, name, text, now=clock.now()), action="groups.message",
+        target=f"group {name}", details=lambda done: {"queued": done[0],
+                                                      "skipped": len(done[1])})  # fmt: skip
     say(f"queued for {queued} members, {len(skipped)} skipped")
     for user, reason in skipped:
         say(f"  skipped {user}: {reason}")

@@ -42,8 +42,7 @@ def run(
     from kchat_cli.domain.jobruns import RUN_FIELDS
 
     rt = runtime(ctx)
-    record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run, home=rt.home,
-                     transport=rt.transport, transport_timeout=rt.transport_timeout)  # fmt: skip
+    record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run, settings=rt.job_settings())
     emit_one(record, output, fields=RUN_FIELDS)
 
 

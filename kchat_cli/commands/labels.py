@@ -40,7 +40,11 @@ def create(ctx: typer.Context, name: NameArgument) -> None:
     Example: kchat labels create 재구매고객
     """
     rt = runtime(ctx)
-    rt.write(lambda session: labels.create(session, rt.channel_id, name))
+    rt.write(
+        lambda session: labels.create(session, rt.channel_id, name),
+        action="labels.create",
+        target=f"label {name}",
+    )
     say(f"label {name!r} created")
 
 
@@ -52,7 +56,12 @@ def rename(ctx: typer.Context, old: NameArgument,
     Example: kchat labels rename 단골 "단골 고객"
     """
     rt = runtime(ctx)
-    rt.write(lambda session: labels.rename(session, rt.channel_id, old, new))
+    rt.write(
+        lambda session: labels.rename(session, rt.channel_id, old, new),
+        action="labels.rename",
+        target=f"label {old}",
+        details={"to": new},
+    )
     say(f"label {old!r} is now {new!r}")
 
 
@@ -71,5 +80,10 @@ def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False,
         say("dry run: nothing deleted")
         return
     if confirmed(f"delete label {name!r} from {count} rooms", yes=yes):
-        rt.write(lambda session: labels.delete(session, rt.channel_id, name))
+        rt.write(
+            lambda session: labels.delete(session, rt.channel_id, name),
+            action="labels.delete",
+            target=f"label {name}",
+            details=lambda rooms: {"rooms": rooms},
+        )
         say(f"label {name!r} deleted")

@@ -35,7 +35,11 @@ def create(ctx: typer.Context, name: NameArgument, text: TextArgument) -> None:
     Example: kchat replies create 배송 "주문 후 2~3일 안에 받아보실 수 있어요."
     """
     rt = runtime(ctx)
-    rt.write(lambda session: replies.create(session, rt.channel_id, name, text, now=clock.now()))
+    rt.write(
+        lambda session: replies.create(session, rt.channel_id, name, text, now=clock.now()),
+        action="replies.create",
+        target=f"reply {name}",
+    )
     say(f"reply {name!r} saved")
 
 
@@ -46,7 +50,11 @@ def edit(ctx: typer.Context, name: NameArgument, text: TextArgument) -> None:
     Example: kchat replies edit 배송 "주문 후 1~2일 안에 받아보실 수 있어요."
     """
     rt = runtime(ctx)
-    rt.write(lambda session: replies.edit(session, rt.channel_id, name, text, now=clock.now()))
+    rt.write(
+        lambda session: replies.edit(session, rt.channel_id, name, text, now=clock.now()),
+        action="replies.edit",
+        target=f"reply {name}",
+    )
     say(f"reply {name!r} changed")
 
 
@@ -58,5 +66,9 @@ def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> No
     """
     rt = runtime(ctx)
     if confirmed(f"delete reply {name!r}", yes=yes):
-        rt.write(lambda session: replies.delete(session, rt.channel_id, name))
+        rt.write(
+            lambda session: replies.delete(session, rt.channel_id, name),
+            action="replies.delete",
+            target=f"reply {name}",
+        )
         say(f"reply {name!r} deleted")

@@ -1,68 +1,54 @@
 """kchat rooms: list, show and manage chat rooms."""
 
-import enum
 import sys
 from typing import Annotated
 
 import typer
 
 from kchat_cli.commands.common import (
+    AssigneeOption,
+    BlockedOption,
     DryRunOption,
+    LabelOption,
+    LeftOption,
     OutputOption,
     RoomsArgument,
     SinceOption,
+    StarredOption,
+    StatusOption,
     UntilOption,
     YesOption,
     app_for,
     confirmed,
     finish_bulk,
+    room_filter,
     room_tokens,
     runtime,
     say,
 )
 from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
 from kchat_cli.domain import actions, clock
-from kchat_cli.domain.bulk import apply_to_rooms
 from kchat_cli.domain.listing import (
     MESSAGE_FIELDS,
     ROOM_FIELDS,
-    STATUS_FILTERS,
-    RoomFilter,
     list_rooms,
 )
 from kchat_cli.render import Format, emit
 
 app = app_for("List, read and manage chat rooms.")
 
-StatusFilter = enum.StrEnum(
-    "StatusFilter", {name.replace("-", "_"): name for name in STATUS_FILTERS}
-)
-
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[
-        StatusFilter | None,
-        typer.Option("--status", "-s", help="[default: in-progress; all with --left or --blocked]"),
-    ] = None,
-    label: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--label", "-l", help="Only rooms with this label; repeat for rooms with all."
-        ),
-    ] = None,
-    assignee: Annotated[
-        str | None,
-        typer.Option(
-            "--assignee", metavar="LOGIN|none", help="Only rooms assigned to LOGIN, or to no one."
-        ),
-    ] = None,
+    status: StatusOption = None,
+    label: LabelOption = None,
+    assignee: AssigneeOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    starred: Annotated[bool, typer.Option("--starred", help="Only starred rooms.")] = False,
-    blocked: Annotated[bool, typer.Option("--blocked", help="Blocked users' rooms.")] = False,
-    left: Annotated[bool, typer.Option("--left", help="Rooms that were left.")] = False,
+    starred: StarredOption = False,
+    blocked: BlockedOption = False,
+    left: LeftOption = False,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, help="At most this many rooms; 0 for all.")
     ] = 50,
@@ -73,17 +59,7 @@ def list_(
     Example: kchat rooms list --status unread --since 7d -o json
     """
     rt = runtime(ctx)
-    filt = RoomFilter(
-        status=status and status.value,
-        labels=label or [],
-        assignee=assignee,
-        since=since,
-        until=until,
-        starred=starred,
-        blocked=blocked,
-        left=left,
-        limit=limit,
-    )
+    filt = room_filter(status, label, assignee, since, until, starred, blocked, left, limit)
     with rt.read() as session:
         records = list_rooms(session, rt.channel_id, filt)
     emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no rooms")
@@ -104,11 +80,9 @@ def show(
     Example: kchat rooms show 42 --peek
     """
     rt = runtime(ctx)
-    record = rt.write(
-        lambda session: actions.view_room(
-            session, rt.channel_id, room, limit=limit, mark_read=not peek
-        )
-    )
+    record = rt.write(lambda session: actions.view_room(
+        session, rt.channel_id, room, limit=limit, mark_read=not peek),
+        action="rooms.show", target=f"room {room}")  # fmt: skip
     messages = record["messages"]
     if output is Format.json:
         from kchat_cli.render import emit_one
@@ -127,11 +101,11 @@ def show(
         emit(messages, output, fields=MESSAGE_FIELDS)
 
 
-def _bulk(ctx: typer.Context, room_args: list[str], action, verb: str, dry_run: bool) -> None:
+def _bulk(ctx: typer.Context, room_args: list[str], room_action, verb: str, dry_run: bool,
+          *, action: str) -> None:  # fmt: skip
     rt = runtime(ctx)
-    report = apply_to_rooms(
-        rt.engine(), rt.channel_id, room_tokens(room_args), action, dry_run=dry_run
-    )
+    report = rt.apply_to_rooms(room_tokens(room_args), room_action, action=action,
+                               dry_run=dry_run)  # fmt: skip
     finish_bulk(report, verb, dry_run=dry_run)
 
 
@@ -141,7 +115,7 @@ def read(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms list --status unread -o ids | kchat rooms read -
     """
-    _bulk(ctx, rooms, actions.read, "marked read", dry_run)
+    _bulk(ctx, rooms, actions.read, "marked read", dry_run, action="rooms.read")
 
 
 @app.command()
@@ -150,7 +124,7 @@ def complete(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = F
 
     Example: kchat rooms complete 12 13
     """
-    _bulk(ctx, rooms, actions.completer(clock.now()), "completed", dry_run)
+    _bulk(ctx, rooms, actions.completer(clock.now()), "completed", dry_run, action="rooms.complete")
 
 
 @app.command()
@@ -159,7 +133,7 @@ def reopen(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms reopen 12
     """
-    _bulk(ctx, rooms, actions.reopen, "reopened", dry_run)
+    _bulk(ctx, rooms, actions.reopen, "reopened", dry_run, action="rooms.reopen")
 
 
 @app.command()
@@ -168,7 +142,7 @@ def star(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms star 12 13
     """
-    _bulk(ctx, rooms, actions.starrer(True), "starred", dry_run)
+    _bulk(ctx, rooms, actions.starrer(True), "starred", dry_run, action="rooms.star")
 
 
 @app.command()
@@ -177,7 +151,7 @@ def unstar(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unstar 12
     """
-    _bulk(ctx, rooms, actions.starrer(False), "unstarred", dry_run)
+    _bulk(ctx, rooms, actions.starrer(False), "unstarred", dry_run, action="rooms.unstar")
 
 
 @app.command()
@@ -198,7 +172,7 @@ def assign(
     if (to is None) == (not clear):
         raise typer.BadParameter("give --to LOGIN or --clear")
     rt = runtime(ctx)
-    _bulk(ctx, rooms, actions.Assign(rt.channel_id, to), "assigned", dry_run)
+    _bulk(ctx, rooms, actions.Assign(rt.channel_id, to), "assigned", dry_run, action="rooms.assign")
 
 
 @app.command()
@@ -219,7 +193,7 @@ def label(
 
     rt = runtime(ctx)
     _bulk(ctx, rooms, LabelChange(rt.channel_id, add or [], remove or []), "relabelled",
-          dry_run)  # fmt: skip
+          dry_run, action="rooms.label")  # fmt: skip
 
 
 @app.command()
@@ -245,12 +219,8 @@ def leave(
         if blocked:
             yes = confirmed(f"{blocked} of these rooms belong to blocked users; leaving makes "
                             "their blocks permanent. Leave them", yes=False)  # fmt: skip
-    report = apply_to_rooms(
-        rt.engine(),
-        rt.channel_id,
-        tokens,
-        actions.leaver(clock.now(), confirmed=yes),
-        dry_run=dry_run,
+    report = rt.apply_to_rooms(
+        tokens, actions.leaver(clock.now(), confirmed=yes), action="rooms.leave", dry_run=dry_run
     )
     finish_bulk(report, "left", dry_run=dry_run)
 
@@ -275,7 +245,11 @@ def rename(
     Example: kchat rooms rename 12 "김민지 (VIP, 강남점)"
     """
     rt = runtime(ctx)
-    rt.write(lambda session: actions.rename(session, rt.channel_id, room, name))
+    rt.write(
+        lambda session: actions.rename(session, rt.channel_id, room, name),
+        action="rooms.rename",
+        target=f"room {room}",
+    )
     say(f"room {room} renamed")
 
 
@@ -290,7 +264,11 @@ def memo(
     Example: kchat rooms memo 12 "환불 완료 11/20, 재구매 의사 있음"
     """
     rt = runtime(ctx)
-    rt.write(lambda session: actions.memo(session, rt.channel_id, room, text))
+    rt.write(
+        lambda session: actions.memo(session, rt.channel_id, room, text),
+        action="rooms.memo",
+        target=f"room {room}",
+    )
     say(f"memo of room {room} saved")
 
 
@@ -311,7 +289,7 @@ def request_add(
     outgoing = actions.Outgoing(add_request=True)
     record = rt.write(lambda session: actions.send(
         session, rt.channel_id, room, outgoing, admin_id=rt.admin(session).id, home=rt.home,
-        now=clock.now()))  # fmt: skip
+        now=clock.now()), action="rooms.request-add", target=f"room {room}")  # fmt: skip
     say(f"queued a channel-add request to room {room}")
     emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)
 
@@ -330,7 +308,14 @@ def to_group(
     from kchat_cli.domain.groups import AddToGroup
 
     rt = runtime(ctx)
-    _bulk(ctx, rooms, AddToGroup(rt.channel_id, group), "added to the group", dry_run)
+    _bulk(
+        ctx,
+        rooms,
+        AddToGroup(rt.channel_id, group),
+        "added to the group",
+        dry_run,
+        action="rooms.to-group",
+    )
 
 
 @app.command()
@@ -339,7 +324,7 @@ def hold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms hold 12
     """
-    _bulk(ctx, rooms, actions.holder(True), "held", dry_run)
+    _bulk(ctx, rooms, actions.holder(True), "held", dry_run, action="rooms.hold")
 
 
 @app.command()
@@ -348,4 +333,4 @@ def unhold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unhold 12
     """
-    _bulk(ctx, rooms, actions.holder(False), "released", dry_run)
+    _bulk(ctx, rooms, actions.holder(False), "released", dry_run, action="rooms.unhold")

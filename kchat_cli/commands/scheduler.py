@@ -27,9 +27,9 @@ def run(
 
     _log_in_korea_time()
     rt = runtime(ctx)
-    records = serve(rt.engine(), home=rt.home, transport=rt.transport,
-                    transport_timeout=rt.transport_timeout, once=once,
-                    ready=lambda: say("scheduler started"))  # fmt: skip
+    records = serve(
+        rt.engine(), rt.job_settings(), once=once, ready=lambda: say("scheduler started")
+    )
     if once:
         emit(records, output, fields=RUN_FIELDS)
     else:

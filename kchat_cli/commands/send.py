@@ -44,6 +44,11 @@ def send(
         return actions.send(session, rt.channel_id, room, outgoing, admin_id=admin.id,
                             home=rt.home, now=clock.now())  # fmt: skip
 
-    record = rt.write(work)
+    record = rt.write(
+        work,
+        action="send",
+        target=f"room {room}",
+        details=lambda sent: {"message": sent["id"], "kind": sent["kind"]},
+    )
     say(f"queued message {record['id']} to room {room}")
     emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)

@@ -27,8 +27,12 @@ class OnOff(enum.StrEnum):
 
 
 def _change(ctx: typer.Context, change, done: str) -> None:
+    """Apply a settings change (audited under what it did) and print its warnings."""
     rt = runtime(ctx)
-    for warning in rt.write(lambda session: change(session, rt.channel_id)) or []:
+    for warning in (
+        rt.write(lambda session: change(session, rt.channel_id), action="settings", target=done)
+        or []
+    ):
         say(f"warning: {warning}")
     say(done)
 

@@ -23,7 +23,11 @@ def block(ctx: typer.Context, room: RoomArgument) -> None:
     Example: kchat users block 12
     """
     rt = runtime(ctx)
-    changed = rt.write(lambda session: actions.block(session, rt.channel_id, room, clock.now()))
+    changed = rt.write(
+        lambda session: actions.block(session, rt.channel_id, room, clock.now()),
+        action="users.block",
+        target=f"room {room}",
+    )
     say(f"the user of room {room} is blocked" if changed else
         f"the user of room {room} was blocked already")  # fmt: skip
 
@@ -35,7 +39,11 @@ def unblock(ctx: typer.Context, room: RoomArgument) -> None:
     Example: kchat users unblock 12
     """
     rt = runtime(ctx)
-    changed = rt.write(lambda session: actions.unblock(session, rt.channel_id, room))
+    changed = rt.write(
+        lambda session: actions.unblock(session, rt.channel_id, room),
+        action="users.unblock",
+        target=f"room {room}",
+    )
     say(f"the user of room {room} is unblocked" if changed else
         f"the user of room {room} was not blocked")  # fmt: skip
 

@@ -56,7 +56,10 @@ def apply_to_rooms(
     *,
     dry_run: bool = False,
     batch_size: int = BULK_BATCH,
+    audit: Callable[[Session, list[int]], None] | None = None,
 ) -> BulkReport:
+    """Apply `action` to the rooms named by `tokens`, a batch per transaction; `audit` is
+    called in each batch's transaction with the rooms it changed."""
     ids, refused = parse_room_ids(tokens)
     report = BulkReport(refused=refused)
     for start in range(0, len(ids), batch_size):
@@ -64,7 +67,9 @@ def apply_to_rooms(
         report.merge(
             run_write(
                 engine,
-                lambda session, chunk=chunk: _apply_batch(session, channel_id, chunk, action),
+                lambda session, chunk=chunk: _apply_batch(
+                    session, channel_id, chunk, action, audit
+                ),
                 commit=not dry_run,
             )
         )
@@ -72,7 +77,7 @@ def apply_to_rooms(
 
 
 def _apply_batch(
-    session: Session, channel_id: int, ids: list[int], action: RoomAction
+    session: Session, channel_id: int, ids: list[int], action: RoomAction, audit
 ) -> BulkReport:
     report = BulkReport()
     states = {state.id: state for state in rooms.load_rooms(session, channel_id, ids=ids)}
@@ -95,6 +100,8 @@ def _apply_batch(
     if hasattr(action, "finish"):
         action.finish(session)
     rooms.save_rooms(session, channel_id, states.values())
+    if audit is not None:
+        audit(session, report.changed)
     return report
 
 

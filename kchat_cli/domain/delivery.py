@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain import auth
 from kchat_cli.domain.clock import kst_iso
-from kchat_cli.store.models import Channel, Message, OutboxItem, Room, User
+from kchat_cli.domain.secrets import Sealer
+from kchat_cli.store.models import Admin, Channel, Message, OutboxItem, Room, User
 from kchat_cli.store.session import read_session, run_write
 
 MAX_ATTEMPTS = 8
@@ -34,11 +36,13 @@ def idempotency_key(item_id: int, channel_id: int) -> str:
 def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
     query = (
         sa.select(OutboxItem.id, OutboxItem.channel_id, Channel.name, User.key, OutboxItem.kind,
-                  OutboxItem.text, OutboxItem.created_at, OutboxItem.attempts,
+                  OutboxItem.text, OutboxItem.sealed_text, OutboxItem.created_at,
+                  OutboxItem.attempts, Admin.login, Admin.phone,
                   Message.file_name, Message.file_size, Message.file_mime, Message.file_sha256)
         .join(Channel, Channel.id == OutboxItem.channel_id)
         .outerjoin(Room, Room.id == OutboxItem.room_id)
         .outerjoin(User, User.id == Room.user_id)
+        .outerjoin(Admin, Admin.id == OutboxItem.admin_id)
         .outerjoin(Message, Message.id == OutboxItem.message_id)
         .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= as_of,
                OutboxItem.id > after_id)
@@ -47,24 +51,35 @@ def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
     return [row._asdict() for row in session.execute(query)]
 
 
-def payload(item: dict) -> dict:
-    """What the messenger receives: the user, the content, never an admin."""
+def payload(item: dict, sealer: Sealer) -> dict:
+    """What the messenger receives: the user and the content, never an admin's name. A
+    verification code goes to its admin (login, and phone for SMS) alone."""
     file = None if item["file_name"] is None else {
         "name": item["file_name"], "size": item["file_size"], "mime": item["file_mime"],
         "sha256": item["file_sha256"]}  # fmt: skip
-    return {
+    text, to = item["text"], None
+    if item["kind"] == "code":
+        text, via = auth.code_payload_text(sealer, item["sealed_text"])
+        to = {"admin": item["login"], "via": via}
+        if via == "sms":
+            to["phone"] = item["phone"]
+    body = {
         "id": item["id"],
         "idempotency_key": idempotency_key(item["id"], item["channel_id"]),
         "channel": item["name"],
         "user": item["key"],
         "kind": item["kind"],
-        "text": item["text"],
+        "text": text,
         "file": file,
         "created_at": kst_iso(item["created_at"]),
     }
+    if to is not None:
+        body["to"] = to
+    return body
 
 
-def deliver(engine: sa.Engine, transport, *, as_of: datetime, dry_run: bool = False) -> dict:
+def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Sealer,
+            dry_run: bool = False) -> dict:  # fmt: skip
     """Send what is due at `as_of`. Returns counts: sent, retrying, failed (due, when dry)."""
     counts = {"due": 0} if dry_run else {"sent": 0, "retrying": 0, "failed": 0}
     last_id, handled = 0, 0
@@ -77,7 +92,7 @@ def deliver(engine: sa.Engine, transport, *, as_of: datetime, dry_run: bool = Fa
         if dry_run:
             counts["due"] += len(items)
             continue
-        results = [(item, transport.send(payload(item))) for item in items]
+        results = [(item, transport.send(payload(item, sealer))) for item in items]
         recorded = run_write(engine, lambda session, results=results: _record(
             session, results, as_of))  # fmt: skip
         for outcome in recorded:
@@ -92,7 +107,7 @@ def _record(session: Session, results, as_of: datetime) -> list[str]:
         attempts = item["attempts"] + 1
         values: dict = {"attempts": attempts, "last_error": outcome.error}
         if outcome.delivered:
-            values.update(status="sent", sent_at=as_of)
+            values.update(status="sent", sent_at=as_of, sealed_text=None)  # a code is wiped
             outcomes.append("sent")
         elif outcome.permanent or attempts >= MAX_ATTEMPTS:
             values.update(status="failed")

@@ -6,8 +6,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain import pii
 from kchat_cli.domain.bulk import collector_paused
-from kchat_cli.domain.listing import MESSAGE_FIELDS
+from kchat_cli.domain.listing import (
+    MESSAGE_FIELDS,
+    ROOM_FIELDS,
+    RoomFilter,
+    records_of,
+    room_ids,
+)
+from kchat_cli.domain.secrets import Sealer
 from kchat_cli.store.dialect import korea_time_text
 from kchat_cli.store.models import Admin, Message, Room, User
 
@@ -27,11 +35,12 @@ def message_rows(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    rooms: RoomFilter | None = None,
     include_hidden: bool = False,
 ) -> Iterator[tuple]:
     """The channel's messages in time order as tuples in the order of `message_fields`, the
-    time as Korea-time text from the database. Hidden messages (a blocked user's, R-BLOCK-1)
-    only with `include_hidden`, marked."""
+    time as Korea-time text from the database; only those of the rooms `rooms` chooses, when
+    given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`."""
     user_keys = dict(session.execute(
         sa.select(Room.id, User.key).join(User, User.id == Room.user_id)
         .where(Room.channel_id == channel_id)).all())  # fmt: skip
@@ -64,10 +73,30 @@ def message_rows(
     if until is not None:
         query = query.where(messages.c.ts < until)
     width = len(message_fields(include_hidden=include_hidden))
+    chosen = None if rooms is None else set(room_ids(session, channel_id, rooms))
     with collector_paused():
         for chunk in session.connection().execute(query).partitions():
             yield from [
                 (message_id, room_id, user_keys.get(room_id), sender, logins.get(admin_id),
                  *rest)[:width]
                 for message_id, room_id, sender, admin_id, *rest in chunk
+                if chosen is None or room_id in chosen
             ]  # fmt: skip
+
+
+def room_fields(*, include_pii: bool) -> tuple[str, ...]:
+    return (*ROOM_FIELDS, "customer_info") if include_pii else ROOM_FIELDS
+
+
+def room_rows(session: Session, channel_id: int, filt: RoomFilter,
+              sealer: Sealer | None) -> Iterator[dict]:  # fmt: skip
+    """Room records chosen by `filt`, newest first, read a chunk at a time; with a sealer,
+    each with the customer info its user gave, opened (personal data: audited by the
+    caller)."""
+    ids = room_ids(session, channel_id, filt)
+    info = {} if sealer is None else pii.opened_by_room(session, channel_id, sealer)
+    for start in range(0, len(ids), EXPORT_CHUNK):
+        for record in records_of(session, channel_id, ids[start : start + EXPORT_CHUNK]):
+            if sealer is not None:
+                record["customer_info"] = info.get(record["id"])
+            yield record

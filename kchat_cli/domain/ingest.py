@@ -14,10 +14,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import admins, clock, notices, rooms, settings
+from kchat_cli.domain import admins, clock, notices, pii, rooms, settings
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.conversation import Conversation, FileInfo
-from kchat_cli.errors import KchatError
+from kchat_cli.errors import KchatError, Refused
 from kchat_cli.store.dialect import insert_ignoring_conflicts
 from kchat_cli.store.models import Comment, Consent, IngestedEvent, Room, User
 from kchat_cli.store.session import run_write
@@ -320,16 +320,17 @@ def _on_comment(batch: Batch, event: Event) -> None:
 
 
 def _on_consent(batch: Batch, event: Event) -> None:
+    """R-PII-2: a consent answers the room's open customer-info request, once."""
     room = batch.room(event)
-    batch.extra_rows[Consent].append(
-        {
-            "channel_id": batch.channel_id,
-            "user_id": room.user_id,
-            "ts": event.ts,
-            "data": batch.seal(event.body["fields"]),
-            "event_id": event.id,
-        }
-    )
+    try:
+        request = pii.answer(batch.session, batch.channel_id, room.user_id, room.id)
+    except Refused as exc:
+        raise Rejected(str(exc)) from None
+    request.answered_at = event.ts
+    batch.extra_rows[Consent].append({
+        "channel_id": batch.channel_id, "user_id": room.user_id, "ts": event.ts,
+        "data": batch.seal(event.body["fields"]), "event_id": event.id,
+        "request_id": request.id})  # fmt: skip
 
 
 _HANDLERS = {

@@ -10,7 +10,6 @@ from sqlmodel import Session
 from kchat_cli.errors import NotFound
 from kchat_cli.store.models import Admin, Label, Message, Room, RoomLabel, User
 
-STATUS_FILTERS = ("unread", "unanswered", "answered", "completed", "in-progress", "all")
 ROOM_FIELDS = (
     "id",
     "user",
@@ -256,3 +255,13 @@ def message_record(row, user_key: str | None = None, login: str | None = None) -
 def message_by_id(session: Session, message_id: int) -> dict:
     query = _message_select().where(Message.id == message_id)
     return message_record(session.execute(query).one())
+
+
+def records_of(session: Session, channel_id: int, ids: list[int]) -> list[dict]:
+    """Room records of these rooms, in the order given."""
+    query = (sa.select(*_ROOM_COLUMNS).join(User, User.id == Room.user_id)
+             .where(Room.id.in_(ids), Room.channel_id + 0 == channel_id))  # fmt: skip
+    by_id = {
+        record["id"]: record for record in _room_records(session, list(session.execute(query)))
+    }
+    return [by_id[room_id] for room_id in ids if room_id in by_id]

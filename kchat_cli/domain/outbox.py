@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.auth import MASK
 from kchat_cli.errors import Invalid
 from kchat_cli.store.models import OutboxItem, Room, User
 
@@ -46,4 +47,8 @@ def list_outbox(
         query = query.where(OutboxItem.status == status)
     if limit:
         query = query.limit(limit)
-    return [dict(zip(OUTBOX_FIELDS, row, strict=True)) for row in session.execute(query)]
+    records = [dict(zip(OUTBOX_FIELDS, row, strict=True)) for row in session.execute(query)]
+    for record in records:
+        if record["kind"] == "code":
+            record["text"] = MASK  # a verification code is for its admin's eyes only
+    return records

@@ -27,6 +27,7 @@ from sqlmodel import Session
 from kchat_cli.domain import attachments, rooms
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.clock import KST
+from kchat_cli.store.dialect import scrub_wal
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
 from kchat_cli.store.session import read_session, run_write
 
@@ -127,7 +128,7 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
                               commit=not dry_run)  # fmt: skip
     if not dry_run:
         report.files = sweep_files(engine, home)
-        _scrub(engine)
+        scrub_wal(engine)
     return report
 
 
@@ -272,11 +273,3 @@ def sweep_files(engine: sa.Engine, home: Path) -> int:
             path.unlink()
             swept += 1
     return swept
-
-
-def _scrub(engine: sa.Engine) -> None:
-    """SQLite: move what the deletes wrote from the WAL into the (secure-deleted) file and
-    empty the WAL, so no copy of deleted content stays in either."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -16,7 +16,6 @@ from kchat_cli.errors import Refused
 from kchat_cli.store.dialect import bulk_update
 from kchat_cli.store.models import Channel, Room, User
 
-STATUSES = ("unread", "unanswered", "answered", "completed")
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
 USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at", "block_permanent")
 ROOM_FIELDS = ("unread", "status", "completed_at", "last_message_at", "last_user_at",

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain import clock, hours, jobruns, settings
-from kchat_cli.domain.rooms import STATUSES
+from kchat_cli.domain.vocabulary import STATUSES
 from kchat_cli.store.models import Channel, OutboxItem, Room, User
 
 STATUS_FIELDS = ("channel", "unread", *(f"rooms_{status}" for status in STATUSES), "chat",

@@ -77,3 +77,11 @@ def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
     assignments = ", ".join(f"{quote(name)} = {marker}" for name in names)
     sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE id = {marker}"  # noqa: S608
     connection.exec_driver_sql(sql, _converted(rows, [*names, "id"], processors))
+
+
+def scrub_wal(engine: sa.Engine) -> None:
+    """SQLite: move what deletes wrote from the WAL into the (secure-deleted) database file
+    and empty the WAL, so no copy of deleted content stays in either."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

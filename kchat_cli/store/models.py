@@ -160,6 +160,9 @@ class OutboxItem(SQLModel, table=True):
     created_at: datetime = _when()
     next_attempt_at: datetime | None = _when(nullable=True)
     sent_at: datetime | None = _when(nullable=True)
+    # A verification code goes to one admin; its text is sealed, and wiped once sent.
+    admin_id: int | None = _ref("admins.id", nullable=True)
+    sealed_text: str | None = Field(default=None, sa_type=Text)
 
 
 class IngestedEvent(SQLModel, table=True):
@@ -195,6 +198,7 @@ class Consent(SQLModel, table=True):
     ts: datetime = _when()
     data: str = Field(sa_type=Text)
     event_id: str | None = None
+    request_id: int | None = _ref("info_requests.id", nullable=True)
 
 
 class ChatHours(SQLModel, table=True):
@@ -302,3 +306,70 @@ class GroupMember(SQLModel, table=True):
     user_id: int = Field(
         sa_column=Column(Integer, ForeignKey("users.id"), primary_key=True, index=True)
     )
+
+
+class AuthCode(SQLModel, table=True):
+    """A verification code (R-AUTH-2), kept only as a salted hash."""
+
+    __tablename__ = "auth_codes"
+    id: int | None = Field(default=None, primary_key=True)
+    admin_id: int = _ref("admins.id", index=True)
+    code_hash: str
+    via: str
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    attempts: int = 0
+    used_at: datetime | None = _when(nullable=True)
+
+
+class AuthSession(SQLModel, table=True):
+    """A verified session (R-AUTH-1/2): its token is kept only as a hash."""
+
+    __tablename__ = "auth_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    admin_id: int = _ref("admins.id", index=True)
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    ended_at: datetime | None = _when(nullable=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which, when: every admin write and every view of personal data."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_channel_at", "channel_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    admin_id: int | None = _ref("admins.id", nullable=True)
+    at: datetime = _when()
+    action: str
+    target: str | None = None
+    details: str | None = Field(default=None, sa_type=Text)
+
+
+class Plugin(SQLModel, table=True):
+    """The personal-info plugin (비즈플러그인 '개인정보이용') linked to a channel (R-PII-1)."""
+
+    __tablename__ = "plugins"
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("channels.id"), nullable=False, unique=True)
+    )
+    biz_app: str
+    fields: str
+    status: str = "available"
+    registered_at: datetime = _when()
+
+
+class InfoRequest(SQLModel, table=True):
+    """A request for a user's consent to give their customer info (R-PII-2: once each)."""
+
+    __tablename__ = "info_requests"
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    room_id: int = _ref("rooms.id", index=True)
+    admin_id: int = _ref("admins.id")
+    fields: str
+    requested_at: datetime = _when()
+    answered_at: datetime | None = _when(nullable=True)

@@ -1,0 +1,24 @@
+"""The pii-purge job (R-PII-2): customer info is destroyed three days after the
+consultation's completion or the consent, whichever comes first; see kchat_cli.domain.pii
+for what stays true."""
+
+from jobs.context import JobContext
+from kchat_cli.domain import pii
+from kchat_cli.store.dialect import scrub_wal
+from kchat_cli.store.session import read_session, run_write
+
+PURGE_BATCH = 1000
+
+
+def run(context: JobContext) -> dict:
+    with read_session(context.engine) as session:
+        due = pii.due_for_destruction(session, context.as_of)
+    destroyed = 0
+    for start in range(0, len(due), PURGE_BATCH):
+        chunk = due[start : start + PURGE_BATCH]
+        destroyed += run_write(context.engine, lambda session, chunk=chunk: pii.destroy(
+            session, chunk), commit=not context.dry_run)  # fmt: skip
+        context.checkpoint()
+    if destroyed and not context.dry_run:
+        scrub_wal(context.engine)
+    return {"would_destroy" if context.dry_run else "destroyed": destroyed}

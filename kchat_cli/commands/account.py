@@ -1,0 +1,46 @@
+"""kchat account: your own settings (내 계정 정보)."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import app_for, runtime, say
+from kchat_cli.commands.settings import OnOff
+from kchat_cli.domain import auth, clock
+
+app = app_for("Your account: additional verification and notifications.")
+
+StateArgument = Annotated[OnOff, typer.Argument(help="on or off")]
+
+
+@app.command("additional-auth")
+def additional_auth(ctx: typer.Context, state: StateArgument) -> None:
+    """Turn additional verification on or off for yourself; off needs a verified session
+    (R-AUTH-3).
+
+    Example: kchat account additional-auth off
+    """
+    rt = runtime(ctx)
+    on = state is OnOff.on
+    rt.write(lambda session: auth.set_additional_auth(session, rt.admin(session), on, rt.home,
+                                                      clock.now()),
+             action="account.additional-auth", details={"on": on})  # fmt: skip
+    say(f"additional verification is {state.value}")
+
+
+@app.command()
+def notifications(ctx: typer.Context, state: StateArgument) -> None:
+    """Turn your new-message alerts on or off (PC 알림, R-UNR-3; see kchat watch).
+
+    Example: kchat account notifications off
+    """
+    from kchat_cli.store.models import Admin
+
+    rt = runtime(ctx)
+    on = state is OnOff.on
+
+    def change(session) -> None:
+        session.get(Admin, rt.admin(session).id).notifications = on
+
+    rt.write(change, action="account.notifications", details={"on": on})
+    say(f"notifications are {state.value}")

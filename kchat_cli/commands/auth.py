@@ -1,0 +1,81 @@
+"""kchat auth: additional verification (관리자 추가인증, R-AUTH-1/2)."""
+
+import enum
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.domain import auth, clock
+from kchat_cli.render import Format, emit_one
+
+app = app_for("Additional verification: a code by KakaoTalk or SMS opens a 12-hour session.")
+
+
+class Via(enum.StrEnum):
+    kakao = "kakao"
+    sms = "sms"
+
+
+@app.command("send-code")
+def send_code(
+    ctx: typer.Context,
+    via: Annotated[Via, typer.Option("--via", help="kakao or sms.")] = Via.kakao,
+) -> None:
+    """Send a 6-digit code, valid 5 minutes, to you alone (the deliver job sends it).
+
+    Example: kchat auth send-code --via sms
+    """
+    rt = runtime(ctx)
+    sealer = rt.sealer()
+    rt.write(lambda session: auth.send_code(session, rt.admin(session), via=via.value,
+                                            sealer=sealer, now=clock.now()),
+             action="auth.send-code", details={"via": via.value})  # fmt: skip
+    say(f"a code is on its way by {via.value}; then run kchat auth verify CODE")
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The 6-digit code.")],
+) -> None:
+    """Check the code and open a 12-hour verified session for this OS user.
+
+    Example: kchat auth verify 123456
+    """
+    rt = runtime(ctx)
+    outcome = rt.write(lambda session: auth.verify(session, rt.admin(session), code,
+                                                   now=clock.now()),
+                       action="auth.verify",
+                       details=lambda done: {"verified": done.token is not None})  # fmt: skip
+    if outcome.refusal is not None:
+        raise outcome.refusal
+    with rt.read() as session:
+        path = auth.write_session_file(rt.home, rt.admin(session), outcome.token)
+    say(f"verified for 12 hours (session kept in {path})")
+
+
+@app.command()
+def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """Whether you are verified, and until when.
+
+    Example: kchat auth status
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        record = auth.status(session, rt.admin(session), rt.home, clock.now())
+    emit_one(record, output, fields=("admin", "additional_auth", "verified", "session_until"))
+
+
+@app.command()
+def logout(ctx: typer.Context) -> None:
+    """End your verified session.
+
+    Example: kchat auth logout
+    """
+    rt = runtime(ctx)
+    ended = rt.write(
+        lambda session: auth.logout(session, rt.admin(session), rt.home, clock.now()),
+        action="auth.logout",
+    )
+    say("logged out" if ended else "there was no session")

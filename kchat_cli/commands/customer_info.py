@@ -1,0 +1,45 @@
+"""kchat customer-info: request and view customer info (R-PII-1, R-PII-2)."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.domain import actions, clock, pii
+from kchat_cli.render import Format, emit_one
+
+app = app_for("Customer info through the personal-info plugin; destroyed after 3 days.")
+
+RoomArgument = Annotated[int, typer.Argument(help="The room id.")]
+
+
+@app.command()
+def request(ctx: typer.Context, room: RoomArgument) -> None:
+    """Ask the room's user to consent to give their info (once; their consent answers it).
+
+    Example: kchat customer-info request 12
+    """
+    rt = runtime(ctx)
+
+    def work(session) -> int:
+        state = actions.sendable_room(session, rt.channel_id, room)
+        return pii.request(session, rt.channel_id, state, admin_id=rt.admin(session).id,
+                           now=clock.now())  # fmt: skip
+
+    rt.write(work, action="customer-info.request", target=f"room {room}",
+             details=lambda request_id: {"request": request_id})  # fmt: skip
+    say(f"consent request sent to room {room}")
+
+
+@app.command()
+def show(ctx: typer.Context, room: RoomArgument, output: OutputOption = Format.table) -> None:
+    """Show the customer info the room's user gave, until it is destroyed (this view is
+    audited).
+
+    Example: kchat customer-info show 12 -o json
+    """
+    rt = runtime(ctx)
+    sealer = rt.sealer()
+    record = rt.write(lambda session: pii.show(session, rt.channel_id, room, sealer),
+                      action="customer-info.show", target=f"room {room}")  # fmt: skip
+    emit_one(record, output, fields=pii.INFO_FIELDS)

@@ -1,0 +1,43 @@
+"""kchat plugin: the personal-info plugin (비즈플러그인 '개인정보이용', R-PII-1)."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.domain import clock, pii
+from kchat_cli.render import Format, emit_one
+
+app = app_for("The personal-info plugin that lets you request customer info (R-PII-1).")
+
+
+@app.command()
+def register(
+    ctx: typer.Context,
+    biz_app: Annotated[str, typer.Option("--biz-app", metavar="APP",
+                                         help="The biz app linked to the channel.")],
+    fields: Annotated[str, typer.Option("--fields", metavar="F,…",
+                                        help="What it collects: name,phone,…")],
+) -> None:  # fmt: skip
+    """Register the plugin for the channel; its status becomes `available`.
+
+    Example: kchat plugin register --biz-app myshop --fields name,phone,address
+    """
+    rt = runtime(ctx)
+    names = fields.split(",")
+    rt.write(lambda session: pii.register(session, rt.channel_id, biz_app=biz_app,
+                                          fields=names, now=clock.now()),
+             action="plugin.register", details={"biz_app": biz_app, "fields": names})  # fmt: skip
+    say(f"the personal-info plugin of {biz_app} is available")
+
+
+@app.command()
+def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
+    """Show the plugin's status (`available` or `not registered`) and fields.
+
+    Example: kchat plugin status
+    """
+    rt = runtime(ctx)
+    with rt.read() as session:
+        record = pii.status(session, rt.channel_id)
+    emit_one(record, output, fields=pii.PLUGIN_FIELDS)

@@ -1,0 +1,150 @@
+"""Customer info through the personal-info plugin (비즈플러그인 '개인정보이용').
+
+R-PII-1: a lookup needs the plugin registered for the channel with status `available`.
+R-PII-2: info is collected once per request, with the user's consent, and destroyed three
+days after the consultation's completion or the consent, whichever comes first.
+
+Invariant: the values never reach the store in plain text (they are sealed with Fernet on
+arrival), never appear in logs, job records or exports unless --include-pii is asked for
+(which is audited), and after the pii-purge job nothing of a destroyed record stays readable
+in the store's files.
+"""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain.conversation import Conversation
+from kchat_cli.domain.rooms import RoomState
+from kchat_cli.domain.secrets import Sealer
+from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.store.models import Consent, InfoRequest, Plugin, Room, User
+
+KEEP_FOR = timedelta(days=3)
+PLUGIN_NAME = "개인정보이용"
+PLUGIN_FIELDS = ("status", "biz_app", "fields", "registered_at")
+INFO_FIELDS = ("room", "user", "requested_at", "consented_at", "destroy_at", "fields")
+
+
+def register(session: Session, channel_id: int, *, biz_app: str, fields: list[str],
+             now: datetime) -> None:  # fmt: skip
+    """Link the channel's personal-info plugin (its biz app and the fields it collects)."""
+    fields = [name.strip() for name in fields if name.strip()]
+    if not biz_app.strip() or not fields:
+        raise Invalid("the plugin needs a biz app and at least one field",
+                      "e.g. --biz-app myshop --fields name,phone")  # fmt: skip
+    plugin = session.scalar(sa.select(Plugin).where(Plugin.channel_id == channel_id))
+    if plugin is None:
+        plugin = Plugin(channel_id=channel_id, biz_app=biz_app, fields="", registered_at=now)
+        session.add(plugin)
+    plugin.biz_app, plugin.fields, plugin.status = biz_app, ",".join(fields), "available"
+    plugin.registered_at = now
+
+
+def status(session: Session, channel_id: int) -> dict:
+    plugin = session.scalar(sa.select(Plugin).where(Plugin.channel_id == channel_id))
+    if plugin is None:
+        return {"status": "not registered", "biz_app": None, "fields": [],
+                "registered_at": None}  # fmt: skip
+    return {
+        "status": plugin.status,
+        "biz_app": plugin.biz_app,
+        "fields": plugin.fields.split(","),
+        "registered_at": plugin.registered_at,
+    }
+
+
+def available_plugin(session: Session, channel_id: int) -> Plugin:
+    """R-PII-1."""
+    plugin = session.scalar(sa.select(Plugin).where(Plugin.channel_id == channel_id))
+    if plugin is None or plugin.status != "available":
+        raise Refused(
+            f"customer info needs the personal-info plugin ({PLUGIN_NAME}) available "
+            "for this channel",
+            "register it: kchat plugin register --biz-app APP --fields name,phone",
+        )
+    return plugin
+
+
+def request(session: Session, channel_id: int, room: RoomState, *, admin_id: int,
+            now: datetime) -> int:  # fmt: skip
+    """Send the consent request (R-PII-1/2); the user's `consent` event answers it."""
+    plugin = available_plugin(session, channel_id)
+    asked = "·".join(plugin.fields.split(","))
+    info_request = InfoRequest(channel_id=channel_id, room_id=room.id, admin_id=admin_id,
+                               fields=plugin.fields, requested_at=now)  # fmt: skip
+    session.add(info_request)
+    session.flush()
+    conversation = Conversation(session, channel_id, now)
+    conversation.admin_message(
+        room,
+        admin_id=admin_id,
+        ts=now,
+        kind="info_request",
+        text=f"[{PLUGIN_NAME}] 상담을 위해 {asked} 제공에 동의해 주세요.",
+    )
+    conversation.flush()
+    return info_request.id
+
+
+def answer(session: Session, channel_id: int, user_id: int, room_id: int) -> InfoRequest:
+    """The open request a consent answers; each request is answered once (R-PII-2)."""
+    found = session.scalar(
+        sa.select(InfoRequest)
+        .where(
+            InfoRequest.channel_id == channel_id,
+            InfoRequest.room_id == room_id,
+            InfoRequest.answered_at.is_(None),
+        )
+        .order_by(InfoRequest.id.desc())
+        .limit(1)
+    )
+    if found is None:
+        raise Refused("no open customer-info request for this user")
+    return found
+
+
+def destroy_at(consented: datetime, completed: datetime | None) -> datetime:
+    """R-PII-2: three days after completion or consent, whichever comes first."""
+    first = consented if completed is None else min(consented, completed)
+    return first + KEEP_FOR
+
+
+def show(session: Session, channel_id: int, room_id: int, sealer: Sealer) -> dict:
+    """The room's latest customer info, opened (the caller audits the view)."""
+    row = session.execute(
+        sa.select(Consent, InfoRequest.requested_at, Room.completed_at, User.key)
+        .join(User, User.id == Consent.user_id).join(Room, Room.user_id == User.id)
+        .outerjoin(InfoRequest, InfoRequest.id == Consent.request_id)
+        .where(Consent.channel_id == channel_id, Room.id == room_id)
+        .order_by(Consent.ts.desc()).limit(1)).first()  # fmt: skip
+    if row is None:
+        raise NotFound(f"no customer info for room {room_id}",
+                       "request it: kchat customer-info request ROOM")  # fmt: skip
+    consent, requested_at, completed_at, user_key = row
+    return {"room": room_id, "user": user_key, "requested_at": requested_at,
+            "consented_at": consent.ts, "destroy_at": destroy_at(consent.ts, completed_at),
+            "fields": sealer.open(consent.data)}  # fmt: skip
+
+
+def opened_by_room(session: Session, channel_id: int, sealer: Sealer) -> dict[int, dict]:
+    """Every room's latest customer info, opened: for `export rooms --include-pii`."""
+    rows = session.execute(
+        sa.select(Room.id, Consent.data).join(User, User.id == Room.user_id)
+        .join(Consent, Consent.user_id == User.id).where(Room.channel_id == channel_id)
+        .order_by(Consent.ts)).all()  # fmt: skip
+    return {room_id: sealer.open(data) for room_id, data in rows}
+
+
+def due_for_destruction(session: Session, as_of: datetime) -> list[int]:
+    rows = session.execute(
+        sa.select(Consent.id, Consent.ts, Room.completed_at)
+        .join(Room, Room.user_id == Consent.user_id)).all()  # fmt: skip
+    return [consent_id for consent_id, ts, completed in rows if destroy_at(ts, completed) <= as_of]
+
+
+def destroy(session: Session, consent_ids: list[int]) -> int:
+    if not consent_ids:
+        return 0
+    return session.execute(sa.delete(Consent).where(Consent.id.in_(consent_ids))).rowcount
