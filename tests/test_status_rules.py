@@ -31,6 +31,9 @@ def state(**fields) -> RoomState:
         left_at=None,
         starred=False,
         assignee_id=None,
+        seq=0,
+        read_seq=0,
+        opened_at=None,
     )
     return RoomState(**{**base, **fields})
 

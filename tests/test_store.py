@@ -14,7 +14,9 @@ from kchat_cli.store.engine import get_engine
 
 def test_migrations_build_exactly_the_models(store_url):
     with get_engine(store_url).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": migrate.in_models}
+        )
         assert compare_metadata(context, SQLModel.metadata) == []
 
 

@@ -124,7 +124,15 @@ def complete(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = F
 
     Example: kchat rooms complete 12 13
     """
-    _bulk(ctx, rooms, actions.completer(clock.now()), "completed", dry_run, action="rooms.complete")
+    rt = runtime(ctx)
+    _bulk(
+        ctx,
+        rooms,
+        actions.Complete(rt.channel_id, clock.now()),
+        "completed",
+        dry_run,
+        action="rooms.complete",
+    )
 
 
 @app.command()

@@ -12,7 +12,8 @@ from kchat_cli.domain import admins, attachments, clock, listing, replies, rooms
 from kchat_cli.domain.conversation import Conversation
 from kchat_cli.domain.rooms import RoomState
 from kchat_cli.errors import Invalid, NotFound, Refused
-from kchat_cli.store.models import Coupon, Room
+from kchat_cli.store.dialect import bulk_insert
+from kchat_cli.store.models import Completion, Coupon, Room
 
 TEXT_LIMIT = 1000
 MEMO_LIMIT = 1000
@@ -24,12 +25,30 @@ def read(_session: Session, room: RoomState) -> None:
     rooms.mark_read(room)
 
 
-def completer(now: datetime):
-    def complete(_session: Session, room: RoomState) -> None:
-        if room.completed_at is None:
-            rooms.complete(room, now)
+class Complete:
+    """R-DONE-1 for many rooms; each completion is kept (when the consultation began and
+    ended) for reply-time reports."""
 
-    return complete
+    def __init__(self, channel_id: int, now: datetime):
+        self.channel_id, self.now = channel_id, now
+
+    def prepare(self, _session: Session, _rooms: list[RoomState]) -> None:
+        self.completed: list[dict] = []
+
+    def __call__(self, _session: Session, room: RoomState) -> None:
+        if room.completed_at is None:
+            self.completed.append(
+                {
+                    "channel_id": self.channel_id,
+                    "room_id": room.id,
+                    "opened_at": room.opened_at,
+                    "completed_at": self.now,
+                }
+            )
+            rooms.complete(room, self.now)
+
+    def finish(self, session: Session) -> None:
+        bulk_insert(session, Completion.__table__, self.completed)
 
 
 def reopen(_session: Session, room: RoomState) -> None:

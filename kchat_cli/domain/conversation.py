@@ -52,22 +52,23 @@ class Conversation:
     def user_message(self, room: RoomState, *, ts: datetime, kind: str = "text",
                      text: str | None = None, file: FileInfo | None = None,
                      event_id: str | None = None) -> None:  # fmt: skip
-        rooms.on_user_message(room, ts)
-        self._record(room, "user", ts=ts, kind=kind, text=text, file=file, event_id=event_id)
+        seq = rooms.on_user_message(room, ts)
+        self._record(room, "user", seq, ts=ts, kind=kind, text=text, file=file,
+                     event_id=event_id)  # fmt: skip
 
     def blocked_user_message(self, room: RoomState, *, ts: datetime, kind: str = "text",
                              text: str | None = None, file: FileInfo | None = None,
                              event_id: str | None = None) -> None:  # fmt: skip
         """R-BLOCK-1: kept for the record, but out of the room and its unread count."""
-        self._record(room, "user", ts=ts, kind=kind, text=text, file=file, event_id=event_id,
-                     hidden=True)  # fmt: skip
+        self._record(room, "user", rooms.numbered(room), ts=ts, kind=kind, text=text,
+                     file=file, event_id=event_id, hidden=True)  # fmt: skip
 
     def admin_message(self, room: RoomState, *, admin_id: int, ts: datetime, kind: str = "text",
                       text: str | None = None, file: FileInfo | None = None,
                       event_id: str | None = None, deliver: bool = True) -> None:  # fmt: skip
         """R-SEND-2: the admin is recorded on the message, never in what is delivered."""
-        rooms.on_admin_message(room, ts)
-        index = self._record(room, "admin", ts=ts, kind=kind, text=text, file=file,
+        seq = rooms.on_admin_message(room, ts)
+        index = self._record(room, "admin", seq, ts=ts, kind=kind, text=text, file=file,
                              event_id=event_id, admin_id=admin_id)  # fmt: skip
         if deliver:
             self._deliver(room, kind, text, message_index=index)
@@ -78,7 +79,7 @@ class Conversation:
         at most one per user, kind and key, whichever process sends it first."""
         self._notices.append(_Notice(room, kind, text, ts, once, hidden))
 
-    def _record(self, room: RoomState, sender: str, *, ts: datetime, kind: str,
+    def _record(self, room: RoomState, sender: str, seq: int, *, ts: datetime, kind: str,
                 text: str | None, file: FileInfo | None = None, event_id: str | None = None,
                 admin_id: int | None = None, hidden: bool = False) -> int:  # fmt: skip
         self.rooms.setdefault(room.id, room)
@@ -87,7 +88,7 @@ class Conversation:
             "admin_id": admin_id, "kind": kind, "text": text, "ts": ts, "event_id": event_id,
             "file_name": file and file.name, "file_size": file and file.size,
             "file_mime": file and file.mime, "file_sha256": file and file.sha256,
-            "hidden": hidden,
+            "hidden": hidden, "seq": seq,
         })  # fmt: skip
         return len(self._messages) - 1
 
@@ -114,8 +115,9 @@ class Conversation:
         sent = 0
         for key, notice in reversed(unique.items()):
             if notice.once is None or key in won:
-                index = self._record(notice.room, "system", ts=notice.ts, kind="notice",
-                                     text=notice.text, hidden=notice.hidden)  # fmt: skip
+                index = self._record(notice.room, "system", rooms.numbered(notice.room),
+                                     ts=notice.ts, kind="notice", text=notice.text,
+                                     hidden=notice.hidden)  # fmt: skip
                 self._deliver(notice.room, notice.kind, notice.text, message_index=index)
                 sent += 1
         self._notices = []
@@ -125,6 +127,9 @@ class Conversation:
         """Write the queued messages, notices, deliveries and room changes. Returns the new
         message ids when deliveries refer to them (and so when a caller needs them)."""
         self.notices_sent = self._send_notices()
+        # Messages are inserted holding the channel's revision lock: their ids follow commit
+        # order, which `watch` relies on.
+        revision = rooms.bump_revision(self.session, self.channel_id) if self._messages else None
         message_ids: list[int] = []
         messages = Message.__table__
         if self._messages and self._deliveries:
@@ -142,6 +147,6 @@ class Conversation:
             bulk_insert(self.session, OutboxItem.__table__, [
                 {**row, "message_id": None if index is None else message_ids[index]}
                 for index, row in self._deliveries])  # fmt: skip
-        rooms.save_rooms(self.session, self.channel_id, self.rooms.values())
+        rooms.save_rooms(self.session, self.channel_id, self.rooms.values(), revision=revision)
         self._messages, self._deliveries = [], []
         return message_ids

@@ -165,7 +165,9 @@ def build(
             for ending in ("read", "completed")
         }
         apply_to_rooms(engine, channel_id, by_ending["read"], actions.read)
-        apply_to_rooms(engine, channel_id, by_ending["completed"], actions.completer(now))
+        apply_to_rooms(
+            engine, channel_id, by_ending["completed"], actions.Complete(channel_id, now)
+        )
     return {"rooms": count, **report.record()}
 
 

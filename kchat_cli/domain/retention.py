@@ -14,7 +14,6 @@ rest for the next run, which ends in the same state.
 """
 
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -193,56 +192,38 @@ def _delete(session: Session, channel_id: int, delete: sa.Delete) -> _Done:
 
 def _fix_rooms(session: Session, channel_id: int, room_ids: set[int],
                newest_deleted: datetime) -> None:  # fmt: skip
-    """Rooms describe the messages that remain: their last-message times, and an unread
-    count no larger than their remaining user messages (the unread ones are the newest).
+    """Rooms describe the messages that remain: their last-message times, and their unread
+    count (their user messages numbered after the read mark, some of which may be gone).
     Only rooms whose latest times or unread messages may have gone are looked at."""
     table, messages = Room.__table__, Message.__table__
-    remaining_user_messages = (
+    unread_now = (
         sa.select(sa.func.count()).where(messages.c.room_id == table.c.id,
                                          messages.c.sender == "user",
-                                         messages.c.hidden.is_(False))
+                                         messages.c.hidden.is_(False),
+                                         messages.c.seq > table.c.read_seq)
         .scalar_subquery())  # fmt: skip
     doubtful = list(session.connection().execute(sa.select(table.c.id).where(
         table.c.id.in_(room_ids),
         sa.or_(table.c.last_message_at <= newest_deleted,
                table.c.last_user_at <= newest_deleted,
                table.c.last_admin_at <= newest_deleted,
-               sa.and_(table.c.unread > 0,
-                       table.c.unread > remaining_user_messages)))).scalars())  # fmt: skip
+               sa.and_(table.c.unread > 0, table.c.unread != unread_now)))).scalars())  # fmt: skip
     if not doubtful:
         return
     states = rooms.load_rooms(session, channel_id, ids=doubtful)
     shown = [messages.c.hidden.is_(False), messages.c.sender.in_(("user", "admin"))]
-    stale = [
-        room.id
-        for room in states
-        if any(
-            moment is not None and moment <= newest_deleted
-            for moment in (room.last_message_at, room.last_user_at, room.last_admin_at)
-        )
-    ]
-    latest: dict[tuple[int, str], datetime] = {}
-    if stale:
-        latest = {(room_id, sender): ts for room_id, sender, ts in session.connection().execute(
-            sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
-            .where(messages.c.room_id.in_(stale), *shown)
-            .group_by(messages.c.room_id, messages.c.sender))}  # fmt: skip
-    unread = [room.id for room in states if room.unread > 0]
-    remaining: dict[int, int] = defaultdict(int)
-    if unread:
-        remaining.update(session.connection().execute(
-            sa.select(messages.c.room_id, sa.func.count())
-            .where(messages.c.room_id.in_(unread), messages.c.sender == "user",
-                   messages.c.hidden.is_(False))
-            .group_by(messages.c.room_id)).all())  # fmt: skip
+    latest = {(room_id, sender): ts for room_id, sender, ts in session.connection().execute(
+        sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
+        .where(messages.c.room_id.in_(doubtful), *shown)
+        .group_by(messages.c.room_id, messages.c.sender))}  # fmt: skip
+    unread = dict(session.connection().execute(
+        sa.select(table.c.id, unread_now).where(table.c.id.in_(doubtful))).all())  # fmt: skip
     for room in states:
-        if room.id in stale:
-            room.last_user_at = latest.get((room.id, "user"))
-            room.last_admin_at = latest.get((room.id, "admin"))
-            times = [t for t in (room.last_user_at, room.last_admin_at) if t is not None]
-            room.last_message_at = max(times) if times else None
-        if room.unread:
-            room.unread = min(room.unread, remaining[room.id])
+        room.last_user_at = latest.get((room.id, "user"))
+        room.last_admin_at = latest.get((room.id, "admin"))
+        times = [t for t in (room.last_user_at, room.last_admin_at) if t is not None]
+        room.last_message_at = max(times) if times else None
+        room.unread = unread[room.id]
     rooms.save_rooms(session, channel_id, states)
 
 

@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.errors import Refused
-from kchat_cli.store.dialect import bulk_update
+from kchat_cli.store.dialect import bulk_update, notify_change
 from kchat_cli.store.models import Channel, Room, User
 
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
 USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at", "block_permanent")
 ROOM_FIELDS = ("unread", "status", "completed_at", "last_message_at", "last_user_at",
-               "last_admin_at", "legacy", "left_at", "starred", "assignee_id")  # fmt: skip
+               "last_admin_at", "legacy", "left_at", "starred", "assignee_id", "seq",
+               "read_seq", "opened_at")  # fmt: skip
 STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
 _snapshot = attrgetter(*STATE_FIELDS)
 _UNREAD, _LEFT_AT = STATE_FIELDS.index("unread"), STATE_FIELDS.index("left_at")
@@ -45,6 +46,9 @@ class RoomState:
     left_at: datetime | None
     starred: bool
     assignee_id: int | None
+    seq: int  # messages the room has had; the next one gets seq + 1
+    read_seq: int  # unread user messages are those numbered after this
+    opened_at: datetime | None  # when the consultation in progress began
     loaded: tuple = ()
 
     def snapshot(self) -> tuple:
@@ -80,32 +84,47 @@ def _reopen_if_after_completion(room: RoomState, ts: datetime) -> None:
         room.completed_at = None
 
 
-def on_user_message(room: RoomState, ts: datetime) -> None:
-    """A user message: one more unread (R-UNR-1); a left room comes back (R-LEAVE-1)."""
+def numbered(room: RoomState) -> int:
+    """The number of the room's next message (every message, of every kind, has one)."""
+    room.seq += 1
+    return room.seq
+
+
+def on_user_message(room: RoomState, ts: datetime) -> int:
+    """A user message: one more unread (R-UNR-1); a left room comes back (R-LEAVE-1); a
+    consultation begins if none is going on. Returns the message's number."""
     room.unread += 1
     room.left_at = None
     room.last_user_at = _later(room.last_user_at, ts)
     room.last_message_at = _later(room.last_message_at, ts)
     _reopen_if_after_completion(room, ts)
+    if room.opened_at is None:
+        room.opened_at = ts
+    return numbered(room)
 
 
-def on_admin_message(room: RoomState, ts: datetime) -> None:
-    """An admin message. The admin answering has read the room."""
-    room.unread = 0
+def on_admin_message(room: RoomState, ts: datetime) -> int:
+    """An admin message. The admin answering has read the room. Returns its number."""
     room.last_admin_at = _later(room.last_admin_at, ts)
     room.last_message_at = _later(room.last_message_at, ts)
     _reopen_if_after_completion(room, ts)
+    seq = numbered(room)
+    mark_read(room)
+    return seq
 
 
 def mark_read(room: RoomState) -> None:
-    """R-READ-1, R-UNR-2: shared by every admin of the channel."""
+    """R-READ-1, R-UNR-2: shared by every admin of the channel; up to the newest message."""
     room.unread = 0
+    room.read_seq = room.seq
 
 
 def complete(room: RoomState, now: datetime) -> None:
-    """R-DONE-1. A completed legacy room starts over under the completion rules (R-STATUS-2)."""
+    """R-DONE-1. A completed legacy room starts over under the completion rules (R-STATUS-2).
+    The next user message begins a new consultation."""
     room.completed_at = now
     room.legacy = False
+    room.opened_at = None
 
 
 def reopen(room: RoomState) -> None:
@@ -179,39 +198,64 @@ def load_rooms(
     return states
 
 
-def save_rooms(session: Session, channel_id: int, rooms) -> int:
-    """Write back what changed, derive each status, and move the channel total. Returns the
+def bump_revision(session: Session, channel_id: int, unread_delta: int = 0) -> int:
+    """Take the channel's next revision (and move its unread total). The channel row stays
+    locked until commit, so revisions, and the ids of messages inserted after this, follow
+    commit order: `watch` reads them as a cursor without gaps."""
+    channels = Channel.__table__
+    revision = session.connection().execute(
+        channels.update().where(channels.c.id == channel_id)
+        .values(revision=channels.c.revision + 1,
+                unread_total=channels.c.unread_total + unread_delta)
+        .returning(channels.c.revision)).scalar_one()  # fmt: skip
+    notify_change(session, channel_id, revision)
+    return revision
+
+
+_USER_RANGE = range(len(USER_FIELDS))
+_ROOM_RANGE = range(len(USER_FIELDS), len(STATE_FIELDS))
+
+
+def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None = None) -> int:
+    """Write back what changed, derive each status, move the channel total, and mark the
+    changed rooms with the transaction's revision (taken here unless given). Returns the
     number of rooms changed. Only the columns that changed in some room are written."""
-    changes: dict[sa.Table, tuple[set[int], list]] = {_users: (set(), []), _rooms: (set(), [])}
-    unread_delta = changed = 0
+    touched: list[RoomState] = []
+    users_touched: list[RoomState] = []
+    user_moved: set[int] = set()
+    room_moved: set[int] = set()
+    unread_delta = 0
     for room in rooms:
         room.status = derive_status(room)
         now, before = _snapshot(room), room.loaded
         if now == before:
             continue
-        changed += 1
+        touched.append(room)
         unread_delta += room.counted_unread - (0 if before[_LEFT_AT] else before[_UNREAD])
-        for table, fields in (
-            (_users, range(len(USER_FIELDS))),
-            (_rooms, range(len(USER_FIELDS), len(STATE_FIELDS))),
-        ):
-            moved = [index for index in fields if now[index] != before[index]]
-            if moved:
-                changes[table][0].update(moved)
-                changes[table][1].append((room, now))
+        moved = [index for index in _USER_RANGE if now[index] != before[index]]
+        if moved:
+            user_moved.update(moved)
+            users_touched.append(room)
+        room_moved.update(index for index in _ROOM_RANGE if now[index] != before[index])
         room.loaded = now
-    for table, (moved, touched) in changes.items():
-        if touched:
-            names = {index: STATE_FIELDS[index] for index in sorted(moved)}
-            bulk_update(session, table, [
-                {"id": room.user_id if table is _users else room.id,
-                 **{name: now[index] for index, name in names.items()}}
-                for room, now in touched])  # fmt: skip
-    if unread_delta:
+    if not touched:
+        return 0
+    if revision is None:
+        revision = bump_revision(session, channel_id, unread_delta)
+    elif unread_delta:
         channels = Channel.__table__
         session.connection().execute(
-            channels.update()
-            .where(channels.c.id == channel_id)
-            .values(unread_total=channels.c.unread_total + unread_delta)
-        )
-    return changed
+            channels.update().where(channels.c.id == channel_id)
+            .values(unread_total=channels.c.unread_total + unread_delta))  # fmt: skip
+    if users_touched:
+        names = {index: STATE_FIELDS[index] for index in sorted(user_moved)}
+        bulk_update(session, _users, [
+            {"id": room.user_id, **{name: room.loaded[index] for index, name in names.items()}}
+            for room in users_touched])  # fmt: skip
+    # Every touched room gets the revision, with the room columns that changed in any.
+    names = {index: STATE_FIELDS[index] for index in sorted(room_moved)}
+    bulk_update(session, _rooms, [
+        {"id": room.id, "revision": revision,
+         **{name: room.loaded[index] for index, name in names.items()}}
+        for room in touched])  # fmt: skip
+    return len(touched)

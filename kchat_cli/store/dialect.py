@@ -85,3 +85,16 @@ def scrub_wal(engine: sa.Engine) -> None:
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def notify_change(session: Session, channel_id: int, revision: int) -> None:
+    """PostgreSQL: tell `watch` processes listening on the channel, when this commits.
+    SQLite has no NOTIFY; watchers there poll the channel's revision."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(sa.text("SELECT pg_notify(:name, :revision)"),
+                                     {"name": change_channel(channel_id),
+                                      "revision": str(revision)})  # fmt: skip
+
+
+def change_channel(channel_id: int) -> str:
+    return f"kchat_changes_{channel_id}"

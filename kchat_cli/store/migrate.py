@@ -29,3 +29,12 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+# Dialect-specific search objects the migrations make outside the models.
+SEARCH_OBJECTS = ("messages_fts", "ix_messages_text_trgm")
+
+
+def in_models(obj, name: str | None, type_: str, reflected: bool, compare_to) -> bool:
+    """For Alembic's comparison: the search index is made by SQL, not by the models."""
+    return not (name or "").startswith(SEARCH_OBJECTS)

@@ -38,6 +38,7 @@ class Channel(SQLModel, table=True):
     unread_total: int = Field(default=0)
     created_at: datetime = _when()
     chat_on: bool = True
+    revision: int = 0  # bumped by every transaction that changes rooms: a change cursor
     offhours_text: str | None = Field(default=None, sa_type=Text)
     guide_on: bool = True
     guide_text: str | None = Field(default=None, sa_type=Text)
@@ -78,6 +79,7 @@ class Room(SQLModel, table=True):
         Index("ix_rooms_status_recent", "channel_id", "status", "last_message_at"),
         Index("ix_rooms_recent", "channel_id", "last_message_at"),
         Index("ix_rooms_held", "channel_id", "held"),
+        Index("ix_rooms_revision", "channel_id", "revision"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = _ref("channels.id")
@@ -98,6 +100,10 @@ class Room(SQLModel, table=True):
     assignee_id: int | None = _ref("admins.id", nullable=True)
     created_at: datetime = _when()
     held: bool = False  # legal hold: retention skips the room
+    seq: int = 0  # how many messages the room has had; each message carries its number
+    read_seq: int = 0  # the number of the newest message read: unread ones come after it
+    opened_at: datetime | None = _when(nullable=True)  # when this consultation began
+    revision: int = 0  # the channel revision of the room's last change
 
 
 class Label(SQLModel, table=True):
@@ -140,6 +146,7 @@ class Message(SQLModel, table=True):
     file_mime: str | None = None
     file_sha256: str | None = None
     hidden: bool = False
+    seq: int | None = None  # its number in the room
 
 
 class OutboxItem(SQLModel, table=True):
@@ -373,3 +380,15 @@ class InfoRequest(SQLModel, table=True):
     fields: str
     requested_at: datetime = _when()
     answered_at: datetime | None = _when(nullable=True)
+
+
+class Completion(SQLModel, table=True):
+    """A consultation completed (R-DONE-1): when it began and when it ended, for reports."""
+
+    __tablename__ = "completions"
+    __table_args__ = (Index("ix_completions_channel_at", "channel_id", "completed_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = _ref("channels.id")
+    room_id: int = _ref("rooms.id", index=True)
+    opened_at: datetime | None = _when(nullable=True)
+    completed_at: datetime = _when()
