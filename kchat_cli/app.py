@@ -44,6 +44,9 @@ COMMANDS = {
     "account": "account",
     "plugin": "plugin",
     "customer-info": "customer_info",
+    "search": "search",
+    "watch": "watch",
+    "report": "report",
 }
 
 

@@ -170,6 +170,14 @@ def kchat(store_url, tmp_path) -> Kchat:
 
 
 @pytest.fixture
+def pg_kchat(pg_schemas, tmp_path) -> Kchat:
+    """Like `kchat`, on PostgreSQL only: for what only PostgreSQL has (LISTEN/NOTIFY)."""
+    url = pg_schemas()
+    migrate.upgrade(get_engine(url))
+    return initialised(url, tmp_path / "home")
+
+
+@pytest.fixture
 def sqlite_kchat(tmp_path) -> Kchat:
     """Like `kchat`, on SQLite only: for what only SQLite has (its store file)."""
     yield initialised(f"sqlite:///{tmp_path / 'store' / 'kchat.db'}", tmp_path / "home")

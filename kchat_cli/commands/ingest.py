@@ -25,6 +25,9 @@ def ingest(
         ),
     ] = "-",
     as_of: AsOfOption = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Events per transaction [default: 5000].")
+    ] = 5000,
     reject_file: Annotated[
         Path | None,
         typer.Option(
@@ -60,7 +63,13 @@ def ingest(
     try:
         with _lines(source) as lines:
             report = apply_events(
-                engine, channel_id, lines, on_refused=on_refused, seal=sealer.seal, as_of=as_of
+                engine,
+                channel_id,
+                lines,
+                on_refused=on_refused,
+                seal=sealer.seal,
+                as_of=as_of,
+                batch_size=batch_size,
             )
     finally:
         if rejects:

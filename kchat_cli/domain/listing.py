@@ -128,9 +128,13 @@ def list_rooms(session: Session, channel_id: int, filt: RoomFilter) -> list[dict
     return _room_records(session, list(session.execute(query)))
 
 
+def rooms_query(session: Session, channel_id: int, filt: RoomFilter, query):
+    """`query` (a select over rooms) restricted to the rooms `filt` chooses."""
+    return _filtered(query.join(User, User.id == Room.user_id), session, channel_id, filt)
+
+
 def room_ids(session: Session, channel_id: int, filt: RoomFilter) -> list[int]:
-    query = sa.select(Room.id).join(User, User.id == Room.user_id)
-    query = _filtered(query, session, channel_id, filt).order_by(
+    query = rooms_query(session, channel_id, filt, sa.select(Room.id)).order_by(
         Room.last_message_at.desc(), Room.id.desc()
     )
     if filt.limit:
@@ -199,7 +203,7 @@ def room_record(session: Session, channel_id: int, room_id: int) -> dict:
 def room_messages(session: Session, channel_id: int, room_id: int, limit: int) -> list[dict]:
     """The room's latest messages, oldest first; hidden ones (R-BLOCK-1) stay out."""
     query = (
-        _message_select()
+        message_select()
         .where(
             Message.room_id == room_id, Message.channel_id == channel_id, Message.hidden.is_(False)
         )
@@ -217,7 +221,7 @@ MESSAGE_COLUMNS = tuple(Message.__table__.c[name] for name in (
     "file_sha256"))  # fmt: skip
 
 
-def _message_select():
+def message_select():
     return (
         sa.select(*MESSAGE_COLUMNS, User.key, Admin.login)
         .join(Room, Room.id == Message.room_id)
@@ -253,7 +257,7 @@ def message_record(row, user_key: str | None = None, login: str | None = None) -
 
 
 def message_by_id(session: Session, message_id: int) -> dict:
-    query = _message_select().where(Message.id == message_id)
+    query = message_select().where(Message.id == message_id)
     return message_record(session.execute(query).one())
 
 

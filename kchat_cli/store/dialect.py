@@ -1,5 +1,8 @@
 """Dialect details the domain needs without knowing which database it talks to."""
 
+import contextlib
+import time
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
@@ -98,3 +101,74 @@ def notify_change(session: Session, channel_id: int, revision: int) -> None:
 
 def change_channel(channel_id: int) -> str:
     return f"kchat_changes_{channel_id}"
+
+
+_messages_fts = sa.table("messages_fts", sa.column("rowid"), sa.column("text"))
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's own wildcards escaped (by backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_contains(session: Session, id_column, text_column, text: str):
+    """A condition: the text contains `text`, ignoring case, by the search index where it
+    can help. SQLite: the FTS5 trigram index answers three characters or more (it holds
+    three-character pieces); shorter text (`환불`) is looked for by LIKE over the messages.
+    PostgreSQL: ILIKE, which the pg_trgm GIN index serves."""
+    pattern = like_pattern(text)
+    if session.get_bind().dialect.name == "postgresql":
+        return text_column.ilike(pattern, escape="\\")
+    if len(text) >= 3 and not any(char in text for char in "%_\\"):
+        return id_column.in_(sa.select(_messages_fts.c.rowid).where(
+            _messages_fts.c.text.like(f"%{text}%")))  # fmt: skip
+    return text_column.like(pattern, escape="\\")
+
+
+class ChangeListener:
+    """Waits until a channel may have changed. PostgreSQL: LISTEN on a connection of its
+    own, NOTIFY'd by every committing write. SQLite: a short sleep; the caller then polls
+    the channel's revision, which is cheap. A lost connection is opened again on the next
+    wait: the caller's cursor makes sure nothing is missed in between."""
+
+    POLL_SECONDS = 0.5
+
+    def __init__(self, engine: sa.Engine, channel_id: int):
+        self.engine = engine
+        self.name = change_channel(channel_id)
+        self.connection = None
+
+    def wait(self, timeout: float) -> None:
+        if self.engine.dialect.name != "postgresql":
+            time.sleep(min(timeout, self.POLL_SECONDS))
+            return
+        try:
+            if self.connection is None:
+                self.connection = self.engine.connect()
+                self.connection.exec_driver_sql("SET application_name = 'kchat watch'")
+                self.connection.exec_driver_sql(f'LISTEN "{self.name}"')
+                self.connection.commit()
+            driver = self.connection.connection.driver_connection
+            for _ in driver.notifies(timeout=timeout, stop_after=1):
+                pass
+        except Exception as exc:
+            if not _is_disconnect(exc):
+                raise
+            self.close(broken=True)
+            time.sleep(min(timeout, 1.0))
+
+    def close(self, *, broken: bool = False) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                # A broken connection is dropped, not handed back to the pool.
+                self.connection.invalidate() if broken else self.connection.close()
+            self.connection = None
+
+
+def _is_disconnect(exc: BaseException) -> bool:
+    """A lost connection, from SQLAlchemy or straight from psycopg's notifies()."""
+    import psycopg
+
+    original = getattr(exc, "orig", exc)
+    return isinstance(exc, OSError) or isinstance(original, psycopg.OperationalError)

@@ -19,6 +19,14 @@ def read_session(engine: sa.Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
+def snapshot_session(engine: sa.Engine) -> Session:
+    """A read session whose statements all see one snapshot: PostgreSQL's REPEATABLE READ
+    (SQLite's read transactions always do)."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    return Session(engine, expire_on_commit=False)
+
+
 def run_write(engine: sa.Engine, work: Callable[[Session], T], *, commit: bool = True) -> T:
     """Run `work` in one write transaction and commit it; retry the whole of it on conflict.
 

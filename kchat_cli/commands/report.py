@@ -1,0 +1,84 @@
+"""kchat report."""
+
+import enum
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import OutputOption, SinceOption, UntilOption, runtime
+from kchat_cli.render import Format, emit
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+
+class By(enum.StrEnum):
+    assignee = "assignee"
+    label = "label"
+    day = "day"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s"
+
+
+REPORT_TABLE = [
+    ("GROUP", lambda r: r["group"]),
+    ("ROOMS", lambda r: r["rooms"]),
+    ("MESSAGES", lambda r: r["messages"]),
+    ("FIRST RESPONSE p50", lambda r: duration(r["first_response_median"])),
+    ("p90", lambda r: duration(r["first_response_p90"])),
+    ("RESOLUTION p50", lambda r: duration(r["resolution_median"])),
+    ("p90 ", lambda r: duration(r["resolution_p90"])),
+]
+BAR = 30
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    by: Annotated[
+        By, typer.Option("--by", help="assignee, label or day (Korea time).")
+    ] = By.assignee,
+    output: OutputOption = Format.table,
+) -> None:
+    """First-response and resolution times (median, p90), rooms and messages, by assignee,
+    label or day, over a period; times in seconds in json.
+
+    Example: kchat report --since 30d --by day
+    """
+    from kchat_cli.domain.report import REPORT_FIELDS
+    from kchat_cli.domain.report import report as build
+
+    rt = runtime(ctx)
+    with rt.read() as session:
+        records = build(session, rt.channel_id, since=since, until=until, by=by.value)
+    emit(records, output, fields=REPORT_FIELDS, table=REPORT_TABLE, empty="no activity")
+    if output is Format.table and records:
+        typer.echo("\nmedian first response")
+        typer.echo(chart(records))
+
+
+def chart(records: list[dict]) -> str:
+    """A bar a group, as long as its median first response against the longest."""
+    from wcwidth import wcswidth
+
+    longest = max((r["first_response_median"] or 0 for r in records), default=0) or 1
+    width = max(wcswidth(r["group"]) for r in records)
+    lines = []
+    for record in records:
+        value = record["first_response_median"]
+        bar = "█" * max(1 if value else 0, round(BAR * (value or 0) / longest))
+        pad = " " * (width - wcswidth(record["group"]))
+        lines.append(f"{record['group']}{pad}  {bar} {duration(value)}")
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""Following the channel live (R-SYNC-1, R-UNR-3): new user messages and room changes, for
+any number of admins at once.
+
+The cursor is the channel's revision and the newest message id seen. Both follow commit
+order (see rooms.bump_revision), so reading past the cursor after any wait, or after a lost
+connection, misses nothing and repeats no message.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kchat_cli.domain.listing import message_record, message_select, records_of
+from kchat_cli.store.dialect import ChangeListener
+from kchat_cli.store.models import Channel, Message, Room
+from kchat_cli.store.session import read_session, snapshot_session
+
+EVENT_FIELDS = ("type", "id", "room", "user", "name", "from", "text", "ts", "status",
+                "unread", "assignee")  # fmt: skip
+
+
+@dataclass
+class Cursor:
+    revision: int
+    message_id: int
+
+
+def start(session: Session, channel_id: int) -> Cursor:
+    revision = session.scalar(sa.select(Channel.revision).where(Channel.id == channel_id))
+    newest = session.scalar(sa.select(sa.func.max(Message.id))
+                            .where(Message.channel_id == channel_id))  # fmt: skip
+    return Cursor(revision, newest or 0)
+
+
+def changes(session: Session, channel_id: int, cursor: Cursor) -> tuple[list[dict], Cursor]:
+    """What happened after `cursor`, read in one snapshot: user messages, then rooms."""
+    revision = session.scalar(sa.select(Channel.revision).where(Channel.id == channel_id))
+    if revision <= cursor.revision:
+        return [], cursor
+    rows = session.execute(
+        message_select().where(Message.channel_id == channel_id, Message.id > cursor.message_id,
+                               Message.sender == "user", Message.hidden.is_(False))
+        .order_by(Message.id)).all()  # fmt: skip
+    changed = list(session.scalars(sa.select(Room.id).where(
+        Room.channel_id == channel_id, Room.revision > cursor.revision,
+        Room.revision <= revision).order_by(Room.revision, Room.id)))  # fmt: skip
+    rooms = records_of(session, channel_id, changed)
+    names = {room["id"]: room["name"] for room in rooms}
+    events = [
+        _event("message", message, name=names.get(message["room"]))
+        for message in map(message_record, rows)
+    ]
+    events += [_event("room", room, room=room["id"], ts=room["last_message_at"])
+               for room in rooms]  # fmt: skip
+    newest = rows[-1][0] if rows else cursor.message_id
+    return events, Cursor(revision, newest)
+
+
+def _event(kind: str, record: dict, **extra) -> dict:
+    """An event with every field of EVENT_FIELDS, those it lacks as None."""
+    values = {**record, **extra}
+    return {"type": kind, **{name: values.get(name) for name in EVENT_FIELDS[1:]}}
+
+
+def follow(engine: sa.Engine, channel_id: int, *, wait: float = 5.0) -> Iterator[dict]:
+    """Events as they happen, forever. A lost store is waited for and read from where it
+    was left."""
+    listener = ChangeListener(engine, channel_id)
+    with read_session(engine) as session:
+        cursor = start(session, channel_id)
+    try:
+        while True:
+            try:
+                with snapshot_session(engine) as session:
+                    events, cursor = changes(session, channel_id, cursor)
+            except sa.exc.OperationalError:
+                listener.close()
+                listener.wait(wait)
+                continue
+            yield from events
+            listener.wait(wait)
+    finally:
+        listener.close()

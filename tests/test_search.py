@@ -1,0 +1,73 @@
+"""Korean full-text search (SPEC §7): SQLite FTS5 trigram, PostgreSQL pg_trgm."""
+
+import pytest
+import sqlalchemy as sa
+from conftest import kst, room_of
+
+
+@pytest.fixture
+def chats(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="환불 문의드려요"),
+                 ev.says("u2", "2026-11-20 10:01", text="환영합니다"),
+                 ev.says("u2", "2026-11-20 10:02", text="100% 환불 되나요? 주문_번호 A1"),
+                 ev.answer("u1", "2026-11-20 10:03", text="환불 접수해 드렸습니다"),
+                 ev.says("u3", "2026-11-21 09:00", text="배송 문의"))  # fmt: skip
+    return kchat
+
+
+def found(kchat, *args) -> list[str]:
+    return [m["text"] for m in kchat.json("search", *args)]
+
+
+def test_finds_환불_in_환불_문의드려요_and_not_in_환영합니다(chats):
+    assert found(chats, "환불") == ["환불 접수해 드렸습니다", "100% 환불 되나요? 주문_번호 A1",
+                                   "환불 문의드려요"]  # fmt: skip
+    assert "환영합니다" not in found(chats, "환불")
+
+
+def test_three_characters_and_more_use_the_index(chats):
+    assert found(chats, "불 문의") == ["환불 문의드려요"]
+    assert found(chats, "문의드") == ["환불 문의드려요"]
+
+
+def test_wildcards_are_searched_as_text(chats):
+    assert found(chats, "100%") == ["100% 환불 되나요? 주문_번호 A1"]
+    assert found(chats, "주문_번호") == ["100% 환불 되나요? 주문_번호 A1"]
+    assert found(chats, "%") == ["100% 환불 되나요? 주문_번호 A1"]
+
+
+def test_search_takes_the_filters_of_rooms_list(chats):
+    chats("labels", "create", "VIP")
+    chats("rooms", "label", room_of(chats, "u1")["id"], "--add", "VIP")
+    assert found(chats, "환불", "--label", "VIP") == ["환불 접수해 드렸습니다", "환불 문의드려요"]
+    assert found(chats, "문의", "--since", "2026-11-21") == ["배송 문의"]
+    assert found(chats, "환불", "--until", "2026-11-20T10:02:00+09:00") == ["환불 문의드려요"]
+    assert found(chats, "없는말") == []
+
+
+def test_hidden_messages_are_not_found(chats, ev):
+    chats("users", "block", room_of(chats, "u3")["id"])
+    chats.ingest(ev.says("u3", "2026-11-22 09:00", text="차단된 사람의 환불 요청"))
+    assert "차단된 사람의 환불 요청" not in found(chats, "환불")
+
+
+def test_retention_removes_index_entries_with_their_messages(chats):
+    chats("jobs", "run", "retention", "--as-of", kst("2029-11-20 10:02"))
+    assert found(chats, "환불") == ["환불 접수해 드렸습니다"]
+    assert found(chats, "문의드") == []
+
+
+def test_the_sqlite_index_follows_the_messages(sqlite_kchat, ev):
+    sqlite_kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="환불 문의드려요"))
+    with sqlite_kchat.engine.connect() as connection:
+        hits = (
+            connection.exec_driver_sql("SELECT rowid FROM messages_fts WHERE text LIKE '%불 문의%'")
+            .scalars()
+            .all()
+        )
+        ids = connection.execute(sa.text("SELECT id FROM messages")).scalars().all()
+    assert hits == ids
+
+
+def test_empty_search_is_refused(chats):
+    assert chats("search", "  ", code=2).stderr.startswith("error: nothing to search for")

@@ -1,0 +1,103 @@
+"""`kchat watch` (R-SYNC-1, R-UNR-3): live, for several admins, without gaps."""
+
+import json
+import os
+import subprocess
+import sys
+
+import sqlalchemy as sa
+from conftest import room_of, verify
+
+from kchat_cli.domain import watch
+from kchat_cli.domain.store import find_channel
+from kchat_cli.store.session import read_session
+
+
+def start_watch(kchat, login: str, count: int) -> subprocess.Popen:
+    """A real `kchat watch` for `login`; returns once it is watching."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kchat_cli", "--as", login, "watch", "-o", "jsonl",
+         "--count", str(count)],
+        env={**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    line = process.stderr.readline()
+    assert line.startswith(f"watching 헬로카페 as {login}"), line
+    return process
+
+
+def events_of(process: subprocess.Popen) -> tuple[list[dict], str]:
+    out, err = process.communicate(timeout=60)
+    return [json.loads(line) for line in out.splitlines()], err
+
+
+def test_several_admins_follow_messages_and_room_changes_live(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="처음"))
+    kchat("admins", "add", "bob", "--name", "박보검")
+    verify(kchat, "bob")
+    kchat("--as", "bob", "account", "notifications", "off")
+    alice = start_watch(kchat, "alice", count=4)
+    bob = start_watch(kchat, "bob", count=4)
+    kchat.ingest(ev.says("u1", "2026-11-20 10:05", text="환불 문의"),
+                 ev.says("u2", "2026-11-20 10:06", text="배송 문의"))  # fmt: skip
+    kchat("rooms", "read", room_of(kchat, "u1")["id"])
+    (alice_events, alice_err), (bob_events, bob_err) = events_of(alice), events_of(bob)
+    for events in (alice_events, bob_events):
+        assert [(e["type"], e["text"]) for e in events if e["type"] == "message"] == [
+            ("message", "환불 문의"),
+            ("message", "배송 문의"),
+        ]
+        rooms = [(e["user"], e["status"], e["unread"]) for e in events if e["type"] == "room"]
+        assert ("u1", "unread", 2) in rooms or ("u1", "unanswered", 0) in rooms
+    assert alice_err.count("\a") == 2, "notifications on: a bell a new message (R-UNR-3)"
+    assert "\a" not in bob_err, "notifications off"
+
+
+def test_the_cursor_misses_nothing_and_repeats_nothing(kchat, ev):
+    engine = kchat.engine
+    channel = find_channel(engine, None)
+    with read_session(engine) as session:
+        cursor = watch.start(session, channel.id)
+    seen = []
+    for batch in range(3):
+        kchat.ingest(*(ev.says(f"u{n}", f"2026-11-20 10:{batch:02d}", text=f"{batch}-{n}")
+                       for n in range(4)))  # fmt: skip
+        with read_session(engine) as session:
+            events, cursor = watch.changes(session, channel.id, cursor)
+        seen += [e["text"] for e in events if e["type"] == "message"]
+    with read_session(engine) as session:
+        events, _ = watch.changes(session, channel.id, cursor)
+    assert events == [], "nothing new, nothing again"
+    assert seen == [f"{b}-{n}" for b in range(3) for n in range(4)]
+
+
+def messages_from(process: subprocess.Popen, how_many: int) -> list[str]:
+    """Read the watcher's output until `how_many` messages came."""
+    texts = []
+    while len(texts) < how_many:
+        line = process.stdout.readline()
+        assert line, f"the watcher stopped: {process.stderr.read()}"
+        event = json.loads(line)
+        if event["type"] == "message":
+            texts.append(event["text"])
+    return texts
+
+
+def test_watch_resumes_without_gaps_after_a_lost_connection(pg_kchat, ev, pg_admin):
+    kchat = pg_kchat
+    watcher = start_watch(kchat, "alice", count=0)
+    try:
+        kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="하나"),
+                     ev.says("u1", "2026-11-20 10:01", text="둘"))  # fmt: skip
+        assert messages_from(watcher, 2) == ["하나", "둘"]
+        with pg_admin.connect() as connection:
+            cut = connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND application_name = 'kchat watch'")).scalars().all()  # fmt: skip
+        assert cut, "the watcher's listening connection was cut"
+        kchat.ingest(ev.says("u2", "2026-11-20 10:02", text="셋"),
+                     ev.says("u2", "2026-11-20 10:03", text="넷"))  # fmt: skip
+        assert messages_from(watcher, 2) == ["셋", "넷"], "after the cut: no gap, no repeat"
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=30)
