@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -138,8 +139,11 @@ def timed_median(function, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def bench(url: str, workdir: Path, rooms: int, messages: int) -> list[Row]:
-    env = {**os.environ, "KCHAT_DB": url, "KCHAT_HOME": str(workdir / "home")}
+def bench(url: str, workdir: Path, rooms: int, messages: int, name: str) -> list[Row]:
+    print(f"== {name}", file=sys.stderr)
+    home = workdir / f"home-{name}"
+    shutil.rmtree(home, ignore_errors=True)
+    env = {**os.environ, "KCHAT_DB": url, "KCHAT_HOME": str(home)}
     for name in ("KCHAT_CHANNEL", "KCHAT_ADMIN"):
         env.pop(name, None)
     source = workdir / f"events-{rooms}-{messages}.jsonl"
@@ -257,14 +261,44 @@ def in_process(url: str, env: dict) -> list[Row]:
     ]
 
 
-def show(rows: list[Row], title: str) -> None:
+def show(results: dict[str, list[Row]], title: str) -> None:
+    """One column a store, side by side; budgets are for SQLite, the embedded default."""
     print(f"\n{title}")
-    width = max(len(row.what) for row in rows)
-    print(f"{'measure':<{width}}  {'value':>12}  {'unit':<9}  {'budget':<10}  ok")
-    for row in rows:
-        value = f"{row.value:,.0f}" if row.value >= 100 else f"{row.value:,.3f}"
-        ok = "" if row.ok is None else ("yes" if row.ok else "NO")
-        print(f"{row.what:<{width}}  {value:>12}  {row.unit:<9}  {row.budget:<10}  {ok}")
+    stores = list(results)
+    first = results[stores[0]]
+    width = max(len(row.what) for row in first)
+    header = "".join(f"  {store:>12}" for store in stores)
+    print(f"{'measure':<{width}}{header}  {'unit':<9}  {'budget':<10}  ok")
+    for index, row in enumerate(first):
+        values = "".join(f"  {_number(results[store][index].value):>12}" for store in stores)
+        sqlite = results.get("SQLite", [None] * len(first))[index]
+        ok = "" if sqlite is None or sqlite.ok is None else ("yes" if sqlite.ok else "NO")
+        print(f"{row.what:<{width}}{values}  {row.unit:<9}  {row.budget:<10}  {ok}")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.3f}"
+
+
+def sqlite_store(workdir: Path) -> str:
+    folder = workdir / "sqlite"
+    if folder.exists():
+        for path in folder.iterdir():
+            path.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'kchat.db'}"
+
+
+def postgresql_store(base: str) -> str:
+    """A fresh schema `kchat_bench` in the database at `base`."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql("DROP SCHEMA IF EXISTS kchat_bench CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA kchat_bench")
+    admin.dispose()
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3Dkchat_bench"
 
 
 def main() -> None:
@@ -272,15 +306,33 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql", "both"),
+        default="both",
+        help="postgresql (and both) print SQLite and PostgreSQL side by side",
+    )
+    parser.add_argument(
+        "--postgresql",
+        default=os.environ.get(
+            "KCHAT_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+        help="the PostgreSQL database to make a kchat_bench schema in",
+    )
     options = parser.parse_args()
     workdir = options.workdir.resolve()
-    store = workdir / "sqlite"
-    if store.exists():
-        for path in store.iterdir():
-            path.unlink()
-    store.mkdir(parents=True, exist_ok=True)
-    rows = bench(f"sqlite:///{store / 'kchat.db'}", workdir, options.rooms, options.messages)
-    show(rows, f"SQLite, {options.rooms:,} rooms, {options.messages:,} messages")
+    results = {
+        "SQLite": bench(sqlite_store(workdir), workdir, options.rooms, options.messages, "sqlite")
+    }
+    if options.store != "sqlite":
+        results["PostgreSQL"] = bench(
+            postgresql_store(options.postgresql),
+            workdir,
+            options.rooms,
+            options.messages,
+            "postgresql",
+        )
+    show(results, f"{options.rooms:,} rooms, {options.messages:,} messages")
 
 
 if __name__ == "__main__":
