@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from kchat_cli.domain import actions, admins, ingest
+from kchat_cli.domain import actions, admins, ingest, labels
 from kchat_cli.domain.bulk import apply_to_rooms
 from kchat_cli.store.models import Room, User
 from kchat_cli.store.session import read_session, run_write
 
 SEED = 20181001
 DEMO_ADMINS = (("minji", "박민지"), ("junho", "이준호"))
+DEMO_LABELS = ("VIP", "단골", "재구매고객")
 FAMILY = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = (
     "민준",
@@ -160,15 +161,36 @@ def build(
     if report.applied:
         with read_session(engine) as session:
             ids = _room_ids(session, channel_id)
-        by_ending = {
-            ending: [str(ids[p.user]) for p in plans if p.ending == ending]
-            for ending in ("read", "completed")
-        }
-        apply_to_rooms(engine, channel_id, by_ending["read"], actions.read)
-        apply_to_rooms(
-            engine, channel_id, by_ending["completed"], actions.Complete(channel_id, now)
-        )
+        _arrange(engine, channel_id, [str(ids[p.user]) for p in plans], plans, now)
     return {"rooms": count, **report.record()}
+
+
+def _arrange(engine: sa.Engine, channel_id: int, ids: list[str], plans: list[DemoPlan],
+             now: datetime) -> None:  # fmt: skip
+    """What admins would have done: read, completed, labelled, assigned, starred, blocked
+    and left rooms, each chosen by its place in the plan."""
+
+    def every(step: int, offset: int = 0) -> list[str]:
+        return [room for index, room in enumerate(ids) if index % step == offset]
+
+    def ending(name: str) -> list[str]:
+        return [room for room, p in zip(ids, plans, strict=True) if p.ending == name]
+
+    apply_to_rooms(engine, channel_id, ending("read"), actions.read)
+    apply_to_rooms(engine, channel_id, ending("completed"), actions.Complete(channel_id, now))
+    run_write(engine, lambda session: [labels.create(session, channel_id, name)
+                                       for name in DEMO_LABELS])  # fmt: skip
+    for name, step, offset in zip(DEMO_LABELS, (7, 5, 9), (0, 1, 2), strict=True):
+        apply_to_rooms(
+            engine, channel_id, every(step, offset), labels.LabelChange(channel_id, [name], [])
+        )
+    for offset, (login, _) in enumerate(DEMO_ADMINS):
+        apply_to_rooms(engine, channel_id, every(3, offset), actions.Assign(channel_id, login))
+    apply_to_rooms(engine, channel_id, every(11, 3), actions.starrer(True))
+    for room in ids[-4:-2]:
+        run_write(engine, lambda session, room=room: actions.block(
+            session, channel_id, int(room), now))  # fmt: skip
+    apply_to_rooms(engine, channel_id, ids[-2:], actions.leaver(now, confirmed=False))
 
 
 def _ensure_admins(session, channel_id: int, now: datetime) -> None:
