@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from kchat_cli.domain import rooms
 from kchat_cli.domain.rooms import RoomState
-from kchat_cli.store.dialect import bulk_insert, insert_ignoring_conflicts
+from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Message, NoticeClaim, OutboxItem
 
 
@@ -107,11 +107,8 @@ class Conversation:
                   for (user_id, kind, once) in unique if once is not None]  # fmt: skip
         won = set()
         if claims:
-            table = NoticeClaim.__table__
-            insert = insert_ignoring_conflicts(self.session, table).returning(
-                table.c.user_id, table.c.kind, table.c.period
-            )
-            won = {tuple(row) for row in self.session.connection().execute(insert, claims)}
+            won = set(bulk_insert(self.session, NoticeClaim.__table__, claims, skip_conflicts=True,
+                                  returning=["user_id", "kind", "period"]))  # fmt: skip
         sent = 0
         for key, notice in reversed(unique.items()):
             if notice.once is None or key in won:

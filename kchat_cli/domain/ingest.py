@@ -18,7 +18,7 @@ from kchat_cli.domain import admins, clock, notices, pii, rooms, settings
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.conversation import Conversation, FileInfo
 from kchat_cli.errors import KchatError, Refused
-from kchat_cli.store.dialect import insert_ignoring_conflicts
+from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Comment, Consent, IngestedEvent, Room, User
 from kchat_cli.store.session import run_write
 
@@ -195,10 +195,9 @@ class Batch:
         ]
         if not rows:
             return []
-        insert = insert_ignoring_conflicts(self.session, IngestedEvent.__table__)
-        claimed = set(
-            self.session.execute(insert.returning(IngestedEvent.event_id), rows).scalars()
-        )
+        claimed = {event_id for (event_id,) in bulk_insert(
+            self.session, IngestedEvent.__table__, rows, skip_conflicts=True,
+            returning=["event_id"])}  # fmt: skip
         return [event for event in events if event.id in claimed and unique[event.id] is event]
 
     def _unclaim(self, event_ids: list[str]) -> None:
@@ -229,34 +228,16 @@ class Batch:
 
     def _create_rooms(self, keys: set[str]) -> None:
         """A user and a room for each new key; ones another writer just made are kept."""
-        connection, users = self.session.connection(), User.__table__
-        connection.execute(
-            insert_ignoring_conflicts(self.session, users),
-            [
-                {"channel_id": self.channel_id, "key": key, "friend": False, "created_at": self.now}
-                for key in sorted(keys)
-            ],
-        )
-        user_ids = connection.execute(
-            sa.select(users.c.id).where(
-                users.c.channel_id == self.channel_id, users.c.key.in_(keys)
-            )
-        ).scalars()
-        connection.execute(
-            insert_ignoring_conflicts(self.session, Room.__table__),
-            [
-                {
-                    "channel_id": self.channel_id,
-                    "user_id": user_id,
-                    "status": "unanswered",
-                    "unread": 0,
-                    "legacy": False,
-                    "starred": False,
-                    "created_at": self.now,
-                }
-                for user_id in user_ids
-            ],
-        )
+        users = User.__table__
+        bulk_insert(self.session, users, [
+            {"channel_id": self.channel_id, "key": key, "friend": False, "created_at": self.now}
+            for key in sorted(keys)], skip_conflicts=True)  # fmt: skip
+        user_ids = self.session.execute(sa.select(users.c.id).where(
+            users.c.channel_id == self.channel_id, users.c.key.in_(keys))).scalars()  # fmt: skip
+        bulk_insert(self.session, Room.__table__, [
+            {"channel_id": self.channel_id, "user_id": user_id, "status": "unanswered",
+             "unread": 0, "legacy": False, "starred": False, "created_at": self.now}
+            for user_id in user_ids], skip_conflicts=True)  # fmt: skip
 
     def room(self, event: Event) -> rooms.RoomState:
         room = self.by_user[event.user]

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from kchat_cli.domain import clock
 from kchat_cli.errors import Busy
-from kchat_cli.store.dialect import insert_ignoring_conflicts
+from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Lock
 from kchat_cli.store.session import run_write
 
@@ -42,10 +42,9 @@ def acquire(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
 
     def work(session: Session) -> bool:
         now = clock.now()
-        session.execute(
-            insert_ignoring_conflicts(session, Lock.__table__),
-            [{"name": name, "holder": holder, "acquired_at": now, "expires_at": now + lease}],
-        )
+        bulk_insert(session, Lock.__table__, [
+            {"name": name, "holder": holder, "acquired_at": now, "expires_at": now + lease}],
+            skip_conflicts=True)  # fmt: skip
         lock = session.scalars(sa.select(Lock).where(Lock.name == name)
                                .with_for_update()).one()  # fmt: skip
         taken_over = lock.holder != holder

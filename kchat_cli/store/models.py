@@ -176,6 +176,7 @@ class IngestedEvent(SQLModel, table=True):
     """Event ids already applied: ingest is idempotent by id."""
 
     __tablename__ = "ingested_events"
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the row (migration 0007)
     channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channels.id"), primary_key=True))
     event_id: str = Field(primary_key=True)
     ingested_at: datetime = _when()
