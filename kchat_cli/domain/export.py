@@ -1,5 +1,6 @@
 """Exports, streamed: rows are read in chunks and written as they come, never all at once."""
 
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from kchat_cli.domain.listing import (
     room_ids,
 )
 from kchat_cli.domain.secrets import Sealer
-from kchat_cli.store.dialect import korea_time_text
+from kchat_cli.store.dialect import driver_rows, korea_time_text
 from kchat_cli.store.models import Admin, Message, Room, User
 
 EXPORT_CHUNK = 5000
@@ -41,9 +42,9 @@ def message_rows(
     """The channel's messages in time order as tuples in the order of `message_fields`, the
     time as Korea-time text from the database; only those of the rooms `rooms` chooses, when
     given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`."""
-    user_keys = dict(session.execute(
-        sa.select(Room.id, User.key).join(User, User.id == Room.user_id)
-        .where(Room.channel_id == channel_id)).all())  # fmt: skip
+    user_keys = dict(itertools.chain.from_iterable(driver_rows(session, sa.select(
+        Room.id, User.key).join(User, User.id == Room.user_id)
+        .where(Room.channel_id == channel_id), EXPORT_CHUNK)))  # fmt: skip
     logins = dict(session.execute(
         sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)).all())  # fmt: skip
     messages = Message.__table__
@@ -64,7 +65,6 @@ def message_rows(
         )  # fmt: skip
         .where(messages.c.channel_id == channel_id)
         .order_by(messages.c.ts, messages.c.id)
-        .execution_options(yield_per=EXPORT_CHUNK)
     )
     if not include_hidden:
         query = query.where(messages.c.hidden.is_(False))
@@ -72,14 +72,13 @@ def message_rows(
         query = query.where(messages.c.ts >= since)
     if until is not None:
         query = query.where(messages.c.ts < until)
-    width = len(message_fields(include_hidden=include_hidden))
     chosen = None if rooms is None else set(room_ids(session, channel_id, rooms))
     with collector_paused():
-        for chunk in session.connection().execute(query).partitions():
+        for chunk in driver_rows(session, query, EXPORT_CHUNK):
             yield from [
                 (message_id, room_id, user_keys.get(room_id), sender, logins.get(admin_id),
-                 *rest)[:width]
-                for message_id, room_id, sender, admin_id, *rest in chunk
+                 *rest, *((bool(hidden),) if include_hidden else ()))
+                for message_id, room_id, sender, admin_id, *rest, hidden in chunk
                 if chosen is None or room_id in chosen
             ]  # fmt: skip
 

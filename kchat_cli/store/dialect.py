@@ -3,7 +3,7 @@
 import contextlib
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from operator import itemgetter
 
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ class korea_time_text(FunctionElement):
 @compiles(korea_time_text, "sqlite")
 def _korea_time_sqlite(element, compiler, **kw) -> str:
     column = compiler.process(element.clauses, **kw)
-    return f"strftime('%Y-%m-%dT%H:%M:%S+09:00', {column}, '+9 hours')"
+    # datetime() + replace runs faster than the equivalent strftime() format.
+    return f"replace(datetime({column}, '+9 hours'), ' ', 'T') || '+09:00'"
 
 
 @compiles(korea_time_text, "postgresql")
@@ -104,6 +105,26 @@ def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
     assignments = ", ".join(f"{quote(name)} = {marker}" for name in names)
     sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE id = {marker}"  # noqa: S608
     connection.exec_driver_sql(sql, _converted(rows, [*names, "id"], processors))
+
+
+def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[tuple]]:
+    """The query's rows, `size` at a time, as the driver returns them: no result processing
+    (a third of an export's time), so only for columns whose driver values are final (text,
+    numbers). Streamed: PostgreSQL holds the rows in a server-side cursor."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = query.compile(dialect=dialect)
+    values = compiled.construct_params()
+    for name, value in values.items():
+        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values[name] = process(value) if process else value
+    params = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor(name="kchat_rows") if dialect.name == "postgresql" else driver.cursor()
+    with contextlib.closing(cursor):
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(size):
+            yield rows
 
 
 def scrub_wal(engine: sa.Engine) -> None:
