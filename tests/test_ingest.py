@@ -190,3 +190,20 @@ def test_ingest_streams_and_commits_in_batches(kchat, ev):
 def test_missing_file_is_an_error(kchat, tmp_path):
     result = kchat("ingest", tmp_path / "nope.jsonl", code=1)
     assert result.stderr.startswith("error: no file")
+
+
+def test_a_bulk_ingest_gives_postgresql_planner_statistics(pg_kchat, ev):
+    """Without autovacuum a bulk-loaded team store still plans by its real size: a large
+    ingest ANALYZEs the tables it filled; a small one leaves that to autovacuum."""
+
+    def rooms_counted() -> float:
+        with pg_kchat.engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = 'rooms'::regclass"
+            ).scalar()
+
+    pg_kchat.ingest(ev.open("first", "2026-11-20 10:00"))
+    assert rooms_counted() == -1  # never analyzed
+    opens = [ev.open(f"u{n}", "2026-11-20 10:00") for n in range(ingest.STATISTICS_AFTER)]
+    pg_kchat.ingest(*opens)
+    assert rooms_counted() == 1 + ingest.STATISTICS_AFTER

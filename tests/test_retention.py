@@ -99,6 +99,20 @@ def test_r_ret_1_deletes_what_expired_and_keeps_the_rest(kchat, ev):
     assert kchat.json("labels", "list") == [{"name": "VIP", "rooms": 1}]
 
 
+def test_retention_vacuums_what_it_deleted_on_postgresql(pg_kchat, ev):
+    """The deleted rows' space is reclaimed and the planner counts what remains, even where
+    autovacuum is off."""
+    store_with_history(pg_kchat, ev)
+    pg_kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    with pg_kchat.engine.connect() as connection:
+        counted = connection.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass").scalar()  # fmt: skip
+        vacuumed = connection.exec_driver_sql(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = 'messages'::regclass"
+        ).scalar()
+    assert (counted, vacuumed) == (1, 1), "one message remains: 최근 문의"
+
+
 def test_r_ret_1_expiry_is_to_the_minute(kchat, ev):
     store_with_history(kchat, ev)
     kchat("jobs", "run", "retention", "--as-of", kst("2026-11-25 11:00"))

@@ -18,11 +18,13 @@ from kchat_cli.domain import admins, clock, notices, pii, rooms, settings
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.conversation import Conversation, FileInfo
 from kchat_cli.errors import KchatError, Refused
-from kchat_cli.store.dialect import bulk_insert
-from kchat_cli.store.models import Comment, Consent, IngestedEvent, Room, User
+from kchat_cli.store.dialect import bulk_insert, refresh_statistics
+from kchat_cli.store.models import Comment, Consent, IngestedEvent, Message, Room, User
 from kchat_cli.store.session import run_write
 
 INGEST_BATCH = 5000
+# Applying this many events changes the tables enough for the planner to need new counts.
+STATISTICS_AFTER = 10_000
 EVENT_TYPES = ("open", "message", "friend_add", "friend_remove", "consent", "comment")
 MESSAGE_KINDS = ("text", "image", "file")
 MAX_ID_LENGTH = 200
@@ -349,6 +351,8 @@ def ingest(
             for event, reason in outcome.refused:
                 on_refused(event.line, event.raw, reason)
             batch_done()
+    if report.applied >= STATISTICS_AFTER:
+        refresh_statistics(engine, [Room.__table__, User.__table__, Message.__table__])
     return report
 
 

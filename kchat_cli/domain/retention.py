@@ -26,7 +26,7 @@ from sqlmodel import Session
 from kchat_cli.domain import attachments, rooms
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.clock import KST
-from kchat_cli.store.dialect import scrub_wal
+from kchat_cli.store.dialect import refresh_statistics, scrub_wal
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
 from kchat_cli.store.session import read_session, run_write
 
@@ -128,6 +128,8 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
     if not dry_run:
         report.files = sweep_files(engine, home)
         scrub_wal(engine)
+        if report.messages:
+            refresh_statistics(engine, [Message.__table__, Room.__table__], reclaim=True)
     return report
 
 

@@ -135,6 +135,20 @@ def scrub_wal(engine: sa.Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def refresh_statistics(engine: sa.Engine, tables: list[sa.Table], *, reclaim: bool = False) -> None:
+    """PostgreSQL, after a bulk change: ANALYZE the tables (with `reclaim`, VACUUM them too),
+    so the planner sees their real size even where autovacuum is off or has not yet come
+    by; with stale counts it scans every unread room for the first page of `rooms list`.
+    SQLite's planner does well here without statistics."""
+    if engine.dialect.name != "postgresql":
+        return
+    quote = engine.dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.name) for table in tables)
+    command = "VACUUM (ANALYZE)" if reclaim else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"{command} {names}")
+
+
 def notify_change(session: Session, channel_id: int, revision: int) -> None:
     """PostgreSQL: tell `watch` processes listening on the channel, when this commits.
     SQLite has no NOTIFY; watchers there poll the channel's revision."""
