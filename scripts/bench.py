@@ -167,11 +167,13 @@ def bench(url: str, workdir: Path, rooms: int, messages: int, name: str) -> list
 
     rows += in_process(url, env)
 
+    # The median of three runs: this machine's disk makes single runs vary by a fifth.
     target = workdir / "export.csv"
-    seconds, peak, stderr = run(["export", "messages", "-o", "csv", "--out", str(target)], env)
-    exported = int(stderr.split()[1])
-    rate = exported / seconds
-    rows.append(Row("export messages", rate, "rows/s", "≥ 200,000", rate >= 200_000))
+    runs = [run(["export", "messages", "-o", "csv", "--out", str(target)], env) for _ in range(3)]
+    exported = int(runs[0][2].split()[1])
+    rate = exported / statistics.median(seconds for seconds, _, _ in runs)
+    peak = max(peak for _, peak, _ in runs)
+    rows.append(Row("export messages (median of 3)", rate, "rows/s", "≥ 200,000", rate >= 200_000))
     rows.append(Row("export peak memory", peak, "MB", "≤ 200", peak <= 200))
     target.unlink()
 

@@ -1,5 +1,7 @@
 """The store: migrations match the models, upgrade in place keeps data, both dialects."""
 
+import json
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -90,3 +92,21 @@ def _write_first_revision_data(connection: sa.Connection) -> None:
             connection.execute(
                 sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1)")
             )  # noqa: S608
+
+
+def test_event_ids_survive_0007_down_and_up(kchat, ev):
+    """Migration 0007 rebuilds the ingested event ids (WITHOUT ROWID on SQLite); down to 0006
+    and up again, an event already applied is still a duplicate."""
+    from alembic import command
+
+    event = ev.says("u1", "2026-11-20 10:01")
+    kchat.ingest(event)
+    with kchat.engine.connect() as connection:
+        command.downgrade(migrate._config(connection), "0006")
+        connection.commit()
+        kept = connection.exec_driver_sql(
+            "SELECT event_id, ingested_at IS NOT NULL FROM ingested_events").all()  # fmt: skip
+    assert [tuple(row) for row in kept] == [(event["id"], True)]
+    migrate.upgrade(kchat.engine)
+    assert kchat.json("ingest", "-", input=json.dumps(event) + "\n")["duplicates"] == 1
+    assert room_of(kchat, "u1")["unread"] == 1

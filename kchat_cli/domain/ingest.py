@@ -192,7 +192,7 @@ class Batch:
         """Take each event id once: ids already taken (here or by another writer) are skipped."""
         unique = {event.id: event for event in reversed(events)}
         rows = [
-            {"channel_id": self.channel_id, "event_id": event_id, "ingested_at": self.now}
+            {"channel_id": self.channel_id, "event_id": event_id}
             for event_id in sorted(unique)  # in index order: fewer pages touched
         ]
         if not rows:

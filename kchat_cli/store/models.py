@@ -179,7 +179,6 @@ class IngestedEvent(SQLModel, table=True):
     __table_args__ = {"sqlite_with_rowid": False}  # the key is the row (migration 0007)
     channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channels.id"), primary_key=True))
     event_id: str = Field(primary_key=True)
-    ingested_at: datetime = _when()
 
 
 class Comment(SQLModel, table=True):
