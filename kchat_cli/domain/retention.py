@@ -26,7 +26,7 @@ from sqlmodel import Session
 from kchat_cli.domain import attachments, rooms
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.clock import KST
-from kchat_cli.store.dialect import refresh_statistics, scrub_wal
+from kchat_cli.store.dialect import refresh_statistics, scrub_wal, settle_wal
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
 from kchat_cli.store.session import read_session, run_write
 
@@ -105,6 +105,7 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
         report.batches += 1
         report.messages += done.deleted
         report.touched_rooms |= done.rooms
+        settle_wal(engine)
         collect()
         checkpoint()
         return done

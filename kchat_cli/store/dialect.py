@@ -127,6 +127,15 @@ def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[
             yield rows
 
 
+def settle_wal(engine: sa.Engine) -> None:
+    """SQLite: copy the WAL into the database file now, between a job's transactions
+    (PASSIVE: it waits for no one), so that no automatic checkpoint lands in the commit of a
+    later batch and stretches it."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
 def scrub_wal(engine: sa.Engine) -> None:
     """SQLite: move what deletes wrote from the WAL into the (secure-deleted) database file
     and empty the WAL, so no copy of deleted content stays in either."""
