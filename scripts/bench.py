@@ -197,20 +197,26 @@ def bench(url: str, workdir: Path, rooms: int, messages: int, name: str) -> list
     )
 
     seconds, _, _ = run(["jobs", "run", "retention", "--as-of", AS_OF.isoformat()], env)
-    rows += retention_rows(env, seconds, messages)
+    rows += retention_rows(url, seconds, messages)
     return rows
 
 
-def retention_rows(env: dict, seconds: float, messages: int) -> list[Row]:
-    """The retention run just made, from its record."""
-    done = subprocess.run(KCHAT + ["jobs", "history", "retention", "-n", "1", "-o", "json"],
-                          env=env, capture_output=True, text=True, check=True)  # fmt: skip
-    counts = json.loads(done.stdout)[0]["counts"]
+def retention_rows(url: str, seconds: float, messages: int) -> list[Row]:
+    """The retention run just made: its rate by the job's own clock (its record's start and
+    end), and by the whole process's, which adds kchat's start-up."""
+    from kchat_cli.domain import jobruns
+    from kchat_cli.domain.store import open_store
+    from kchat_cli.store.session import read_session
+
+    with read_session(open_store(url)) as session:
+        (run,) = jobruns.history(session, "retention", 1)
+    counts = run["counts"]
     deleted, longest = counts["messages"], counts["longest_batch_ms"]
+    job = (run["finished_at"] - run["started_at"]).total_seconds()
     return [
-        Row(f"retention: {deleted:,} deleted of {messages:,}", deleted / seconds, "msgs/s",
-            "≥ 70,000", deleted / seconds >= 70_000),
-        Row("retention: the store's messages per second", messages / seconds, "msgs/s", "",
+        Row(f"retention: {deleted:,} of {messages:,} deleted, by the job's clock", deleted / job,
+            "msgs/s", "≥ 70,000", deleted / job >= 70_000),
+        Row("retention: the same, by the whole process's clock", deleted / seconds, "msgs/s", "",
             None),
         Row("retention: longest write transaction", longest, "ms", "≤ 250", longest <= 250),
     ]  # fmt: skip

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from kchat_cli.domain import retention
 from kchat_cli.domain.clock import KST, parse_instant
 from kchat_cli.domain.retention import Window, expires_at
-from kchat_cli.store.engine import get_engine
+from kchat_cli.store.dialect import batch_writer
+from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, get_engine
 from kchat_cli.store.models import Message, OutboxItem, Room
 
 AS_OF = kst("2026-11-25 12:00")
@@ -97,6 +98,71 @@ def test_r_ret_1_deletes_what_expired_and_keeps_the_rest(kchat, ev):
         None,
     ), "memo and name stay; counters follow the messages"
     assert kchat.json("labels", "list") == [{"name": "VIP", "rooms": 1}]
+
+
+def recounted(engine) -> tuple[dict, dict]:
+    """Each room's counters as stored, and as recounted from the messages that remain."""
+    messages = Message.__table__
+    shown = sa.and_(messages.c.room_id == Room.id, messages.c.hidden.is_(False))
+
+    def latest(sender):
+        return (sa.select(sa.func.max(messages.c.ts)).where(shown, messages.c.sender == sender)
+                .scalar_subquery())  # fmt: skip
+
+    unread = (sa.select(sa.func.count()).where(shown, messages.c.sender == "user",
+                                               messages.c.seq > Room.read_seq)
+              .scalar_subquery())  # fmt: skip
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(
+            Room.id, Room.unread, Room.last_user_at, Room.last_admin_at, unread,
+            latest("user"), latest("admin"))).all()  # fmt: skip
+    return ({row[0]: tuple(row[1:4]) for row in rows},
+            {row[0]: tuple(row[4:7]) for row in rows})  # fmt: skip
+
+
+def test_r_ret_1_rooms_describe_what_remains(kchat, ev):
+    """Read and unread, answered and not, blocked users' hidden messages, whole rooms gone:
+    after batches of three, every room's counters equal a recount of what remains."""
+    lines = []
+    for n in range(12):
+        user = f"u{n}"
+        lines.append(ev.says(user, f"2022-0{n % 9 + 1}-10 10:00", text=f"옛 문의 {n}"))
+        if n % 2:
+            lines.append(ev.answer(user, f"2022-0{n % 9 + 1}-10 10:05", text=f"옛 답변 {n}"))
+        lines.append(ev.says(user, f"2023-0{n % 9 + 1}-11 09:00", text=f"두번째 {n}"))
+        if n % 3:
+            lines.append(ev.says(user, f"2026-0{n % 9 + 1}-12 09:00", text=f"최근 {n}"))
+    kchat.ingest(*lines)
+    for n in (0, 3, 6):
+        kchat("rooms", "read", room_of(kchat, f"u{n}")["id"])
+    kchat("users", "block", room_of(kchat, "u4")["id"])
+    kchat.ingest(ev.says("u4", "2023-01-01 10:00", text="차단 후 옛 메시지"),
+                 ev.says("u4", "2026-01-01 10:00", text="차단 후 최근"))  # fmt: skip
+    before = kchat("unread").stdout
+    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home,
+                           batch_size=3)  # fmt: skip
+    assert report.batches > 5 and report.messages > 20
+    stored, truth = recounted(kchat.engine)
+    assert stored == truth
+    assert any(unread for unread, *_ in stored.values()), "some rooms keep unread messages"
+    assert any(last_user is None for _, last_user, _ in stored.values()), "some rooms emptied"
+    total = sum(unread for unread, *_ in stored.values())
+    assert kchat("unread").stdout.strip() == str(total) != before.strip()
+
+
+def test_batches_write_through_a_connection_handed_back_as_found(sqlite_kchat):
+    """SQLite: a job's batches commit without checkpointing (the job settles the WAL between
+    them) and keep temporary tables in memory; the connection goes back to the pool with
+    the store's usual settings."""
+
+    def settings(driver) -> tuple:
+        return tuple(driver.execute(f"PRAGMA {name}").fetchone()[0]
+                     for name in ("wal_autocheckpoint", "temp_store"))  # fmt: skip
+
+    with batch_writer(sqlite_kchat.engine) as writer:
+        driver = writer.connection.driver_connection
+        assert settings(driver) == (0, 2)
+    assert settings(driver) == (SQLITE_AUTOCHECKPOINT_PAGES, 0)
 
 
 def test_retention_vacuums_what_it_deleted_on_postgresql(pg_kchat, ev):

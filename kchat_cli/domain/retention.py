@@ -26,12 +26,14 @@ from sqlmodel import Session
 from kchat_cli.domain import attachments, rooms
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.clock import KST
-from kchat_cli.store.dialect import refresh_statistics, scrub_wal, settle_wal
+from kchat_cli.store.dialect import batch_writer, refresh_statistics, scrub_wal, settle_wal
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
 from kchat_cli.store.session import read_session, run_write
 
 RETENTION = relativedelta(years=3)
-RETENTION_BATCH = 5000
+RETENTION_BATCH = 12_500
+# Batches between WAL checkpoints (SQLite): tens of megabytes of WAL at most.
+SETTLE_EVERY = 4
 # An attachment is stored before its message is committed: a file younger than this is
 # never swept, so a send in progress keeps its file.
 FILE_GRACE = timedelta(hours=1)
@@ -99,18 +101,19 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
 
     def batch(work) -> _Done:
         started = time.perf_counter()
-        done = run_write(engine, work, commit=not dry_run)
+        done = run_write(writer, work, commit=not dry_run)
         report.longest_batch_ms = max(report.longest_batch_ms,
                                       (time.perf_counter() - started) * 1000)  # fmt: skip
         report.batches += 1
         report.messages += done.deleted
         report.touched_rooms |= done.rooms
-        settle_wal(engine)
+        if report.batches % SETTLE_EVERY == 0:
+            settle_wal(engine)
         collect()
         checkpoint()
         return done
 
-    with collector_paused() as collect:
+    with collector_paused() as collect, batch_writer(engine) as writer:
         for channel_id in channel_ids:
             since = None
             while True:
@@ -123,7 +126,7 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
             for start in range(0, len(leap_ids), batch_size):
                 chunk = leap_ids[start : start + batch_size]
                 batch(lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
-                    session, channel_id, chunk))  # fmt: skip
+                    session, channel_id, window, chunk))  # fmt: skip
     report.outbox = run_write(engine, lambda session: _delete_outbox(session, window),
                               commit=not dry_run)  # fmt: skip
     if not dry_run:
@@ -140,9 +143,13 @@ def _held_expired(session: Session, window: Window) -> int:
         Message.ts <= window.sure, Message.room_id.in_(held)))  # fmt: skip
 
 
-def _not_held(channel_id: int):
+def _not_held(session: Session, channel_id: int) -> list:
+    """The condition that spares held rooms' messages, if the channel has held rooms (with
+    none, a batch's range is read from the time index alone, without each message's row)."""
     held = sa.select(Room.id).where(Room.channel_id == channel_id, Room.held.is_(True))
-    return Message.__table__.c.room_id.not_in(held)
+    if session.connection().execute(sa.select(held.exists())).scalar():
+        return [Message.__table__.c.room_id.not_in(held)]
+    return []
 
 
 def _delete_sure(session: Session, channel_id: int, window: Window, since: datetime | None,
@@ -152,15 +159,17 @@ def _delete_sure(session: Session, channel_id: int, window: Window, since: datet
     past held rooms' messages, which stay."""
     messages = Message.__table__
     scope = [messages.c.channel_id == channel_id, messages.c.ts <= window.sure,
-             _not_held(channel_id)]  # fmt: skip
+             *_not_held(session, channel_id)]  # fmt: skip
     if since is not None:
         scope.append(messages.c.ts >= since)
     boundary = session.connection().execute(
         sa.select(messages.c.ts).where(*scope).order_by(messages.c.ts)
         .offset(limit - 1).limit(1)).scalar()  # fmt: skip
+    newest = window.sure
     if boundary is not None:
         scope.append(messages.c.ts <= boundary)
-    done = _delete(session, channel_id, messages.delete().where(*scope))
+        newest = boundary
+    done = _delete(session, channel_id, messages.delete().where(*scope), newest)
     done.next_since = boundary
     return done
 
@@ -172,61 +181,68 @@ def _leap_window(engine: sa.Engine, channel_id: int, window: Window) -> list[int
         rows = session.connection().execute(
             sa.select(messages.c.id, messages.c.ts)
             .where(messages.c.channel_id == channel_id, messages.c.ts > window.sure,
-                   messages.c.ts <= window.maybe, _not_held(channel_id))).all()  # fmt: skip
+                   messages.c.ts <= window.maybe, *_not_held(session, channel_id))
+        ).all()  # fmt: skip
     return [row.id for row in rows if window.expired(row.ts)]
 
 
-def _delete_ids(session: Session, channel_id: int, ids: list[int]) -> _Done:
+def _delete_ids(session: Session, channel_id: int, window: Window, ids: list[int]) -> _Done:
     messages = Message.__table__
-    return _delete(session, channel_id, messages.delete().where(messages.c.id.in_(ids)))
+    return _delete(
+        session, channel_id, messages.delete().where(messages.c.id.in_(ids)), window.maybe
+    )
 
 
-def _delete(session: Session, channel_id: int, delete: sa.Delete) -> _Done:
-    """Delete messages and set their rooms right."""
+def _delete(session: Session, channel_id: int, delete: sa.Delete, newest: datetime) -> _Done:
+    """Delete messages (none newer than `newest`) and set their rooms right."""
     messages = Message.__table__
-    gone = session.connection().execute(delete.returning(messages.c.room_id,
-                                                         messages.c.ts)).all()  # fmt: skip
+    counted = sa.and_(messages.c.sender == "user", messages.c.hidden.is_(False))
+    gone = session.connection().execute(delete.returning(
+        messages.c.room_id, sa.case((counted, messages.c.seq)))).all()  # fmt: skip
     if not gone:
         return _Done(0, set())
-    touched = {row.room_id for row in gone}
-    _fix_rooms(session, channel_id, touched, max(row.ts for row in gone))
-    return _Done(len(gone), touched)
+    unread_seqs: dict[int, list[int]] = {}
+    for room_id, seq in gone:
+        seqs = unread_seqs.setdefault(room_id, [])
+        if seq is not None:
+            seqs.append(seq)
+    _fix_rooms(session, channel_id, unread_seqs, newest)
+    return _Done(len(gone), set(unread_seqs))
 
 
-def _fix_rooms(session: Session, channel_id: int, room_ids: set[int],
-               newest_deleted: datetime) -> None:  # fmt: skip
-    """Rooms describe the messages that remain: their last-message times, and their unread
-    count (their user messages numbered after the read mark, some of which may be gone).
-    Only rooms whose latest times or unread messages may have gone are looked at."""
+def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[int]],
+               newest: datetime) -> None:  # fmt: skip
+    """Rooms describe the messages that remain. `unread_seqs` holds, for each room that lost
+    messages, the numbers of the user messages it lost: those after its read mark leave its
+    unread count. Only rooms whose latest times may have gone (none newer than `newest`)
+    are searched for their new latest messages."""
     table, messages = Room.__table__, Message.__table__
-    unread_now = (
-        sa.select(sa.func.count()).where(messages.c.room_id == table.c.id,
-                                         messages.c.sender == "user",
-                                         messages.c.hidden.is_(False),
-                                         messages.c.seq > table.c.read_seq)
-        .scalar_subquery())  # fmt: skip
-    doubtful = list(session.connection().execute(sa.select(table.c.id).where(
-        table.c.id.in_(room_ids),
-        sa.or_(table.c.last_message_at <= newest_deleted,
-               table.c.last_user_at <= newest_deleted,
-               table.c.last_admin_at <= newest_deleted,
-               sa.and_(table.c.unread > 0, table.c.unread != unread_now)))).scalars())  # fmt: skip
-    if not doubtful:
+    stale = sa.or_(table.c.last_message_at <= newest, table.c.last_user_at <= newest,
+                   table.c.last_admin_at <= newest)  # fmt: skip
+    unread_drop, restamp = {}, set()
+    for room_id, read_seq, is_stale in session.connection().execute(
+            sa.select(table.c.id, table.c.read_seq, stale)
+            .where(table.c.id.in_(list(unread_seqs)))).all():  # fmt: skip
+        dropped = sum(seq > read_seq for seq in unread_seqs[room_id])
+        if dropped:
+            unread_drop[room_id] = dropped
+        if is_stale:
+            restamp.add(room_id)
+    if not (unread_drop or restamp):
         return
-    states = rooms.load_rooms(session, channel_id, ids=doubtful)
+    states = rooms.load_rooms(session, channel_id, ids=sorted({*unread_drop, *restamp}))
     shown = [messages.c.hidden.is_(False), messages.c.sender.in_(("user", "admin"))]
     latest = {(room_id, sender): ts for room_id, sender, ts in session.connection().execute(
         sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
-        .where(messages.c.room_id.in_(doubtful), *shown)
-        .group_by(messages.c.room_id, messages.c.sender))}  # fmt: skip
-    unread = dict(session.connection().execute(
-        sa.select(table.c.id, unread_now).where(table.c.id.in_(doubtful))).all())  # fmt: skip
+        .where(messages.c.room_id.in_(sorted(restamp)), *shown)
+        .group_by(messages.c.room_id, messages.c.sender))} if restamp else {}  # fmt: skip
     for room in states:
-        room.last_user_at = latest.get((room.id, "user"))
-        room.last_admin_at = latest.get((room.id, "admin"))
-        times = [t for t in (room.last_user_at, room.last_admin_at) if t is not None]
-        room.last_message_at = max(times) if times else None
-        room.unread = unread[room.id]
+        room.unread -= unread_drop.get(room.id, 0)
+        if room.id in restamp:
+            room.last_user_at = latest.get((room.id, "user"))
+            room.last_admin_at = latest.get((room.id, "admin"))
+            times = [t for t in (room.last_user_at, room.last_admin_at) if t is not None]
+            room.last_message_at = max(times) if times else None
     rooms.save_rooms(session, channel_id, states)
 
 

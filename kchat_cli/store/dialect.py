@@ -11,6 +11,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
+from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES
+
 
 class korea_time_text(FunctionElement):
     """A UTC timestamp as Korea-time ISO 8601 text (`2026-11-25T17:30:00+09:00`), formatted
@@ -127,10 +129,30 @@ def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[
             yield rows
 
 
+@contextlib.contextmanager
+def batch_writer(engine: sa.Engine) -> Iterator[sa.Engine | sa.Connection]:
+    """What a job writes its many batches through. SQLite: one connection whose commits
+    never checkpoint the WAL; the job settles it between batches instead, so no checkpoint
+    stretches a batch's commit, and a page that several batches rewrite is copied into the
+    database file once, not once a batch. Its temporary tables (what DELETE … RETURNING
+    collects) stay in memory. PostgreSQL: the engine."""
+    if engine.dialect.name != "sqlite":
+        yield engine
+        return
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA wal_autocheckpoint=0")
+        driver.execute("PRAGMA temp_store=MEMORY")
+        try:
+            yield connection
+        finally:
+            driver.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+            driver.execute("PRAGMA temp_store=DEFAULT")
+
+
 def settle_wal(engine: sa.Engine) -> None:
     """SQLite: copy the WAL into the database file now, between a job's transactions
-    (PASSIVE: it waits for no one), so that no automatic checkpoint lands in the commit of a
-    later batch and stretches it."""
+    (PASSIVE: it waits for no one)."""
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")

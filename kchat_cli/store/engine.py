@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 WRITE = {"kchat_write": True}
 
 
@@ -77,7 +78,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
         f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "secure_delete=ON",
         "cache_size=-65536",
-        "wal_autocheckpoint=10000",
+        f"wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

@@ -27,7 +27,9 @@ def snapshot_session(engine: sa.Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-def run_write(engine: sa.Engine, work: Callable[[Session], T], *, commit: bool = True) -> T:
+def run_write(
+    engine: sa.Engine | sa.Connection, work: Callable[[Session], T], *, commit: bool = True
+) -> T:
     """Run `work` in one write transaction and commit it; retry the whole of it on conflict.
 
     With `commit=False` the transaction is rolled back: a dry run sees exactly what would
