@@ -215,29 +215,30 @@ def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[in
     """Rooms describe the messages that remain. `unread_seqs` holds, for each room that lost
     messages, the numbers of the user messages it lost: those after its read mark leave its
     unread count. Only rooms whose latest times may have gone (none newer than `newest`)
-    are searched for their new latest messages."""
+    are searched for their new latest messages. Rooms are picked before they are locked (a
+    read mark only moves forward, last-message times only as messages arrive, so no room
+    left out needs fixing), and fixed from their locked state."""
     table, messages = Room.__table__, Message.__table__
     stale = sa.or_(table.c.last_message_at <= newest, table.c.last_user_at <= newest,
                    table.c.last_admin_at <= newest)  # fmt: skip
-    unread_drop, restamp = {}, set()
+    fix, restamp = [], set()
     for room_id, read_seq, is_stale in session.connection().execute(
             sa.select(table.c.id, table.c.read_seq, stale)
             .where(table.c.id.in_(list(unread_seqs)))).all():  # fmt: skip
-        dropped = sum(seq > read_seq for seq in unread_seqs[room_id])
-        if dropped:
-            unread_drop[room_id] = dropped
         if is_stale:
             restamp.add(room_id)
-    if not (unread_drop or restamp):
+        if is_stale or any(seq > read_seq for seq in unread_seqs[room_id]):
+            fix.append(room_id)
+    if not fix:
         return
-    states = rooms.load_rooms(session, channel_id, ids=sorted({*unread_drop, *restamp}))
+    states = rooms.load_rooms(session, channel_id, ids=fix)
     shown = [messages.c.hidden.is_(False), messages.c.sender.in_(("user", "admin"))]
     latest = {(room_id, sender): ts for room_id, sender, ts in session.connection().execute(
         sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
         .where(messages.c.room_id.in_(sorted(restamp)), *shown)
         .group_by(messages.c.room_id, messages.c.sender))} if restamp else {}  # fmt: skip
     for room in states:
-        room.unread -= unread_drop.get(room.id, 0)
+        room.unread -= sum(seq > room.read_seq for seq in unread_seqs[room.id])
         if room.id in restamp:
             room.last_user_at = latest.get((room.id, "user"))
             room.last_admin_at = latest.get((room.id, "admin"))
