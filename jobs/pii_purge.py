@@ -4,7 +4,7 @@ for what stays true."""
 
 from jobs.context import JobContext
 from kchat_cli.domain import pii
-from kchat_cli.store.dialect import scrub_wal
+from kchat_cli.domain.store import leave_nothing_in_wal
 from kchat_cli.store.session import read_session, run_write
 
 PURGE_BATCH = 1000
@@ -20,5 +20,5 @@ def run(context: JobContext) -> dict:
             session, chunk), commit=not context.dry_run)  # fmt: skip
         context.checkpoint()
     if destroyed and not context.dry_run:
-        scrub_wal(context.engine)
+        leave_nothing_in_wal(context.engine, "pii-purge")
     return {"would_destroy" if context.dry_run else "destroyed": destroyed}

@@ -3,6 +3,7 @@ batches, rollback, and interruption."""
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,11 +16,13 @@ from conftest import initialised, kst, room_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import kchat_cli.store.engine as engine_module
 from kchat_cli.domain import retention
 from kchat_cli.domain.clock import KST, parse_instant
 from kchat_cli.domain.retention import Window, expires_at
+from kchat_cli.errors import Busy
 from kchat_cli.store.dialect import batch_writer
-from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, get_engine
+from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, dispose_engines, get_engine
 from kchat_cli.store.models import Message, OutboxItem, Room
 
 AS_OF = kst("2026-11-25 12:00")
@@ -114,10 +117,14 @@ def recounted(engine) -> tuple[dict, dict]:
               .scalar_subquery())  # fmt: skip
     with engine.connect() as connection:
         rows = connection.execute(sa.select(
-            Room.id, Room.unread, Room.last_user_at, Room.last_admin_at, unread,
-            latest("user"), latest("admin"))).all()  # fmt: skip
-    return ({row[0]: tuple(row[1:4]) for row in rows},
-            {row[0]: tuple(row[4:7]) for row in rows})  # fmt: skip
+            Room.id, Room.unread, Room.last_user_at, Room.last_admin_at, Room.last_message_at,
+            unread, latest("user"), latest("admin"))).all()  # fmt: skip
+    stored = {row[0]: tuple(row[1:5]) for row in rows}
+    truth = {}
+    for room_id, *_, unread_now, last_user, last_admin in rows:
+        times = [t for t in (last_user, last_admin) if t is not None]
+        truth[room_id] = (unread_now, last_user, last_admin, max(times) if times else None)
+    return stored, truth
 
 
 def test_r_ret_1_rooms_describe_what_remains(kchat, ev):
@@ -145,7 +152,7 @@ def test_r_ret_1_rooms_describe_what_remains(kchat, ev):
     stored, truth = recounted(kchat.engine)
     assert stored == truth
     assert any(unread for unread, *_ in stored.values()), "some rooms keep unread messages"
-    assert any(last_user is None for _, last_user, _ in stored.values()), "some rooms emptied"
+    assert any(last is None for *_, last in stored.values()), "some rooms emptied"
     total = sum(unread for unread, *_ in stored.values())
     assert kchat("unread").stdout.strip() == str(total) != before.strip()
 
@@ -163,6 +170,10 @@ def test_batches_write_through_a_connection_handed_back_as_found(sqlite_kchat):
         driver = writer.connection.driver_connection
         assert settings(driver) == (0, 2)
     assert settings(driver) == (SQLITE_AUTOCHECKPOINT_PAGES, 0)
+    with pytest.raises(RuntimeError), batch_writer(sqlite_kchat.engine) as writer:
+        driver = writer.connection.driver_connection
+        raise RuntimeError("a batch failed")
+    assert settings(driver) == (SQLITE_AUTOCHECKPOINT_PAGES, 0), "after a failure too"
 
 
 def test_retention_vacuums_what_it_deleted_on_postgresql(pg_kchat, ev):
@@ -192,6 +203,17 @@ def test_dry_run_reports_and_changes_nothing(kchat, ev):
     run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF, "--dry-run")
     assert (run["dry_run"], run["counts"]["messages"]) == (True, 4)
     assert len(texts(kchat)) == 5
+
+
+def test_dry_run_counts_messages_sharing_a_time_once(kchat, ev):
+    """Nothing is deleted in a dry run, so each batch must start after the last one's time:
+    three messages at one instant, batches of two."""
+    kchat.ingest(*(ev.says(f"u{n}", "2022-01-01 10:00") for n in range(3)),
+                 ev.says("u9", "2022-03-01 10:00"))  # fmt: skip
+    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home,
+                           batch_size=2, dry_run=True)  # fmt: skip
+    assert (report.messages, report.batches) == (4, 2)
+    assert len(texts(kchat)) == 4
 
 
 def test_legal_hold_is_skipped_and_shown(kchat, ev):
@@ -228,23 +250,51 @@ def test_outbox_copies_and_unused_files_go_too(kchat, ev, tmp_path):
 
 def test_r_ret_1_deleted_text_is_not_in_the_sqlite_files(sqlite_kchat, ev):
     kchat = sqlite_kchat
-    marker = "비밀스러운-환불-사유-7431"
+    marker = "비밀스러운환불사유7431"
     kchat.ingest(ev.says("u1", "2023-01-01 10:00", text=marker),
                  ev.says("u1", "2026-11-20 10:00", text="남을 메시지"))  # fmt: skip
     database = kchat.url.removeprefix("sqlite:///")
 
-    def in_files() -> bool:
+    def in_files(text: str) -> bool:
         return any(
-            marker.encode() in open(path, "rb").read()
+            text.encode() in open(path, "rb").read()
             for path in (database, database + "-wal")
             if os.path.exists(path)
         )
 
-    assert in_files(), "the marker is there to be found before"
+    # The search index holds three-character pieces (some stored prefix-compressed).
+    pieces = {marker[start : start + 3] for start in range(len(marker) - 2)}
+    assert in_files(marker), "the marker is there to be found before"
+    assert any(in_files(piece) for piece in pieces), "and pieces of it in the search index"
     kchat("jobs", "run", "retention", "--as-of", AS_OF)
     get_engine(kchat.url).dispose()
-    assert not in_files()
+    assert not in_files(marker)
+    assert [piece for piece in pieces if in_files(piece)] == []
     assert "남을 메시지".encode() in Path(database).read_bytes()
+
+
+def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat, ev,
+                                                                     monkeypatch):  # fmt: skip
+    """A copy of deleted text may stay in the WAL while another process reads through the
+    final checkpoint: the run says so and fails; the next one empties it."""
+    kchat = sqlite_kchat
+    kchat.ingest(ev.says("u1", "2023-01-01 10:00", text="지워질-문장-5521"))
+    database = kchat.url.removeprefix("sqlite:///")
+    dispose_engines()
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    reader = sqlite3.connect(database, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM messages").fetchone()
+    try:
+        with pytest.raises(Busy, match="copies of deleted data may remain"):
+            retention.run(get_engine(kchat.url), as_of=parse_instant(AS_OF), home=kchat.home)
+    finally:
+        reader.close()
+    assert texts(kchat) == []
+    retention.run(get_engine(kchat.url), as_of=parse_instant(AS_OF), home=kchat.home)
+    assert Path(database + "-wal").stat().st_size == 0, "emptied while the store stays open"
+    assert "지워질-문장".encode() not in Path(database).read_bytes()
+    dispose_engines()
 
 
 def test_batching_with_a_batch_of_two(kchat, ev):
@@ -262,7 +312,11 @@ def test_batching_with_a_batch_of_two(kchat, ev):
     finally:
         sa.event.remove(engine, "commit", count)
     assert (report.messages, report.batches) == (5, 3)
-    assert len(commits) == 4, "three batches and the outbox: one transaction each"
+    sqlite = kchat.url.startswith("sqlite")
+    assert report.index_merges == (1 if sqlite else 0)
+    # SQLite: the search index's merges, and the step that finds it merged.
+    merging = report.index_merges + 1 if sqlite else 0
+    assert len(commits) == 4 + merging, "three batches and the outbox: one transaction each"
     assert texts(kchat) == []
 
 

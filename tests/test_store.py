@@ -1,6 +1,7 @@
 """The store: migrations match the models, upgrade in place keeps data, both dialects."""
 
 import json
+import sqlite3
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -11,7 +12,9 @@ from sqlmodel import SQLModel
 
 import kchat_cli.store.models  # noqa: F401
 from kchat_cli.store import catalog, migrate
+from kchat_cli.store.dialect import batch_writer
 from kchat_cli.store.engine import get_engine
+from kchat_cli.store.session import run_write
 
 
 def test_migrations_build_exactly_the_models(store_url):
@@ -110,3 +113,28 @@ def test_event_ids_survive_0007_down_and_up(kchat, ev):
     migrate.upgrade(kchat.engine)
     assert kchat.json("ingest", "-", input=json.dumps(event) + "\n")["duplicates"] == 1
     assert room_of(kchat, "u1")["unread"] == 1
+
+
+def test_a_batch_connection_retries_a_failed_commit_whole(sqlite_kchat):
+    """A COMMIT that fails as "database is locked" leaves SQLite's transaction open on the
+    connection; the retry must start afresh, not inside it, and commit once."""
+    failures = [sqlite3.OperationalError("database is locked")]
+
+    def fail_once(_connection):
+        if failures:
+            raise sa.exc.OperationalError("COMMIT", {}, failures.pop())
+
+    attempts = []
+
+    def add_label(session):
+        attempts.append(1)
+        session.connection().exec_driver_sql(
+            "INSERT INTO labels (channel_id, name) VALUES (1, 'retried')"
+        )
+
+    with batch_writer(sqlite_kchat.engine) as writer:
+        sa.event.listen(writer, "commit", fail_once)
+        run_write(writer, add_label)
+        assert not writer.connection.driver_connection.in_transaction
+    assert len(attempts) == 2 and not failures
+    assert sqlite_kchat.json("labels", "list") == [{"name": "retried", "rooms": 0}]

@@ -5,8 +5,8 @@ Invariant: after a run as of T, no message whose three years (python-dateutil's
 room that is not under legal hold, nor its outbox copy, nor its attachment file once no
 message uses it; every room's unread count and last-message times describe the messages
 that remain; memos, room names and labels are untouched. On SQLite deleted content is
-overwritten (secure_delete) and the WAL is checkpointed, so nothing of it stays readable in
-the store's files.
+overwritten (secure_delete), the search index is merged (FTS5 only marks deleted entries)
+and the WAL is emptied, so nothing of it stays readable in the store's files.
 
 Each batch of RETENTION_BATCH messages is one transaction, so admins wait at most one batch
 for the write lock, and a run cut short (even by SIGKILL) leaves whole batches done and the
@@ -26,7 +26,13 @@ from sqlmodel import Session
 from kchat_cli.domain import attachments, rooms
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.clock import KST
-from kchat_cli.store.dialect import batch_writer, refresh_statistics, scrub_wal, settle_wal
+from kchat_cli.domain.store import leave_nothing_in_wal
+from kchat_cli.store.dialect import (
+    batch_writer,
+    merge_search_index,
+    refresh_statistics,
+    settle_wal,
+)
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
 from kchat_cli.store.session import read_session, run_write
 
@@ -67,16 +73,17 @@ class Window:
 class Report:
     messages: int = 0
     outbox: int = 0
-    rooms: int = 0
     files: int = 0
     batches: int = 0
     held_skipped: int = 0
+    index_merges: int = 0
     longest_batch_ms: float = 0.0
     touched_rooms: set = field(default_factory=set)
 
     def counts(self) -> dict:
         return {"messages": self.messages, "outbox": self.outbox, "rooms": len(self.touched_rooms),
                 "files": self.files, "batches": self.batches, "held_skipped": self.held_skipped,
+                "index_merges": self.index_merges,
                 "longest_batch_ms": round(self.longest_batch_ms, 1)}  # fmt: skip
 
 
@@ -99,11 +106,15 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
         channel_ids = list(session.scalars(sa.select(Channel.id).order_by(Channel.id)))
         report.held_skipped = _held_expired(session, window)
 
-    def batch(work) -> _Done:
+    def write(bind, work):
         started = time.perf_counter()
-        done = run_write(writer, work, commit=not dry_run)
+        result = run_write(bind, work, commit=not dry_run)
         report.longest_batch_ms = max(report.longest_batch_ms,
                                       (time.perf_counter() - started) * 1000)  # fmt: skip
+        return result
+
+    def batch(work) -> _Done:
+        done = write(writer, work)
         report.batches += 1
         report.messages += done.deleted
         report.touched_rooms |= done.rooms
@@ -131,7 +142,11 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
                               commit=not dry_run)  # fmt: skip
     if not dry_run:
         report.files = sweep_files(engine, home)
-        scrub_wal(engine)
+        if report.messages:
+            with batch_writer(engine) as writer:
+                while write(writer, merge_search_index) >= 2:
+                    report.index_merges += 1
+        leave_nothing_in_wal(engine, "retention")
         if report.messages:
             refresh_statistics(engine, [Message.__table__, Room.__table__], reclaim=True)
     return report
@@ -155,13 +170,13 @@ def _not_held(session: Session, channel_id: int) -> list:
 def _delete_sure(session: Session, channel_id: int, window: Window, since: datetime | None,
                  limit: int) -> _Done:  # fmt: skip
     """The oldest `limit` or so messages that have surely expired: those up to the time of
-    the `limit`-th, by index range. `since` (where the last batch ended) starts the range
-    past held rooms' messages, which stay."""
+    the `limit`-th, by index range, after `since` (where the last batch ended: what held
+    rooms keep there, and in a dry run all of it, is not looked at twice)."""
     messages = Message.__table__
     scope = [messages.c.channel_id == channel_id, messages.c.ts <= window.sure,
              *_not_held(session, channel_id)]  # fmt: skip
     if since is not None:
-        scope.append(messages.c.ts >= since)
+        scope.append(messages.c.ts > since)
     boundary = session.connection().execute(
         sa.select(messages.c.ts).where(*scope).order_by(messages.c.ts)
         .offset(limit - 1).limit(1)).scalar()  # fmt: skip

@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from kchat_cli.errors import Invalid, NotFound, StoreNotReady
+from kchat_cli.errors import Busy, Invalid, NotFound, StoreNotReady
 from kchat_cli.store import catalog
+from kchat_cli.store.dialect import scrub_wal
 from kchat_cli.store.engine import get_engine, shown_url, sqlite_path
 
 INIT_HINT = "run kchat init --name PROFILE --owner LOGIN"
@@ -56,3 +57,12 @@ def find_channel(engine: sa.Engine, name: str | None) -> ChannelRef:
     if not channels:
         raise StoreNotReady("the store has no channel", INIT_HINT)
     raise Invalid("this store has several channels", "pass --channel NAME or set KCHAT_CHANNEL")
+
+
+def leave_nothing_in_wal(engine: sa.Engine, job: str) -> None:
+    """After a job deleted data: empty SQLite's WAL, or fail the run, so that an admin knows
+    copies of what was deleted may remain in it until the job runs again."""
+    if not scrub_wal(engine):
+        raise Busy("another process kept reading the store while its WAL was emptied; "
+                   "copies of deleted data may remain in the WAL",
+                   f"run kchat jobs run {job} again")  # fmt: skip

@@ -13,6 +13,9 @@ from sqlmodel import Session
 
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES
 
+# Pages of FTS5 merge work in one transaction: about 0.1 s.
+SEARCH_MERGE_PAGES = 500
+
 
 class korea_time_text(FunctionElement):
     """A UTC timestamp as Korea-time ISO 8601 text (`2026-11-25T17:30:00+09:00`), formatted
@@ -158,12 +161,31 @@ def settle_wal(engine: sa.Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def scrub_wal(engine: sa.Engine) -> None:
+def scrub_wal(engine: sa.Engine) -> bool:
     """SQLite: move what deletes wrote from the WAL into the (secure-deleted) database file
-    and empty the WAL, so no copy of deleted content stays in either."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    and empty the WAL, so no copy of deleted content stays in either. False when a reader
+    kept part of the WAL in use through the busy timeout."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return not busy
+
+
+def merge_search_index(session: Session, pages: int = SEARCH_MERGE_PAGES) -> int:
+    """SQLite: one step of merging the FTS5 index into one segment, about `pages` pages of
+    work; returns the changes it made (under 2: the index is one segment). FTS5 only marks
+    deleted rows' entries deleted; merging drops them, and secure_delete zeroes the pages
+    they were on. A negative merge puts every segment on one level, so repeated steps leave
+    what 'optimize' would, without one long transaction. PostgreSQL: nothing to do."""
+    if session.get_bind().dialect.name != "sqlite":
+        return 0
+    driver = session.connection().connection.driver_connection
+    before = driver.total_changes
+    session.connection().exec_driver_sql(
+        "INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)", (-pages,)
+    )
+    return driver.total_changes - before
 
 
 def refresh_statistics(engine: sa.Engine, tables: list[sa.Table], *, reclaim: bool = False) -> None:

@@ -46,6 +46,10 @@ def run_write(
                 return result
             except Exception as exc:
                 session.rollback()
+                if isinstance(engine, sa.Connection):
+                    # A failed COMMIT leaves the driver's transaction open though SQLAlchemy
+                    # has let go of it; the next attempt would begin inside it.
+                    engine.connection.driver_connection.rollback()
                 if attempt == WRITE_ATTEMPTS or not is_transient(exc):
                     raise
         time.sleep(min(2.0, 0.01 * 2**attempt) * random.uniform(0.5, 1.0))
