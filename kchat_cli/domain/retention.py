@@ -143,6 +143,7 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
     if not dry_run:
         report.files = sweep_files(engine, home)
         if report.messages:
+            settle_wal(engine)
             with batch_writer(engine) as writer:
                 while write(writer, merge_search_index) >= 2:
                     report.index_merges += 1
