@@ -159,21 +159,21 @@ def test_r_ret_1_rooms_describe_what_remains(kchat, ev):
 
 def test_batches_write_through_a_connection_handed_back_as_found(sqlite_kchat):
     """SQLite: a job's batches commit without checkpointing (the job settles the WAL between
-    them) and keep temporary tables in memory; the connection goes back to the pool with
-    the store's usual settings."""
+    them), keep temporary tables in memory and leave foreign keys to the job; the connection
+    goes back to the pool with the store's usual settings."""
 
     def settings(driver) -> tuple:
         return tuple(driver.execute(f"PRAGMA {name}").fetchone()[0]
-                     for name in ("wal_autocheckpoint", "temp_store"))  # fmt: skip
+                     for name in ("wal_autocheckpoint", "temp_store", "foreign_keys"))  # fmt: skip
 
     with batch_writer(sqlite_kchat.engine) as writer:
         driver = writer.connection.driver_connection
-        assert settings(driver) == (0, 2)
-    assert settings(driver) == (SQLITE_AUTOCHECKPOINT_PAGES, 0)
+        assert settings(driver) == (0, 2, 0)
+    assert settings(driver) == (SQLITE_AUTOCHECKPOINT_PAGES, 0, 1)
     with pytest.raises(RuntimeError), batch_writer(sqlite_kchat.engine) as writer:
         driver = writer.connection.driver_connection
         raise RuntimeError("a batch failed")
-    assert settings(driver) == (SQLITE_AUTOCHECKPOINT_PAGES, 0), "after a failure too"
+    assert settings(driver) == (SQLITE_AUTOCHECKPOINT_PAGES, 0, 1), "after a failure too"
 
 
 def test_retention_vacuums_what_it_deleted_on_postgresql(pg_kchat, ev):
@@ -246,6 +246,22 @@ def test_outbox_copies_and_unused_files_go_too(kchat, ev, tmp_path):
     assert (run["counts"]["outbox"], run["counts"]["files"]) == (2, 1)
     assert not stored.exists()
     assert kchat.json("outbox", "list") == []
+
+
+def test_outbox_items_younger_than_their_expired_message_lose_the_link(kchat, ev):
+    """Retention writes with SQLite's foreign keys off (their ON DELETE action runs per row)
+    and unlinks outbox items itself, as ON DELETE SET NULL would."""
+    store_with_history(kchat, ev)
+    kchat("send", room_of(kchat, "u1")["id"], "오래된 답장")
+    with kchat.engine.begin() as connection:
+        connection.execute(sa.update(Message).where(Message.text == "오래된 답장").values(
+            ts=parse_instant("2020-01-01T00:00:00+09:00")))  # fmt: skip
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    assert run["counts"]["outbox"] == 0, "the item itself is young"
+    with kchat.engine.connect() as connection:
+        assert connection.execute(sa.select(OutboxItem.message_id)).scalars().all() == [None]
+        if kchat.engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
 
 
 def test_r_ret_1_deleted_text_is_not_in_the_sqlite_files(sqlite_kchat, ev):

@@ -28,6 +28,7 @@ from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.clock import KST
 from kchat_cli.domain.store import leave_nothing_in_wal
 from kchat_cli.store.dialect import (
+    among,
     batch_writer,
     merge_search_index,
     refresh_statistics,
@@ -210,18 +211,22 @@ def _delete_ids(session: Session, channel_id: int, window: Window, ids: list[int
 
 
 def _delete(session: Session, channel_id: int, delete: sa.Delete, newest: datetime) -> _Done:
-    """Delete messages (none newer than `newest`) and set their rooms right."""
-    messages = Message.__table__
+    """Delete messages (none newer than `newest`), unlink their outbox items (the batch
+    writer leaves that foreign key's ON DELETE SET NULL to us) and set their rooms right."""
+    messages, outbox = Message.__table__, OutboxItem.__table__
     counted = sa.and_(messages.c.sender == "user", messages.c.hidden.is_(False))
     gone = session.connection().execute(delete.returning(
-        messages.c.room_id, sa.case((counted, messages.c.seq)))).all()  # fmt: skip
+        messages.c.id, messages.c.room_id, sa.case((counted, messages.c.seq)))).all()  # fmt: skip
     if not gone:
         return _Done(0, set())
+    ids, room_ids, seqs = zip(*gone, strict=True)
+    session.connection().execute(outbox.update().where(
+        among(session, outbox.c.message_id, list(ids))).values(message_id=None))  # fmt: skip
     unread_seqs: dict[int, list[int]] = {}
-    for room_id, seq in gone:
-        seqs = unread_seqs.setdefault(room_id, [])
+    for room_id, seq in zip(room_ids, seqs, strict=True):
+        lost = unread_seqs.setdefault(room_id, [])
         if seq is not None:
-            seqs.append(seq)
+            lost.append(seq)
     _fix_rooms(session, channel_id, unread_seqs, newest)
     return _Done(len(gone), set(unread_seqs))
 
@@ -240,7 +245,7 @@ def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[in
     fix, restamp = [], set()
     for room_id, read_seq, is_stale in session.connection().execute(
             sa.select(table.c.id, table.c.read_seq, stale)
-            .where(table.c.id.in_(list(unread_seqs)))).all():  # fmt: skip
+            .where(among(session, table.c.id, list(unread_seqs)))).all():  # fmt: skip
         if is_stale:
             restamp.add(room_id)
         if is_stale or any(seq > read_seq for seq in unread_seqs[room_id]):
@@ -251,7 +256,7 @@ def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[in
     shown = [messages.c.hidden.is_(False), messages.c.sender.in_(("user", "admin"))]
     latest = {(room_id, sender): ts for room_id, sender, ts in session.connection().execute(
         sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
-        .where(messages.c.room_id.in_(sorted(restamp)), *shown)
+        .where(among(session, messages.c.room_id, sorted(restamp)), *shown)
         .group_by(messages.c.room_id, messages.c.sender))} if restamp else {}  # fmt: skip
     for room in states:
         room.unread -= sum(seq > room.read_seq for seq in unread_seqs[room.id])

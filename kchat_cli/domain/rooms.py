@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.errors import Refused
-from kchat_cli.store.dialect import bulk_update, notify_change
+from kchat_cli.store.dialect import among, bulk_update, notify_change
 from kchat_cli.store.models import Channel, Room, User
 
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
@@ -183,7 +183,8 @@ def load_rooms(
     if ids is not None:
         # By primary key. `channel_id + 0` keeps SQLite's planner (without statistics) from
         # scanning the channel's rooms by its index instead.
-        query = query.where(_rooms.c.id.in_(list(ids)), _rooms.c.channel_id + 0 == channel_id)
+        query = query.where(among(session, _rooms.c.id, list(ids)),
+                            _rooms.c.channel_id + 0 == channel_id)  # fmt: skip
     if user_keys is not None:
         # By the users' unique (channel_id, key) index, not a scan of the channel's rooms.
         query = query.where(_users.c.channel_id == channel_id, _users.c.key.in_(list(user_keys)))
