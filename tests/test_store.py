@@ -2,19 +2,24 @@
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import Kchat, room_of
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
 import kchat_cli.store.models  # noqa: F401
-from kchat_cli.store import catalog, migrate
+from kchat_cli.domain.clock import KST
+from kchat_cli.store import catalog, migrate, types
 from kchat_cli.store.dialect import batch_writer
 from kchat_cli.store.engine import get_engine
 from kchat_cli.store.session import run_write
+from kchat_cli.store.types import EPOCH, MICROSECOND
 
 
 def test_migrations_build_exactly_the_models(store_url):
@@ -53,6 +58,7 @@ def test_store_from_the_first_migration_upgrades_in_place_with_data(request, tmp
         assert cli("unread").stdout.strip() == "1"
         (message,) = cli.json("rooms", "show", room["id"], "--peek")["messages"]
         assert message["text"] == "환불 문의"
+        assert message["ts"] == "2026-11-20T10:00:00+09:00", "0008 keeps SQLite's times"
 
 
 def _empty_urls(request, tmp_path):
@@ -113,6 +119,38 @@ def test_event_ids_survive_0007_down_and_up(kchat, ev):
     migrate.upgrade(kchat.engine)
     assert kchat.json("ingest", "-", input=json.dumps(event) + "\n")["duplicates"] == 1
     assert room_of(kchat, "u1")["unread"] == 1
+
+
+def test_times_survive_0008_down_and_up(sqlite_kchat, ev):
+    """Migration 0008 turns SQLite's times into integers (microseconds since 1970, UTC);
+    down to 0007 they are text again, in the layout kchat used to write."""
+    from alembic import command
+
+    kchat = sqlite_kchat
+    kchat.ingest(ev.says("u1", "2026-11-20 10:01"))
+    before = kchat.json("rooms", "show", room_of(kchat, "u1")["id"], "--peek")
+
+    def stored() -> tuple:
+        with kchat.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT ts, typeof(ts) FROM messages").one()
+
+    assert stored() == (1795136460000000, "integer")
+    with kchat.engine.connect() as connection:
+        command.downgrade(migrate._config(connection), "0007")
+        connection.commit()
+    assert stored() == ("2026-11-20 01:01:00.000000", "text")
+    migrate.upgrade(kchat.engine)
+    assert kchat.json("rooms", "show", room_of(kchat, "u1")["id"], "--peek") == before
+
+
+microseconds = st.integers(0, (datetime(2242, 1, 1, tzinfo=UTC) - EPOCH) // MICROSECOND)
+
+
+@given(microseconds)
+def test_sqlite_times_round_trip_to_the_microsecond(value):
+    when = EPOCH + value * MICROSECOND
+    assert types._sqlite_result(types._sqlite_bind(when)) == when
+    assert types._sqlite_bind(when.astimezone(KST)) == value
 
 
 def test_a_batch_connection_retries_a_failed_commit_whole(sqlite_kchat):

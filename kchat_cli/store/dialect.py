@@ -31,8 +31,9 @@ class korea_time_text(FunctionElement):
 @compiles(korea_time_text, "sqlite")
 def _korea_time_sqlite(element, compiler, **kw) -> str:
     column = compiler.process(element.clauses, **kw)
-    # datetime() + replace runs faster than the equivalent strftime() format.
-    return f"replace(datetime({column}, '+9 hours'), ' ', 'T') || '+09:00'"
+    # The column holds microseconds since 1970 (UTCDateTime). datetime() + replace runs
+    # faster than the equivalent strftime() format.
+    return f"replace(datetime({column} / 1000000, 'unixepoch', '+9 hours'), ' ', 'T') || '+09:00'"
 
 
 @compiles(korea_time_text, "postgresql")

@@ -1,19 +1,23 @@
 """Column types shared by the models and the migrations."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 class UTCDateTime(TypeDecorator):
     """An aware UTC datetime on every dialect.
 
-    PostgreSQL keeps `timestamptz`. SQLite has no zones: the value is stored as naive UTC
-    text, `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's own layout, so text order is time
-    order), and given its zone back when read. The SQLite conversions are done here with
-    the C `isoformat`/`fromisoformat`, several times faster than the generic processors,
-    because ingest and export move millions of timestamps.
+    PostgreSQL keeps `timestamptz`. SQLite has no time type: the value is stored as an
+    integer, microseconds since 1970-01-01 UTC, and given its zone back when read. Eight
+    bytes instead of 26 of text: the messages' time indexes are half the size, and
+    retention, which deletes from them in time order but a room's entries at random, has
+    half the pages to write. The conversions are done here, faster than the generic
+    processors, because ingest and export move millions of timestamps.
     """
 
     impl = DateTime(timezone=True)
@@ -38,16 +42,15 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.astimezone(UTC)
 
 
-def _sqlite_bind(value: datetime | None) -> str | None:
+def _sqlite_bind(value: datetime | None) -> int | None:
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        if value.utcoffset() is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+    if value.utcoffset() is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return (value - EPOCH) // MICROSECOND
 
 
-def _sqlite_result(value: str | None) -> datetime | None:
-    # Parsing the offset is several times faster than .replace(tzinfo=UTC) afterwards.
-    return None if value is None else datetime.fromisoformat(value + "+00:00")
+def _sqlite_result(value: int | None) -> datetime | None:
+    # Exact: the microseconds are exact in a double, and the quotient within half a
+    # microsecond of the time (until the year 2242), which fromtimestamp rounds to.
+    return None if value is None else datetime.fromtimestamp(value / 1e6, UTC)
