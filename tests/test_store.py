@@ -143,6 +143,33 @@ def test_times_survive_0008_down_and_up(sqlite_kchat, ev):
     assert kchat.json("rooms", "show", room_of(kchat, "u1")["id"], "--peek") == before
 
 
+def test_search_index_keeps_no_column_sizes_after_0009_and_finds_across_down_and_up(
+    sqlite_kchat, ev
+):
+    """Migration 0009 rebuilds SQLite's FTS5 index without its per-message size table."""
+    from alembic import command
+
+    kchat = sqlite_kchat
+    kchat.ingest(ev.says("u1", "2026-11-20 10:01", text="환불 문의드려요"))
+
+    def sizes_kept() -> bool:
+        with kchat.engine.connect() as connection:
+            names = connection.exec_driver_sql("SELECT name FROM sqlite_master").scalars()
+            return "messages_fts_docsize" in set(names)
+
+    def found() -> list[str]:
+        return [m["text"] for m in kchat.json("search", "불 문의")]
+
+    assert (sizes_kept(), found()) == (False, ["환불 문의드려요"])
+    with kchat.engine.connect() as connection:
+        command.downgrade(migrate._config(connection), "0008")
+        connection.commit()
+    assert sizes_kept()
+    migrate.upgrade(kchat.engine)
+    kchat.ingest(ev.says("u1", "2026-11-20 10:02", text="환불 문의 하나 더"))
+    assert (sizes_kept(), found()) == (False, ["환불 문의 하나 더", "환불 문의드려요"])
+
+
 microseconds = st.integers(0, (datetime(2242, 1, 1, tzinfo=UTC) - EPOCH) // MICROSECOND)
 
 
