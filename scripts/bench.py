@@ -157,7 +157,7 @@ def bench(url: str, workdir: Path, rooms: int, messages: int, name: str) -> list
     lines = sum(1 for _ in source.open(encoding="utf-8"))
     run(["init", "--name", "벤치카페", "--owner", "owner"], env)
     verify(env)
-    rows = []
+    rows = [machine_speed()]
 
     print(f"ingesting {lines:,} events …", file=sys.stderr)
     seconds, peak, _ = run(["ingest", str(source)], env)
@@ -199,6 +199,19 @@ def bench(url: str, workdir: Path, rooms: int, messages: int, name: str) -> list
     seconds, _, _ = run(["jobs", "run", "retention", "--as-of", AS_OF.isoformat()], env)
     rows += retention_rows(url, seconds, messages)
     return rows
+
+
+def machine_speed() -> Row:
+    """A fixed piece of CPU work, to compare runs by: this machine's speed varies between
+    days by half and more."""
+
+    def additions():
+        total = 0
+        for number in range(10_000_000):
+            total += number
+
+    seconds = timed_median(additions, 3)
+    return Row("this machine: 10 million Python additions (median of 3)", seconds, "s", "", None)
 
 
 def retention_rows(url: str, seconds: float, messages: int) -> list[Row]:
