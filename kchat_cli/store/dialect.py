@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from operator import itemgetter
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
@@ -122,7 +121,7 @@ def among(session: Session, column: sa.ColumnElement, ids: list[int]) -> sa.Colu
     if session.get_bind().dialect.name == "sqlite":
         values = sa.func.json_each(json.dumps(ids)).table_valued("value")
         return column.in_(sa.select(values.c.value))
-    return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))
 
 
 def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[tuple]]:
