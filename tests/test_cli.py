@@ -42,6 +42,22 @@ def test_help_runs_for_every_command(tmp_path):
         assert "Usage:" in result.stdout
 
 
+def test_kchat_unread_starts_without_sqlmodel_or_the_orm(kchat, ev):
+    """`kchat unread` is the light command (its whole process has a budget): it reads the
+    counter with SQLAlchemy Core, and never imports sqlmodel or SQLAlchemy's ORM."""
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    probe = ("import atexit, sys\n"
+             "heavy = {'sqlmodel', 'sqlalchemy.orm'}\n"
+             "atexit.register(lambda: print(sorted(heavy & set(sys.modules)), file=sys.stderr))\n"
+             "from kchat_cli.app import main\n"
+             "sys.argv = ['kchat', 'unread']\n"
+             "main()\n")  # fmt: skip
+    env = {**os.environ, **{k: v for k, v in kchat.env.items() if v is not None}}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                            text=True, check=False)  # fmt: skip
+    assert (result.stdout.strip(), result.stderr.strip()) == ("1", "[]")
+
+
 def test_rooms_list_json_carries_every_spec_field(kchat, ev):
     kchat.ingest(
         ev.open("u1", "2026-11-20 10:00", nickname="민지"), ev.says("u1", "2026-11-20 10:01")

@@ -1,18 +1,23 @@
 """Dialect details the domain needs without knowing which database it talks to."""
 
+from __future__ import annotations
+
 import contextlib
 import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlmodel import Session
 
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES
+
+if TYPE_CHECKING:  # sqlmodel (with pydantic) would double `kchat unread`'s import time
+    from sqlmodel import Session
 
 # Pages of FTS5 merge work in one transaction: about 0.1 s.
 SEARCH_MERGE_PAGES = 500
