@@ -15,12 +15,14 @@ import sqlalchemy as sa
 from conftest import initialised, kst, room_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session
 
 import kchat_cli.store.engine as engine_module
 from kchat_cli.domain import retention
 from kchat_cli.domain.clock import KST, parse_instant
 from kchat_cli.domain.retention import Window, expires_at
 from kchat_cli.errors import Busy
+from kchat_cli.store import search_index
 from kchat_cli.store.dialect import batch_writer
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, dispose_engines, get_engine
 from kchat_cli.store.models import Message, OutboxItem, Room
@@ -77,6 +79,33 @@ def store_with_history(kchat, ev):
 def texts(kchat) -> list[str]:
     with kchat.engine.connect() as connection:
         return sorted(connection.execute(sa.select(Message.text)).scalars())
+
+
+def index_state(kchat) -> dict[str, list[tuple]]:
+    """SQLite: each month's search table and the pieces its index holds, read from the
+    index itself (fts5vocab), not from the messages it points to."""
+    if not kchat.url.startswith("sqlite"):
+        return {}
+    with Session(kchat.engine) as session:
+        names = [search_index.table_name(month) for month in search_index.months(session)]
+        connection = session.connection()
+        state = {}
+        for name in names:
+            connection.exec_driver_sql(
+                f"CREATE VIRTUAL TABLE temp.v_{name} USING fts5vocab(main, {name}, 'row')"
+            )
+            terms = f"SELECT term, doc FROM temp.v_{name} ORDER BY term"  # noqa: S608
+            state[name] = connection.exec_driver_sql(terms).all()
+        return state
+
+
+def pieces(text: str) -> set[str]:
+    """The three-character pieces the trigram index holds of `text`."""
+    return {text[start : start + 3] for start in range(len(text) - 2)}
+
+
+def indexed_pieces(kchat, table: str) -> set[str]:
+    return {term for term, _ in index_state(kchat).get(table, [])}
 
 
 def test_r_ret_1_deletes_what_expired_and_keeps_the_rest(kchat, ev):
@@ -200,9 +229,11 @@ def test_r_ret_1_expiry_is_to_the_minute(kchat, ev):
 
 def test_dry_run_reports_and_changes_nothing(kchat, ev):
     store_with_history(kchat, ev)
+    before = index_state(kchat)
     run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF, "--dry-run")
     assert (run["dry_run"], run["counts"]["messages"]) == (True, 4)
     assert len(texts(kchat)) == 5
+    assert index_state(kchat) == before
 
 
 def test_dry_run_counts_messages_sharing_a_time_once(kchat, ev):
@@ -289,6 +320,57 @@ def test_r_ret_1_deleted_text_is_not_in_the_sqlite_files(sqlite_kchat, ev):
     assert "남을 메시지".encode() in Path(database).read_bytes()
 
 
+def test_search_tables_of_expired_months_go_whole_and_the_cut_month_row_by_row(sqlite_kchat,
+                                                                                ev):  # fmt: skip
+    """As of 2026-11-25 12:00 KST everything up to 2023-11-25 03:00 UTC has expired: October
+    2023's table holds expired messages only and is dropped; November 2023's keeps a message,
+    so its expired one is unindexed (and the table merged, leaving no delete entries)."""
+    kchat = sqlite_kchat
+    kchat.ingest(ev.says("u1", "2023-10-15 10:00", text="시월의 환불"),
+                 ev.says("u2", "2023-11-20 10:00", text="십일월의 배송"),
+                 ev.says("u3", "2023-11-28 10:00", text="남는 교환 문의"))  # fmt: skip
+    assert set(index_state(kchat)) == {"messages_fts_202310", "messages_fts_202311"}
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (2, 1)
+    assert run["counts"]["index_merges"] >= 1
+    assert set(index_state(kchat)) == {"messages_fts_202311"}
+    assert indexed_pieces(kchat, "messages_fts_202311") == pieces("남는 교환 문의")
+    assert [m["text"] for m in kchat.json("search", "교환 문")] == ["남는 교환 문의"]
+    assert kchat.json("search", "일월의") == []
+
+
+def test_a_held_rooms_old_month_is_indexed_afresh_then_dropped_once_unheld(sqlite_kchat, ev):
+    kchat = sqlite_kchat
+    kchat.ingest(ev.says("u1", "2023-01-05 10:00", text="보존될 계약 내용"),
+                 ev.says("u2", "2023-01-06 10:00", text="지워질 주소 변경"))  # fmt: skip
+    kchat("rooms", "hold", room_of(kchat, "u1")["id"])
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (1, 0)
+    assert indexed_pieces(kchat, "messages_fts_202301") == pieces("보존될 계약 내용")
+    assert [m["text"] for m in kchat.json("search", "계약 내")] == ["보존될 계약 내용"]
+    kchat("rooms", "unhold", room_of(kchat, "u1")["id"])
+    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (1, 1)
+    assert index_state(kchat) == {}
+
+
+def test_a_run_cut_short_before_the_search_tables_leaves_them_to_the_next(sqlite_kchat, ev,
+                                                                          monkeypatch):  # fmt: skip
+    kchat = sqlite_kchat
+    kchat.ingest(ev.says("u1", "2023-01-05 10:00", text="지워질 주소 변경"))
+
+    def cut_short(*args, **kwargs):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(retention, "_settle_search_index", cut_short)
+    with pytest.raises(RuntimeError):
+        retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home)
+    assert texts(kchat) == [] and "messages_fts_202301" in index_state(kchat)
+    monkeypatch.undo()
+    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home)
+    assert (report.messages, report.index_tables_dropped, index_state(kchat)) == (0, 1, {})
+
+
 def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat, ev,
                                                                      monkeypatch):  # fmt: skip
     """A copy of deleted text may stay in the WAL while another process reads through the
@@ -329,10 +411,10 @@ def test_batching_with_a_batch_of_two(kchat, ev):
         sa.event.remove(engine, "commit", count)
     assert (report.messages, report.batches) == (5, 3)
     sqlite = kchat.url.startswith("sqlite")
-    assert report.index_merges == (1 if sqlite else 0)
-    # SQLite: the search index's merges, and the step that finds it merged.
-    merging = report.index_merges + 1 if sqlite else 0
-    assert len(commits) == 4 + merging, "three batches and the outbox: one transaction each"
+    # SQLite: January 2022's search table is dropped whole, with nothing to merge.
+    assert (report.index_tables_dropped, report.index_merges) == ((1, 0) if sqlite else (0, 0))
+    assert len(commits) == 4 + report.index_tables_dropped, (
+        "three batches, the outbox and the dropped table: one transaction each")  # fmt: skip
     assert texts(kchat) == []
 
 
@@ -373,7 +455,7 @@ def snapshot(cli) -> tuple:
             Room.id, Room.unread, Room.status, Room.last_message_at, Room.last_user_at,
             Room.last_admin_at).order_by(Room.id)).all()  # fmt: skip
         messages = connection.execute(sa.select(Message.id).order_by(Message.id)).all()
-    return rooms, messages, cli("unread").stdout
+    return rooms, messages, cli("unread").stdout, index_state(cli)
 
 
 def test_sigkill_mid_run_then_rerun_ends_as_an_uninterrupted_run(kchat, twin, ev, tmp_path):

@@ -1,7 +1,6 @@
 """Korean full-text search (SPEC §7): SQLite FTS5 trigram, PostgreSQL pg_trgm."""
 
 import pytest
-import sqlalchemy as sa
 from conftest import kst, room_of
 
 
@@ -57,16 +56,26 @@ def test_retention_removes_index_entries_with_their_messages(chats):
     assert found(chats, "문의드") == []
 
 
-def test_the_sqlite_index_follows_the_messages(sqlite_kchat, ev):
-    sqlite_kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="환불 문의드려요"))
-    with sqlite_kchat.engine.connect() as connection:
-        hits = (
-            connection.exec_driver_sql("SELECT rowid FROM messages_fts WHERE text LIKE '%불 문의%'")
-            .scalars()
-            .all()
-        )
-        ids = connection.execute(sa.text("SELECT id FROM messages")).scalars().all()
-    assert hits == ids
+def test_the_sqlite_index_keeps_each_utc_month_in_a_table_of_its_own(sqlite_kchat, ev):
+    """Messages are indexed by kchat itself (no triggers), into their month's table; both
+    insert paths (ingest's bulk one, an answer's with deliveries) are covered."""
+    sqlite_kchat.ingest(ev.says("u1", "2026-12-01 08:59", text="환불 문의드려요"),
+                        ev.says("u1", "2026-12-01 09:00", text="환불 문의 둘"))  # fmt: skip
+    sqlite_kchat("send", room_of(sqlite_kchat, "u1")["id"], "환불 문의 답변")  # sent now
+
+    def indexed(table: str) -> list[str]:
+        with sqlite_kchat.engine.connect() as connection:
+            return connection.exec_driver_sql(
+                f"SELECT m.text FROM {table} f JOIN messages m ON m.id = f.rowid "  # noqa: S608
+                "WHERE f.text LIKE '%불 문의%' ORDER BY m.id").scalars().all()  # fmt: skip
+
+    assert "환불 문의드려요" in indexed("messages_fts_202611")  # 2026-11-30 23:59 UTC
+    assert "환불 문의 둘" in indexed("messages_fts_202612")
+    assert sorted(found(sqlite_kchat, "불 문의")) == [
+        "환불 문의 답변",
+        "환불 문의 둘",
+        "환불 문의드려요",
+    ]
 
 
 def test_empty_search_is_refused(chats):

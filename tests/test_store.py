@@ -170,6 +170,45 @@ def test_search_index_keeps_no_column_sizes_after_0009_and_finds_across_down_and
     assert (sizes_kept(), found()) == (False, ["환불 문의 하나 더", "환불 문의드려요"])
 
 
+def test_0010_splits_the_search_index_by_month_and_joins_it_back_down(sqlite_kchat, ev):
+    """Migration 0010 moves SQLite's one FTS5 table (kept up by triggers) into one table per
+    UTC month, filled from the messages; its downgrade restores the table and the triggers."""
+    from alembic import command
+
+    kchat = sqlite_kchat
+    kchat.ingest(ev.says("u1", "2026-10-20 10:00", text="시월 환불 문의"),
+                 ev.says("u1", "2026-11-20 10:00", text="십일월 환불 문의"))  # fmt: skip
+
+    def tables() -> set[str]:
+        with kchat.engine.connect() as connection:
+            return set(connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE name GLOB 'messages_fts*' "
+                "AND name NOT GLOB '*_data' AND name NOT GLOB '*_idx' "
+                "AND name NOT GLOB '*_config'").scalars())  # fmt: skip
+
+    def hits(table: str) -> list[str]:
+        with kchat.engine.connect() as connection:
+            return connection.exec_driver_sql(
+                f"SELECT m.text FROM {table} f JOIN messages m ON m.id = f.rowid "  # noqa: S608
+                "WHERE f.text LIKE '%환불 문%' ORDER BY m.id").scalars().all()  # fmt: skip
+
+    months = {"messages_fts_202610", "messages_fts_202611"}
+    assert tables() == months
+    with kchat.engine.connect() as connection:
+        command.downgrade(migrate._config(connection), "0009")
+        connection.commit()
+    assert tables() == {"messages_fts", "messages_fts_insert", "messages_fts_delete",
+                        "messages_fts_update"}  # fmt: skip
+    assert hits("messages_fts") == ["시월 환불 문의", "십일월 환불 문의"]
+    migrate.upgrade(kchat.engine)
+    assert tables() == months
+    assert (hits("messages_fts_202610"), hits("messages_fts_202611")) == (
+        ["시월 환불 문의"], ["십일월 환불 문의"])  # fmt: skip
+    kchat.ingest(ev.says("u1", "2026-11-21 10:00", text="또 환불 문의"))
+    assert [m["text"] for m in kchat.json("search", "환불 문")] == [
+        "또 환불 문의", "십일월 환불 문의", "시월 환불 문의"]  # fmt: skip
+
+
 microseconds = st.integers(0, (datetime(2242, 1, 1, tzinfo=UTC) - EPOCH) // MICROSECOND)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from kchat_cli.domain import rooms
 from kchat_cli.domain.rooms import RoomState
+from kchat_cli.store import search_index
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Message, NoticeClaim, OutboxItem
 
@@ -129,6 +130,7 @@ class Conversation:
         revision = rooms.bump_revision(self.session, self.channel_id) if self._messages else None
         message_ids: list[int] = []
         messages = Message.__table__
+        last_before = search_index.last_id(self.session) if self._messages else 0
         if self._messages and self._deliveries:
             inserted = self.session.connection().execute(
                 messages.insert().returning(messages.c.id, sort_by_parameter_order=True),
@@ -140,6 +142,8 @@ class Conversation:
             # once per batch instead of once per message.
             self._messages.sort(key=itemgetter("room_id"))
             bulk_insert(self.session, messages, self._messages)
+        texts_at = [row["ts"] for row in self._messages if row["text"] is not None]
+        search_index.add(self.session, last_before, texts_at)
         if self._deliveries:
             bulk_insert(self.session, OutboxItem.__table__, [
                 {**row, "message_id": None if index is None else message_ids[index]}

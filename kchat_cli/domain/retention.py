@@ -5,8 +5,10 @@ Invariant: after a run as of T, no message whose three years (python-dateutil's
 room that is not under legal hold, nor its outbox copy, nor its attachment file once no
 message uses it; every room's unread count and last-message times describe the messages
 that remain; memos, room names and labels are untouched. On SQLite deleted content is
-overwritten (secure_delete), the search index is merged (FTS5 only marks deleted entries)
-and the WAL is emptied, so nothing of it stays readable in the store's files.
+overwritten (secure_delete); the search index, a table per month, indexes exactly the
+messages left: the tables of months before the cut (search_index) are dropped once their
+messages are gone, the others are unindexed row by row and merged (FTS5 only marks deleted
+entries); and the WAL is emptied, so nothing of it stays readable in the store's files.
 
 Each batch of RETENTION_BATCH messages is one transaction, so admins wait at most one batch
 for the write lock, and a run cut short (even by SIGKILL) leaves whole batches done and the
@@ -27,13 +29,8 @@ from kchat_cli.domain import attachments, rooms
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.clock import KST
 from kchat_cli.domain.store import leave_nothing_in_wal
-from kchat_cli.store.dialect import (
-    among,
-    batch_writer,
-    merge_search_index,
-    refresh_statistics,
-    settle_wal,
-)
+from kchat_cli.store import search_index
+from kchat_cli.store.dialect import among, batch_writer, refresh_statistics, settle_wal
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
 from kchat_cli.store.session import read_session, run_write
 
@@ -69,6 +66,12 @@ class Window:
     def expired(self, ts: datetime) -> bool:
         return ts <= self.sure or expires_at(ts) <= self.as_of
 
+    @property
+    def index_cut(self) -> datetime:
+        """Search index tables of months before this hold surely expired messages only:
+        they are dropped whole (or rebuilt, for held rooms) instead of unindexed row by row."""
+        return search_index.month_of(self.sure)
+
 
 @dataclass
 class Report:
@@ -77,24 +80,28 @@ class Report:
     files: int = 0
     batches: int = 0
     held_skipped: int = 0
+    index_tables_dropped: int = 0
     index_merges: int = 0
     longest_batch_ms: float = 0.0
     touched_rooms: set = field(default_factory=set)
+    unindexed_months: set = field(default_factory=set)
 
     def counts(self) -> dict:
         return {"messages": self.messages, "outbox": self.outbox, "rooms": len(self.touched_rooms),
                 "files": self.files, "batches": self.batches, "held_skipped": self.held_skipped,
+                "index_tables_dropped": self.index_tables_dropped,
                 "index_merges": self.index_merges,
                 "longest_batch_ms": round(self.longest_batch_ms, 1)}  # fmt: skip
 
 
 @dataclass
 class _Done:
-    """What one batch did: messages deleted, rooms touched, and where the next one starts
-    (None: no more)."""
+    """What one batch did: messages deleted, rooms touched, search index months it
+    unindexed from, and where the next one starts (None: no more)."""
 
     deleted: int
     rooms: set[int]
+    months: set[datetime] = field(default_factory=set)
     next_since: datetime | None = None
 
 
@@ -119,6 +126,7 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
         report.batches += 1
         report.messages += done.deleted
         report.touched_rooms |= done.rooms
+        report.unindexed_months |= done.months
         if report.batches % SETTLE_EVERY == 0:
             settle_wal(engine)
         collect()
@@ -143,15 +151,30 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
                               commit=not dry_run)  # fmt: skip
     if not dry_run:
         report.files = sweep_files(engine, home)
-        if report.messages:
-            settle_wal(engine)
-            with batch_writer(engine) as writer:
-                while write(writer, merge_search_index) >= 2:
-                    report.index_merges += 1
+        with read_session(engine) as session:
+            indexed_months = search_index.months(session)
+        with batch_writer(engine) as writer:
+            _settle_search_index(write, writer, window, indexed_months, report)
         leave_nothing_in_wal(engine, "retention")
         if report.messages:
             refresh_statistics(engine, [Message.__table__, Room.__table__], reclaim=True)
     return report
+
+
+def _settle_search_index(write, writer, window: Window, indexed_months: list[datetime],
+                         report: Report) -> None:  # fmt: skip
+    """Drop (or rebuild) the search index tables of months before the cut, whose messages
+    were deleted without unindexing, and merge the tables that were unindexed from. Months
+    with messages of held rooms are rebuilt on every run: held rooms are few. A run cut
+    short before this leaves the tables to the next run, which does it whatever it deletes."""
+    for month in indexed_months:
+        if month < window.index_cut:
+            outcome = write(writer, lambda session, month=month: search_index.drop_or_rebuild(
+                session, month))  # fmt: skip
+            report.index_tables_dropped += outcome == "dropped"
+    for month in sorted(report.unindexed_months):
+        while write(writer, lambda session, month=month: search_index.merge(session, month)) >= 2:
+            report.index_merges += 1
 
 
 def _held_expired(session: Session, window: Window) -> int:
@@ -186,7 +209,7 @@ def _delete_sure(session: Session, channel_id: int, window: Window, since: datet
     if boundary is not None:
         scope.append(messages.c.ts <= boundary)
         newest = boundary
-    done = _delete(session, channel_id, messages.delete().where(*scope), newest)
+    done = _delete(session, channel_id, window, messages.delete().where(*scope), newest)
     done.next_since = boundary
     return done
 
@@ -205,21 +228,27 @@ def _leap_window(engine: sa.Engine, channel_id: int, window: Window) -> list[int
 
 def _delete_ids(session: Session, channel_id: int, window: Window, ids: list[int]) -> _Done:
     messages = Message.__table__
-    return _delete(
-        session, channel_id, messages.delete().where(messages.c.id.in_(ids)), window.maybe
-    )
+    return _delete(session, channel_id, window, messages.delete().where(messages.c.id.in_(ids)),
+                   window.maybe)  # fmt: skip
 
 
-def _delete(session: Session, channel_id: int, delete: sa.Delete, newest: datetime) -> _Done:
-    """Delete messages (none newer than `newest`), unlink their outbox items (the batch
-    writer leaves that foreign key's ON DELETE SET NULL to us) and set their rooms right."""
+def _delete(session: Session, channel_id: int, window: Window, delete: sa.Delete,
+            newest: datetime) -> _Done:  # fmt: skip
+    """Delete messages (none newer than `newest`), unindex those the search index keeps
+    row by row (from the cut on), unlink their outbox items (the batch writer leaves that
+    foreign key's ON DELETE SET NULL to us) and set their rooms right."""
     messages, outbox = Message.__table__, OutboxItem.__table__
     counted = sa.and_(messages.c.sender == "user", messages.c.hidden.is_(False))
+    kept_row_by_row = sa.and_(messages.c.ts >= window.index_cut, messages.c.text.is_not(None))
     gone = session.connection().execute(delete.returning(
-        messages.c.id, messages.c.room_id, sa.case((counted, messages.c.seq)))).all()  # fmt: skip
+        messages.c.id, messages.c.room_id, sa.case((counted, messages.c.seq)),
+        sa.case((kept_row_by_row, messages.c.ts)),
+        sa.case((kept_row_by_row, messages.c.text)))).all()  # fmt: skip
     if not gone:
         return _Done(0, set())
-    ids, room_ids, seqs = zip(*gone, strict=True)
+    ids, room_ids, seqs, times, texts = zip(*gone, strict=True)
+    unindexed = [row for row in zip(ids, times, texts, strict=True) if row[1] is not None]
+    months = search_index.remove(session, unindexed)
     session.connection().execute(outbox.update().where(
         among(session, outbox.c.message_id, list(ids))).values(message_id=None))  # fmt: skip
     unread_seqs: dict[int, list[int]] = {}
@@ -228,7 +257,7 @@ def _delete(session: Session, channel_id: int, delete: sa.Delete, newest: dateti
         if seq is not None:
             lost.append(seq)
     _fix_rooms(session, channel_id, unread_seqs, newest)
-    return _Done(len(gone), set(unread_seqs))
+    return _Done(len(gone), set(unread_seqs), months)
 
 
 def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[int]],

@@ -14,13 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from kchat_cli.store import search_index
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES
 
 if TYPE_CHECKING:  # sqlmodel (with pydantic) would double `kchat unread`'s import time
     from sqlmodel import Session
-
-# Pages of FTS5 merge work in one transaction: about 0.1 s.
-SEARCH_MERGE_PAGES = 500
 
 
 class korea_time_text(FunctionElement):
@@ -193,22 +191,6 @@ def scrub_wal(engine: sa.Engine) -> bool:
     return not busy
 
 
-def merge_search_index(session: Session, pages: int = SEARCH_MERGE_PAGES) -> int:
-    """SQLite: one step of merging the FTS5 index into one segment, about `pages` pages of
-    work; returns the changes it made (under 2: the index is one segment). FTS5 only marks
-    deleted rows' entries deleted; merging drops them, and secure_delete zeroes the pages
-    they were on. A negative merge puts every segment on one level, so repeated steps leave
-    what 'optimize' would, without one long transaction. PostgreSQL: nothing to do."""
-    if session.get_bind().dialect.name != "sqlite":
-        return 0
-    driver = session.connection().connection.driver_connection
-    before = driver.total_changes
-    session.connection().exec_driver_sql(
-        "INSERT INTO messages_fts(messages_fts, rank) VALUES ('merge', ?)", (-pages,)
-    )
-    return driver.total_changes - before
-
-
 def refresh_statistics(engine: sa.Engine, tables: list[sa.Table], *, reclaim: bool = False) -> None:
     """PostgreSQL, after a bulk change: ANALYZE the tables (with `reclaim`, VACUUM them too),
     so the planner sees their real size even where autovacuum is off or has not yet come
@@ -236,9 +218,6 @@ def change_channel(channel_id: int) -> str:
     return f"kchat_changes_{channel_id}"
 
 
-_messages_fts = sa.table("messages_fts", sa.column("rowid"), sa.column("text"))
-
-
 def like_pattern(text: str) -> str:
     """`%text%` with LIKE's own wildcards escaped (by backslash)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -247,15 +226,15 @@ def like_pattern(text: str) -> str:
 
 def text_contains(session: Session, id_column, text_column, text: str):
     """A condition: the text contains `text`, ignoring case, by the search index where it
-    can help. SQLite: the FTS5 trigram index answers three characters or more (it holds
-    three-character pieces); shorter text (`환불`) is looked for by LIKE over the messages.
-    PostgreSQL: ILIKE, which the pg_trgm GIN index serves."""
+    can help. SQLite: the FTS5 trigram tables (search_index) answer three characters or
+    more (they hold three-character pieces); shorter text (`환불`) is looked for by LIKE over
+    the messages. PostgreSQL: ILIKE, which the pg_trgm GIN index serves."""
     pattern = like_pattern(text)
     if session.get_bind().dialect.name == "postgresql":
         return text_column.ilike(pattern, escape="\\")
     if len(text) >= 3 and not any(char in text for char in "%_\\"):
-        return id_column.in_(sa.select(_messages_fts.c.rowid).where(
-            _messages_fts.c.text.like(f"%{text}%")))  # fmt: skip
+        ids = search_index.containing(session, text)
+        return sa.false() if ids is None else id_column.in_(ids)
     return text_column.like(pattern, escape="\\")
 
 

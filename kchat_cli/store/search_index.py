@@ -1,0 +1,167 @@
+"""SQLite's search index: one FTS5 trigram table per calendar month (UTC) of message time,
+`messages_fts_YYYYMM`, holding that month's message texts. PostgreSQL needs none of this:
+its pg_trgm index on the text follows the messages by itself, so every function here does
+nothing there.
+
+Why by month: retention deletes messages oldest first, and a month whose messages have all
+gone is dropped whole. Deleting a message from an FTS5 index otherwise means tokenizing its
+text again, writing a delete entry for every piece, and merging the index so that no trace
+of the text stays in the file: half of what retention spent. Triggers cannot choose a table
+by date, so the one path that writes messages (Conversation.flush) indexes them through
+`add`, and retention unindexes through `remove` and `drop_or_rebuild`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from kchat_cli.store.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+PREFIX = "messages_fts_"
+OPTIONS = "content='messages', content_rowid='id', tokenize='trigram', detail=none, columnsize=0"
+# Pages of FTS5 merge work in one transaction: about 0.1 s.
+MERGE_PAGES = 500
+
+
+def month_of(ts: datetime) -> datetime:
+    """The first instant of `ts`'s calendar month in UTC: the key of its table."""
+    ts = ts.astimezone(UTC)
+    return datetime(ts.year, ts.month, 1, tzinfo=UTC)
+
+
+def next_month(start: datetime) -> datetime:
+    if start.month == 12:
+        return start.replace(year=start.year + 1, month=1)
+    return start.replace(month=start.month + 1)
+
+
+def table_name(month: datetime) -> str:
+    """Made from a month, never from input: safe to put in SQL text."""
+    return f"{PREFIX}{month:%Y%m}"
+
+
+def _in_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def months(session: Session) -> list[datetime]:
+    """The months that have a table, oldest first."""
+    if not _in_sqlite(session):
+        return []
+    names = (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB ?",
+            (PREFIX + "[0-9]" * 6,),
+        )
+        .scalars()
+    )
+    return sorted(datetime.strptime(name.removeprefix(PREFIX), "%Y%m").replace(tzinfo=UTC)
+                  for name in names)  # fmt: skip
+
+
+def _create(session: Session, month: datetime) -> None:
+    session.connection().exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {table_name(month)} USING fts5(text, {OPTIONS})"
+    )
+
+
+def _fill(session: Session, month: datetime, after_id: int = 0) -> None:
+    """Index the month's messages with ids above `after_id`."""
+    _create(session, month)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {table_name(month)} (rowid, text) SELECT id, text FROM messages "  # noqa: S608
+        "WHERE id > ? AND ts >= ? AND ts < ? AND text IS NOT NULL",
+        (after_id, *_bounds(session, month)),
+    )
+
+
+def _bounds(session: Session, month: datetime) -> tuple:
+    """The month as stored values of `messages.ts`: its start, the next month's."""
+    stored = UTCDateTime().bind_processor(session.get_bind().dialect)
+    return stored(month), stored(next_month(month))
+
+
+def last_id(session: Session) -> int:
+    """The highest message id: messages inserted after this (in this write transaction)
+    have higher ones."""
+    if not _in_sqlite(session):
+        return 0
+    return session.connection().exec_driver_sql("SELECT max(id) FROM messages").scalar() or 0
+
+
+def add(session: Session, after_id: int, times: Iterable[datetime]) -> None:
+    """Index the messages just inserted (ids above `after_id`), whose times are `times`."""
+    if _in_sqlite(session):
+        for month in sorted({month_of(ts) for ts in times}):
+            _fill(session, month, after_id)
+
+
+def remove(session: Session, rows: Iterable[tuple[int, datetime, str]]) -> set[datetime]:
+    """Unindex deleted messages, given as (id, ts, text); returns the months touched, whose
+    tables keep delete entries until `merge`d."""
+    if not _in_sqlite(session):
+        return set()
+    by_month: dict[datetime, list[tuple[int, str]]] = defaultdict(list)
+    for message_id, ts, text in rows:
+        by_month[month_of(ts)].append((message_id, text))
+    existing = set(months(session))
+    for month, entries in by_month.items():
+        if month in existing:
+            name = table_name(month)
+            session.connection().exec_driver_sql(
+                f"INSERT INTO {name} ({name}, rowid, text) VALUES ('delete', ?, ?)",  # noqa: S608
+                entries,
+            )
+    return set(by_month) & existing
+
+
+def drop_or_rebuild(session: Session, month: datetime) -> str:
+    """After messages of `month` were deleted without `remove`: drop its table if no text
+    is left, else index what is left afresh. Returns 'dropped' or 'rebuilt'. With secure_delete
+    the freed pages are zeroed, so no trace of the deleted text stays."""
+    connection = session.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table_name(month)}")
+    # By channel: the messages' time index starts with it.
+    left = connection.exec_driver_sql(
+        "SELECT 1 FROM messages WHERE channel_id IN (SELECT id FROM channels) "
+        "AND ts >= ? AND ts < ? AND text IS NOT NULL LIMIT 1",
+        _bounds(session, month),
+    ).first()
+    if left is None:
+        return "dropped"
+    _fill(session, month)
+    return "rebuilt"
+
+
+def merge(session: Session, month: datetime, pages: int = MERGE_PAGES) -> int:
+    """One step of merging the month's table into one segment, about `pages` pages of work;
+    returns the changes it made (under 2: it is one segment). FTS5 only marks deleted
+    entries deleted; merging drops them, and secure_delete zeroes the pages they were on. A
+    negative merge puts every segment on one level, so repeated steps leave what 'optimize'
+    would, without one long transaction."""
+    driver = session.connection().connection.driver_connection
+    before = driver.total_changes
+    name = table_name(month)
+    step = f"INSERT INTO {name} ({name}, rank) VALUES ('merge', ?)"  # noqa: S608
+    session.connection().exec_driver_sql(step, (-pages,))
+    return driver.total_changes - before
+
+
+def containing(session: Session, text: str) -> sa.Select | None:
+    """The ids of messages whose text contains `text` (three characters or more, no LIKE
+    wildcards), from every month's table; None when there is no table."""
+    tables = [sa.table(table_name(month), sa.column("rowid"), sa.column("text"))
+              for month in months(session)]  # fmt: skip
+    if not tables:
+        return None
+    return sa.union_all(*(sa.select(table.c.rowid).where(table.c.text.like(f"%{text}%"))
+                          for table in tables))  # fmt: skip
