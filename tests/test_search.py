@@ -44,6 +44,20 @@ def test_search_takes_the_filters_of_rooms_list(chats):
     assert found(chats, "없는말") == []
 
 
+def test_since_and_until_hold_at_the_edges_of_the_index_months(kchat, ev):
+    """SQLite's index tables are UTC months: Korea's 1 November 00:30 is still October's."""
+    kchat.ingest(ev.says("u1", "2026-10-31 23:30", text="환불 문의 가"),
+                 ev.says("u1", "2026-11-01 00:30", text="환불 문의 나"),
+                 ev.says("u1", "2026-12-01 08:30", text="환불 문의 다"),
+                 ev.says("u1", "2026-12-01 09:30", text="환불 문의 라"))  # fmt: skip
+    assert found(kchat, "환불 문의", "--since", "2026-11-01") == [
+        "환불 문의 라", "환불 문의 다", "환불 문의 나"]  # fmt: skip
+    assert found(kchat, "환불 문의", "--until", "2026-12-01T09:00") == [
+        "환불 문의 다", "환불 문의 나", "환불 문의 가"]  # fmt: skip
+    assert found(kchat, "환불 문의", "--since", "2026-11-01", "--until", "2026-12-01T09:00") == [
+        "환불 문의 다", "환불 문의 나"]  # fmt: skip
+
+
 def test_hidden_messages_are_not_found(chats, ev):
     chats("users", "block", room_of(chats, "u3")["id"])
     chats.ingest(ev.says("u3", "2026-11-22 09:00", text="차단된 사람의 환불 요청"))

@@ -19,7 +19,8 @@ def search(session: Session, channel_id: int, text: str, *, rooms: RoomFilter | 
         raise Invalid("nothing to search for")
     query = (message_select()
              .where(Message.channel_id == channel_id, Message.hidden.is_(False),
-                    text_contains(session, Message.id, Message.text, text))
+                    text_contains(session, Message.id, Message.text, text, since=since,
+                                  until=until))
              .order_by(Message.ts.desc(), Message.id.desc()))  # fmt: skip
     if rooms is not None:
         query = query.where(

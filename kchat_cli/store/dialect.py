@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -224,16 +225,18 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def text_contains(session: Session, id_column, text_column, text: str):
+def text_contains(session: Session, id_column, text_column, text: str, *,
+                  since: datetime | None = None, until: datetime | None = None):  # fmt: skip
     """A condition: the text contains `text`, ignoring case, by the search index where it
     can help. SQLite: the FTS5 trigram tables (search_index) answer three characters or
-    more (they hold three-character pieces); shorter text (`환불`) is looked for by LIKE over
-    the messages. PostgreSQL: ILIKE, which the pg_trgm GIN index serves."""
+    more (they hold three-character pieces), those of the months from `since` to `until`
+    only; shorter text (`환불`) is looked for by LIKE over the messages. PostgreSQL: ILIKE,
+    which the pg_trgm GIN index serves."""
     pattern = like_pattern(text)
     if session.get_bind().dialect.name == "postgresql":
         return text_column.ilike(pattern, escape="\\")
     if len(text) >= 3 and not any(char in text for char in "%_\\"):
-        ids = search_index.containing(session, text)
+        ids = search_index.containing(session, text, since=since, until=until)
         return sa.false() if ids is None else id_column.in_(ids)
     return text_column.like(pattern, escape="\\")
 

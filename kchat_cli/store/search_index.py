@@ -156,11 +156,15 @@ def merge(session: Session, month: datetime, pages: int = MERGE_PAGES) -> int:
     return driver.total_changes - before
 
 
-def containing(session: Session, text: str) -> sa.Select | None:
+def containing(session: Session, text: str, *, since: datetime | None = None,
+               until: datetime | None = None) -> sa.Select | None:  # fmt: skip
     """The ids of messages whose text contains `text` (three characters or more, no LIKE
-    wildcards), from every month's table; None when there is no table."""
+    wildcards), from the tables of the months from `since` to before `until`; None when
+    there is no such table."""
+    first = month_of(since) if since is not None else None
     tables = [sa.table(table_name(month), sa.column("rowid"), sa.column("text"))
-              for month in months(session)]  # fmt: skip
+              for month in months(session)
+              if month >= (first or month) and month < (until or next_month(month))]  # fmt: skip
     if not tables:
         return None
     return sa.union_all(*(sa.select(table.c.rowid).where(table.c.text.like(f"%{text}%"))
