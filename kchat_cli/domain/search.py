@@ -7,16 +7,30 @@ from sqlmodel import Session
 
 from kchat_cli.domain.listing import RoomFilter, message_record, message_select, rooms_query
 from kchat_cli.errors import Invalid
-from kchat_cli.store.dialect import text_contains
+from kchat_cli.store.dialect import search_spans, text_contains
 from kchat_cli.store.models import Message, Room
 
 
 def search(session: Session, channel_id: int, text: str, *, rooms: RoomFilter | None,
            since: datetime | None, until: datetime | None, limit: int) -> list[dict]:  # fmt: skip
-    """Messages whose text contains `text`, newest first; hidden ones never."""
+    """Messages whose text contains `text`, newest first; hidden ones never. The spans of
+    the search index are read newest first, until `limit` messages are found."""
     text = text.strip()
     if not text:
         raise Invalid("nothing to search for")
+    found: list[dict] = []
+    for first, last in search_spans(session, since, until):
+        query = _query(session, channel_id, text, rooms, first, last)
+        if limit:
+            query = query.limit(limit - len(found))
+        found += [message_record(row) for row in session.execute(query)]
+        if limit and len(found) >= limit:
+            break
+    return found
+
+
+def _query(session: Session, channel_id: int, text: str, rooms: RoomFilter | None,
+           since: datetime | None, until: datetime | None) -> sa.Select:  # fmt: skip
     query = (message_select()
              .where(Message.channel_id == channel_id, Message.hidden.is_(False),
                     text_contains(session, Message.id, Message.text, text, since=since,
@@ -30,6 +44,4 @@ def search(session: Session, channel_id: int, text: str, *, rooms: RoomFilter | 
         query = query.where(Message.ts >= since)
     if until is not None:
         query = query.where(Message.ts < until)
-    if limit:
-        query = query.limit(limit)
-    return [message_record(row) for row in session.execute(query)]
+    return query

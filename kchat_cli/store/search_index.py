@@ -156,16 +156,30 @@ def merge(session: Session, month: datetime, pages: int = MERGE_PAGES) -> int:
     return driver.total_changes - before
 
 
-def containing(session: Session, text: str, *, since: datetime | None = None,
-               until: datetime | None = None) -> sa.Select | None:  # fmt: skip
-    """The ids of messages whose text contains `text` (three characters or more, no LIKE
-    wildcards), from the tables of the months from `since` to before `until`; None when
-    there is no such table."""
+def spans(session: Session, since: datetime | None, until: datetime | None
+          ) -> list[tuple[datetime, datetime]]:  # fmt: skip
+    """The months that have a table, newest first, as spans of time cut to `since` and
+    `until`: a search reads them in turn and stops when it has found enough."""
+    return [(max(month, since or month), min(next_month(month), until or next_month(month)))
+            for month in reversed(_months_between(session, since, until))]  # fmt: skip
+
+
+def _months_between(session: Session, since: datetime | None, until: datetime | None
+                    ) -> list[datetime]:  # fmt: skip
+    """The months that have a table and overlap the time from `since` to before `until`."""
     first = month_of(since) if since is not None else None
+    return [month for month in months(session)
+            if month >= (first or month) and month < (until or next_month(month))]  # fmt: skip
+
+
+def matching_ids(session: Session, text: str, *, since: datetime | None = None,
+                 until: datetime | None = None) -> list[int]:  # fmt: skip
+    """The ids of messages whose text contains `text` (three characters or more, no LIKE
+    wildcards), from the tables of the months from `since` to before `until`."""
     tables = [sa.table(table_name(month), sa.column("rowid"), sa.column("text"))
-              for month in months(session)
-              if month >= (first or month) and month < (until or next_month(month))]  # fmt: skip
+              for month in _months_between(session, since, until)]  # fmt: skip
     if not tables:
-        return None
-    return sa.union_all(*(sa.select(table.c.rowid).where(table.c.text.like(f"%{text}%"))
-                          for table in tables))  # fmt: skip
+        return []
+    query = sa.union_all(*(sa.select(table.c.rowid).where(table.c.text.like(f"%{text}%"))
+                           for table in tables))  # fmt: skip
+    return list(session.connection().execute(query).scalars())
