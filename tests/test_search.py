@@ -56,6 +56,14 @@ def test_since_and_until_hold_at_the_edges_of_the_index_months(kchat, ev):
         "환불 문의 다", "환불 문의 나", "환불 문의 가"]  # fmt: skip
     assert found(kchat, "환불 문의", "--since", "2026-11-01", "--until", "2026-12-01T09:00") == [
         "환불 문의 다", "환불 문의 나"]  # fmt: skip
+    # Newest first across the months, to the limit; the same for a two-character word.
+    assert found(kchat, "환불 문의", "--limit", "3") == [
+        "환불 문의 라",
+        "환불 문의 다",
+        "환불 문의 나",
+    ]
+    assert found(kchat, "환불", "-n", "2") == ["환불 문의 라", "환불 문의 다"]
+    assert len(found(kchat, "환불 문의", "--limit", "0")) == 4
 
 
 def test_hidden_messages_are_not_found(chats, ev):
