@@ -36,8 +36,13 @@ from kchat_cli.store.session import read_session, run_write
 
 RETENTION = relativedelta(years=3)
 RETENTION_BATCH = 12_500
+# A message unindexed row by row (from the index cut on) costs about twice one whose
+# month's search table is dropped whole: those batches are this many times smaller.
+ROW_BY_ROW_COST = 2
 # Batches between WAL checkpoints (SQLite): tens of megabytes of WAL at most.
 SETTLE_EVERY = 4
+# Times are kept to the microsecond: the last time before an instant is this much earlier.
+MICROSECOND = timedelta(microseconds=1)
 # An attachment is stored before its message is committed: a file younger than this is
 # never swept, so a send in progress keeps its file.
 FILE_GRACE = timedelta(hours=1)
@@ -133,18 +138,22 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
         checkpoint()
         return done
 
+    row_by_row_size = max(1, batch_size // ROW_BY_ROW_COST)
+    before_cut = window.index_cut - MICROSECOND
     with collector_paused() as collect, batch_writer(engine) as writer:
         for channel_id in channel_ids:
-            since = None
-            while True:
-                done = batch(lambda session, channel_id=channel_id, since=since: _delete_sure(
-                    session, channel_id, window, since, batch_size))  # fmt: skip
-                if done.next_since is None:
-                    break
-                since = done.next_since
+            for since, upto, size in ((None, before_cut, batch_size),
+                                      (before_cut, window.sure, row_by_row_size)):  # fmt: skip
+                while True:
+                    done = batch(lambda session, channel_id=channel_id, since=since, upto=upto,
+                                 size=size: _delete_sure(session, channel_id, window, since,
+                                                         upto, size))  # fmt: skip
+                    if done.next_since is None:
+                        break
+                    since = done.next_since
             leap_ids = _leap_window(engine, channel_id, window)
-            for start in range(0, len(leap_ids), batch_size):
-                chunk = leap_ids[start : start + batch_size]
+            for start in range(0, len(leap_ids), row_by_row_size):
+                chunk = leap_ids[start : start + row_by_row_size]
                 batch(lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
                     session, channel_id, window, chunk))  # fmt: skip
     report.outbox = run_write(engine, lambda session: _delete_outbox(session, window),
@@ -193,19 +202,20 @@ def _not_held(session: Session, channel_id: int) -> list:
 
 
 def _delete_sure(session: Session, channel_id: int, window: Window, since: datetime | None,
-                 limit: int) -> _Done:  # fmt: skip
-    """The oldest `limit` or so messages that have surely expired: those up to the time of
-    the `limit`-th, by index range, after `since` (where the last batch ended: what held
-    rooms keep there, and in a dry run all of it, is not looked at twice)."""
+                 upto: datetime, limit: int) -> _Done:  # fmt: skip
+    """The oldest `limit` or so messages up to `upto` (no later than `window.sure`: surely
+    expired): those up to the time of the `limit`-th, by index range, after `since` (where
+    the last batch ended: what held rooms keep there, and in a dry run all of it, is not
+    looked at twice)."""
     messages = Message.__table__
-    scope = [messages.c.channel_id == channel_id, messages.c.ts <= window.sure,
+    scope = [messages.c.channel_id == channel_id, messages.c.ts <= upto,
              *_not_held(session, channel_id)]  # fmt: skip
     if since is not None:
         scope.append(messages.c.ts > since)
     boundary = session.connection().execute(
         sa.select(messages.c.ts).where(*scope).order_by(messages.c.ts)
         .offset(limit - 1).limit(1)).scalar()  # fmt: skip
-    newest = window.sure
+    newest = upto
     if boundary is not None:
         scope.append(messages.c.ts <= boundary)
         newest = boundary
