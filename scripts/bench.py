@@ -11,6 +11,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 KCHAT = [str(ROOT / ".venv" / "bin" / "kchat")]
 AS_OF = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 YEARS = 4
+# Retention runs on SQLite, each on a copy of the store: this machine's speed varies.
+RETENTION_RUNS = 3
 SEED = 7
 
 
@@ -196,8 +199,7 @@ def bench(url: str, workdir: Path, rooms: int, messages: int, name: str) -> list
         )
     )
 
-    seconds, _, _ = run(["jobs", "run", "retention", "--as-of", AS_OF.isoformat()], env)
-    rows += retention_rows(url, seconds, messages)
+    rows += retention(url, env, messages)
     return rows
 
 
@@ -214,24 +216,64 @@ def machine_speed() -> Row:
     return Row("this machine: 10 million Python additions (median of 3)", seconds, "s", "", None)
 
 
-def retention_rows(url: str, seconds: float, messages: int) -> list[Row]:
-    """The retention run just made: its rate by the job's own clock (its record's start and
-    end), and by the whole process's, which adds kchat's start-up."""
+def retention(url: str, env: dict, messages: int) -> list[Row]:
+    """Retention, the last step: it deletes a quarter of the store. SQLite: RETENTION_RUNS
+    runs, each on a copy of the store as it was before (the median run's rate, and the
+    longest transaction of any run); PostgreSQL: one run."""
+    command = ["jobs", "run", "retention", "--as-of", AS_OF.isoformat()]
+    database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
+    if database is None:
+        seconds, _, _ = run(command, env)
+        return retention_rows([(seconds, last_retention(url))], messages)
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pristine = database.with_name("before-retention.db")
+    shutil.copy2(database, pristine)
+    runs = []
+    for number in range(RETENTION_RUNS):
+        if number:
+            for leftover in (database.with_name(database.name + "-wal"),
+                             database.with_name(database.name + "-shm")):  # fmt: skip
+                leftover.unlink(missing_ok=True)
+            shutil.copyfile(pristine, database)
+        seconds, _, _ = run(command, env)
+        runs.append((seconds, last_retention(url)))
+    pristine.unlink()
+    return retention_rows(runs, messages)
+
+
+def last_retention(url: str) -> dict:
     from kchat_cli.domain import jobruns
     from kchat_cli.domain.store import open_store
+    from kchat_cli.store.engine import dispose_engines
     from kchat_cli.store.session import read_session
 
     with read_session(open_store(url)) as session:
-        (run,) = jobruns.history(session, "retention", 1)
-    counts = run["counts"]
-    deleted, longest = counts["messages"], counts["longest_batch_ms"]
-    job = (run["finished_at"] - run["started_at"]).total_seconds()
+        (record,) = jobruns.history(session, "retention", 1)
+    dispose_engines()  # the next run's store may be a new copy of the file
+    return record
+
+
+def retention_rows(runs: list[tuple[float, dict]], messages: int) -> list[Row]:
+    """The rates of the median run by the job's own clock (its record's start and end) and
+    by the whole process's, which adds kchat's start-up; the longest write transaction of
+    any run."""
+
+    def rate(run: tuple[float, dict]) -> float:
+        counts, record = run[1]["counts"], run[1]
+        return counts["messages"] / (record["finished_at"] - record["started_at"]).total_seconds()
+
+    seconds, record = sorted(runs, key=rate)[len(runs) // 2]
+    deleted = record["counts"]["messages"]
+    longest = max(record["counts"]["longest_batch_ms"] for _, record in runs)
+    sqlite = f"SQLite: {RETENTION_RUNS} runs"
     return [
-        Row(f"retention: {deleted:,} of {messages:,} deleted, by the job's clock", deleted / job,
-            "msgs/s", "≥ 70,000", deleted / job >= 70_000),
+        Row(f"retention: {deleted:,} of {messages:,} deleted, job's clock ({sqlite}, median)",
+            rate((seconds, record)), "msgs/s", "≥ 70,000", rate((seconds, record)) >= 70_000),
         Row("retention: the same, by the whole process's clock", deleted / seconds, "msgs/s", "",
             None),
-        Row("retention: longest write transaction", longest, "ms", "≤ 250", longest <= 250),
+        Row(f"retention: longest write transaction ({sqlite}, longest)", longest, "ms", "≤ 250",
+            longest <= 250),
     ]  # fmt: skip
 
 

@@ -51,7 +51,8 @@ def _fill_month(month: str) -> None:
     op.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(text, {OPTIONS}, columnsize=0)")
     op.get_bind().exec_driver_sql(
         f"INSERT INTO {name} (rowid, text) SELECT id, text FROM messages "  # noqa: S608
-        "WHERE ts >= ? AND ts < ? AND text IS NOT NULL",
+        "WHERE channel_id IN (SELECT id FROM channels) AND ts >= ? AND ts < ? "
+        "AND text IS NOT NULL",  # by channel: the messages' time index starts with it
         tuple((instant - EPOCH) // MICROSECOND for instant in (start, end)),
     )
 
