@@ -15,8 +15,8 @@ from typer.core import TyperGroup
 from typer.main import get_command
 
 from kchat_cli import __version__
-from kchat_cli.context import GATED, Runtime, default_home
-from kchat_cli.errors import EXIT_ERROR, KchatError, describe
+from kchat_cli.context import Runtime, default_home
+from kchat_cli.errors import EXIT_ERROR, KchatError, describe, masked
 
 # command name -> module under kchat_cli.commands
 COMMANDS = {
@@ -67,15 +67,19 @@ class KchatGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except KchatError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            from kchat_cli.render import visible
+
+            typer.echo(visible(f"error: {masked(str(exc))}"), err=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:
             if os.environ.get("KCHAT_DEBUG"):
                 raise
-            typer.echo(f"error: {describe(exc)}; run with KCHAT_DEBUG=1 for a traceback",
-                       err=True)  # fmt: skip
+            from kchat_cli.render import visible
+
+            typer.echo(visible(f"error: {masked(describe(exc))}; run with KCHAT_DEBUG=1 for a "
+                               "traceback"), err=True)  # fmt: skip
             raise typer.Exit(EXIT_ERROR) from None
 
 
@@ -139,7 +143,7 @@ def root(
         home=default_home(),
         channel_name=channel,
         admin_login=acting,
-        gated=ctx.invoked_subcommand in GATED,
+        command=ctx.invoked_subcommand or "",
     )
 
 

@@ -1,6 +1,10 @@
 """What every command needs: the global options, the store, the channel, the acting admin,
 the access check (R-AUTH-1) and the audit trail of admin writes.
 
+Access is denied by default: every command reads or changes chat or admin data, and needs a
+verified session for an admin with additional verification ON, unless it is declared in
+OPEN. The check runs before the command first touches the store.
+
 Heavy modules (the models, the ORM session) are imported only when a command uses them,
 so that light commands such as `kchat unread` start fast.
 """
@@ -9,11 +13,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Commands that read or change chat data: an admin with additional verification ON needs a
-# verified session for them (R-AUTH-1).
-GATED = frozenset({"rooms", "send", "users", "labels", "replies", "groups", "coupons",
-                   "settings", "export", "search", "customer-info", "outbox", "comments",
-                   "watch"})  # fmt: skip
+# Commands open without verification: they show counts, act as the system (R-AUTH-4), set
+# a store up, or are the way to verification itself.
+OPEN = frozenset({"init", "db upgrade", "db current", "demo", "ingest", "status", "unread",
+                  "jobs list", "jobs run", "jobs history", "scheduler run",
+                  "auth send-code", "auth verify", "auth status", "auth logout",
+                  "account additional-auth"})  # fmt: skip
 
 
 def default_home() -> Path:
@@ -31,14 +36,33 @@ class Runtime:
     home: Path
     channel_name: str | None
     admin_login: str | None
-    gated: bool = False
+    command: str = ""  # the command path being run, e.g. "rooms list"
     _cache: dict = field(default_factory=dict)
 
     @property
     def url(self) -> str:
-        return self.db or f"sqlite:///{self.home / 'kchat.db'}"
+        if "url" not in self._cache:
+            from kchat_cli.errors import conceal
+            from kchat_cli.store.engine import store_url, url_secrets
+
+            url = store_url(self.db) if self.db else f"sqlite:///{self.home / 'kchat.db'}"
+            conceal(*url_secrets(url))
+            self._cache["url"] = url
+        return self._cache["url"]
+
+    @property
+    def gated(self) -> bool:
+        return self.command not in OPEN
 
     def engine(self):
+        """The store's engine; a gated command passes the access check first."""
+        engine = self._store()
+        if self.gated and "access" not in self._cache:
+            self.check_access()
+            self._cache["access"] = True
+        return engine
+
+    def _store(self):
         if "engine" not in self._cache:
             from kchat_cli.domain.store import open_store
 
@@ -49,7 +73,7 @@ class Runtime:
         if "channel" not in self._cache:
             from kchat_cli.domain.store import find_channel
 
-            self._cache["channel"] = find_channel(self.engine(), self.channel_name)
+            self._cache["channel"] = find_channel(self._store(), self.channel_name)
         return self._cache["channel"]
 
     @property
@@ -63,20 +87,16 @@ class Runtime:
         return acting_admin(session, self.channel_id, self.admin_login)
 
     def check_access(self) -> None:
-        """R-AUTH-1, once per command: a gated command needs the acting admin verified."""
-        if not self.gated or "access" in self._cache:
-            return
+        """R-AUTH-1: the acting admin is verified, or needs no verification."""
         from kchat_cli.domain import auth, clock
         from kchat_cli.store.session import read_session
 
-        with read_session(self.engine()) as session:
+        with read_session(self._store()) as session:
             auth.require_verified(session, self.admin(session), self.home, clock.now())
-        self._cache["access"] = True
 
     def read(self):
         from kchat_cli.store.session import read_session
 
-        self.check_access()
         return read_session(self.engine())
 
     def write(self, work, *, action: str, target=None, details=None, commit: bool = True):
@@ -85,7 +105,7 @@ class Runtime:
         from kchat_cli.domain import audit, clock
         from kchat_cli.store.session import run_write
 
-        self.check_access()
+        engine = self.engine()
 
         def audited(session):
             admin_id = self.admin(session).id  # before the work: it may add admins
@@ -96,14 +116,14 @@ class Runtime:
                          now=clock.now())  # fmt: skip
             return result
 
-        return run_write(self.engine(), audited, commit=commit)
+        return run_write(engine, audited, commit=commit)
 
     def apply_to_rooms(self, tokens, room_action, *, action: str, dry_run: bool):
         """A bulk room action, audited in each batch's transaction."""
         from kchat_cli.domain import audit, clock
         from kchat_cli.domain.bulk import apply_to_rooms
 
-        self.check_access()
+        engine = self.engine()
 
         def record(session, changed: list[int]) -> None:
             if changed:
@@ -111,18 +131,32 @@ class Runtime:
                              target=f"{len(changed)} rooms", details={"rooms": changed},
                              now=clock.now())  # fmt: skip
 
-        return apply_to_rooms(self.engine(), self.channel_id, tokens, room_action,
+        return apply_to_rooms(engine, self.channel_id, tokens, room_action,
                               dry_run=dry_run, audit=record)  # fmt: skip
 
     def job_settings(self):
         from jobs.context import JobSettings
 
         return JobSettings(home=self.home, transport=os.environ.get("KCHAT_TRANSPORT") or None,
-                           transport_timeout=float(os.environ.get("KCHAT_TRANSPORT_TIMEOUT",
-                                                                  "10")),
+                           transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
                            secret_key=os.environ.get("KCHAT_SECRET_KEY"))  # fmt: skip
 
     def sealer(self):
         from kchat_cli.domain.secrets import Sealer
 
         return Sealer(self.home, os.environ.get("KCHAT_SECRET_KEY"))
+
+
+def _seconds(variable: str, default: float) -> float:
+    text = os.environ.get(variable)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        from kchat_cli.errors import Invalid
+
+        raise Invalid(f"{variable} must be a number of seconds, up to 3600: {text!r}")
+    return value

@@ -46,6 +46,22 @@ class Busy(KchatError):
     """Another process holds the lock for this job or the scheduler."""
 
 
+_SECRETS: set[str] = set()
+MASK = "***"
+
+
+def conceal(*secrets: str | None) -> None:
+    """Never show these (a database password): `masked` hides them wherever they appear."""
+    _SECRETS.update(secret for secret in secrets if secret)
+
+
+def masked(text: str) -> str:
+    """`text` with every concealed secret replaced by ***."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
 def describe(exc: BaseException) -> str:
     """An unexpected error in one line, without SQL parameters or URLs (they may hold
     personal data or secrets)."""

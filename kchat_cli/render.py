@@ -1,12 +1,16 @@
 """The one renderer: every record a command prints goes through `emit`.
 
-stdout carries data only; a table is for people, json/jsonl/csv/ids are for scripts.
+stdout carries data only; a table is for people, json/jsonl/csv/ids are for scripts. What
+customers and admins typed is hostile (R-INPUT-1): tables and messages show it through
+`visible`, JSON escapes what a terminal would act on and stays exact data, and CSV cells
+that a spreadsheet would run as a formula are neutralized.
 """
 
 import csv
 import enum
 import itertools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -14,6 +18,7 @@ from operator import itemgetter
 from typing import Any, TextIO
 
 from kchat_cli.domain.clock import KST, kst_iso
+from kchat_cli.domain.hostile import spreadsheet_safe
 from kchat_cli.errors import Invalid
 
 
@@ -27,6 +32,44 @@ class Format(enum.StrEnum):
 
 # A table column: its header and how to show it from a record.
 Column = tuple[str, Callable[[dict], Any]]
+
+# What a terminal acts on: C0 and C1 controls (ESC starts escape sequences), DEL,
+# bidirectional overrides and isolates, line and paragraph separators, lone surrogates.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_SHOWN_AS = {"\n": "↵", "\t": "\\t", "\r": "\\r"}
+# What JSON writes raw but a terminal acts on: written as \u escapes instead (same data).
+_JSON_ESCAPES = {
+    code: f"\\u{code:04x}"
+    for code in (
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x2028, 0x202F),
+        *range(0x2066, 0x206A),
+        *range(0xD800, 0xE000),
+    )
+}
+
+
+def visible(text: str) -> str:
+    """Text safe to print on a terminal: controls, escape sequences and bidirectional
+    overrides shown escaped (`\\x1b`, `\\u202e`), a newline as ↵, so nothing typed can move
+    the cursor, retitle the window or forge a line."""
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHOWN_AS.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def json_text(value: Any) -> str:
+    """JSON with nothing a terminal acts on left raw (json.dumps escapes C0 itself)."""
+    return json.dumps(value, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 def field(name: str) -> Callable[[dict], Any]:
@@ -59,16 +102,18 @@ def plain(value: Any) -> Any:
 def _cell(value: Any) -> Any:
     """A CSV cell. Checked by exact type first: exports write millions of them."""
     kind = type(value)
-    if kind is str or kind is int or value is None:
+    if kind is str:
+        return spreadsheet_safe(value)
+    if kind is int or value is None:
         return value
     if kind is bool:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return kst_iso(value)
     if isinstance(value, dict):
-        return json.dumps(plain(value), ensure_ascii=False)
+        return spreadsheet_safe(json.dumps(plain(value), ensure_ascii=False))
     if isinstance(value, list | tuple):
-        return ";".join(str(item) for item in value)
+        return spreadsheet_safe(";".join(str(item) for item in value))
     return value
 
 
@@ -86,7 +131,8 @@ def emit(
 
     A record is a dict with (at least) `fields`, or a tuple of their values in that order.
     `plain` promises that every value is a str, an int or None, which json and csv write as
-    they are: exports stream millions of such rows without a look at each value."""
+    they are (text for csv already spreadsheet-safe): exports stream millions of such rows
+    without a look at each value."""
     out = stream or sys.stdout
     if fmt is Format.ids and "id" not in fields:
         raise Invalid("these records have no ids", "use -o json, jsonl, csv or table")
@@ -111,8 +157,8 @@ def _rows(records: Iterable[dict | tuple], fields: Sequence[str]) -> Iterator[tu
 
 def _json_text(fields: Sequence[str], plain_values: bool) -> Callable[[tuple], str]:
     if plain_values:
-        return lambda row: json.dumps(dict(zip(fields, row, strict=True)), ensure_ascii=False)
-    return lambda row: json.dumps(plain(dict(zip(fields, row, strict=True))), ensure_ascii=False)
+        return lambda row: json_text(dict(zip(fields, row, strict=True)))
+    return lambda row: json_text(plain(dict(zip(fields, row, strict=True))))
 
 
 def _write_json(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_is: bool) -> None:
@@ -155,7 +201,7 @@ def _table(records: list[dict], columns: Sequence[Column], empty: str, out: Text
         return 0
     from tabulate import tabulate
 
-    rows = [[_table_value(show(record)) for _, show in columns] for record in records]
+    rows = [[visible(str(_table_value(show(record)))) for _, show in columns] for record in records]
     out.write(
         tabulate(
             rows,
@@ -186,14 +232,12 @@ def emit_one(
     """A single record: json as an object; a table as `key  value` lines."""
     out = stream or sys.stdout
     if fmt is Format.json:
-        out.write(
-            json.dumps(plain({k: record.get(k) for k in fields}), ensure_ascii=False, indent=2)
-            + "\n"
-        )
+        text = json.dumps(plain({k: record.get(k) for k in fields}), ensure_ascii=False, indent=2)
+        out.write(text.translate(_JSON_ESCAPES) + "\n")
     elif fmt is Format.table:
         from tabulate import tabulate
 
-        rows = [[name, _table_value(record.get(name))] for name in fields]
+        rows = [[name, visible(str(_table_value(record.get(name))))] for name in fields]
         out.write(tabulate(rows, tablefmt="plain", disable_numparse=True) + "\n")
     else:
         emit([record], fmt, fields=fields, stream=out)

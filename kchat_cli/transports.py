@@ -1,7 +1,9 @@
 """Where the outbox goes (SPEC §5), set by KCHAT_TRANSPORT: `file:PATH` (JSON lines),
 `stdout`, or an `http(s)://` URL (a POST of JSON with an Idempotency-Key header)."""
 
+import fcntl
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -9,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kchat_cli.errors import Invalid
-from kchat_cli.files import private_append
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -25,14 +26,53 @@ DELIVERED = Outcome(delivered=True)
 
 
 class FileTransport:
+    """JSON lines appended to a file (0600). A record is written whole or not at all: a
+    write cut short (a full disk) is undone, and a torn last line left by a crash is cut
+    off before the next record, so every line of the file is one whole record."""
+
+    TAIL = 1 << 16
+
     def __init__(self, path: Path):
         self.path = path
 
     def send(self, payload: dict) -> Outcome:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with private_append(self.path) as out:
-            out.write(json.dumps(payload, ensure_ascii=False) + "\n")
-        return DELIVERED
+        record = (json.dumps(payload, ensure_ascii=False) + "\n").encode()
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            return Outcome(False, error=f"cannot open {self.path}: {exc.strerror}")
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            whole = self._cut_torn_line(descriptor)
+            try:
+                written = os.write(descriptor, record)
+            except OSError as exc:
+                os.ftruncate(descriptor, whole)
+                return Outcome(False, error=f"cannot write {self.path}: {exc.strerror}")
+            if written != len(record):
+                os.ftruncate(descriptor, whole)
+                return Outcome(False, error=f"cannot write {self.path}: the disk is full")
+            return DELIVERED
+        finally:
+            os.close(descriptor)
+
+    def _cut_torn_line(self, descriptor: int) -> int:
+        """The file's size once a last line without its newline is cut off."""
+        end = os.fstat(descriptor).st_size
+        if end == 0 or os.pread(descriptor, 1, end - 1) == b"\n":
+            return end
+        start = end
+        while start > 0:
+            start = max(0, start - self.TAIL)
+            newline = os.pread(descriptor, end - start, start).rfind(b"\n")
+            if newline >= 0:
+                whole = start + newline + 1
+                break
+        else:
+            whole = 0
+        os.ftruncate(descriptor, whole)
+        return whole
 
 
 class StdoutTransport:
@@ -42,13 +82,22 @@ class StdoutTransport:
         return DELIVERED
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the failure it is: POSTing the outbox somewhere else, or
+    a body-less GET that a proxy's 200 would make look delivered, is never right."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 class HttpTransport:
-    """2xx is delivered; 408, 429, 5xx and network failures are retried later; any other
-    status is a permanent failure."""
+    """2xx is delivered; 3xx (never followed), 408, 429, 5xx and network failures are
+    retried later; any other status is a permanent failure."""
 
     def __init__(self, url: str, timeout: float):
         self.url = url
         self.timeout = timeout
+        self.opener = urllib.request.build_opener(_NoRedirects)
 
     def send(self, payload: dict) -> Outcome:
         request = urllib.request.Request(
@@ -56,10 +105,13 @@ class HttpTransport:
             headers={"Content-Type": "application/json; charset=utf-8",
                      "Idempotency-Key": payload["idempotency_key"]})  # fmt: skip
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with self.opener.open(request, timeout=self.timeout) as response:
                 response.read()
             return DELIVERED
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                where = exc.headers.get("Location", "nowhere")
+                return Outcome(False, error=f"HTTP {exc.code} redirect to {where}; not followed")
             retry = exc.code in (408, 429) or exc.code >= 500
             return Outcome(False, permanent=not retry, error=f"HTTP {exc.code} {exc.reason}")
         except TimeoutError:

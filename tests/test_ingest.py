@@ -9,6 +9,7 @@ from conftest import room_of
 
 from kchat_cli.domain import ingest
 from kchat_cli.domain.store import find_channel
+from kchat_cli.lines import numbered
 from kchat_cli.store.models import Comment, Consent, Message
 
 SHA = "ab" * 32
@@ -178,7 +179,7 @@ def test_ingest_streams_and_commits_in_batches(kchat, ev):
     report = ingest.ingest(
         engine,
         channel.id,
-        lines(),
+        numbered(lines()),
         on_refused=lambda *a: None,
         seal=lambda fields: "sealed",
         batch_size=10,
@@ -187,9 +188,14 @@ def test_ingest_streams_and_commits_in_batches(kchat, ev):
     assert seen_committed == [20], "two batches of 10 were committed before line 21 was read"
 
 
-def test_missing_file_is_an_error(kchat, tmp_path):
-    result = kchat("ingest", tmp_path / "nope.jsonl", code=1)
+def test_missing_file_or_a_folder_is_a_usage_error(kchat, tmp_path):
+    result = kchat("ingest", tmp_path / "nope.jsonl", code=2)
     assert result.stderr.startswith("error: no file")
+    result = kchat("ingest", tmp_path, code=2)
+    assert (
+        result.stderr
+        == f"error: {tmp_path} is a folder; name a file of events, or - for standard input\n"
+    )
 
 
 def test_a_bulk_ingest_gives_postgresql_planner_statistics(pg_kchat, ev):

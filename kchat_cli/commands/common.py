@@ -31,8 +31,9 @@ def app_for(help_text: str) -> typer.Typer:
     return group
 
 
-def _group() -> None:
-    """A group's own callback: nothing to do before its commands."""
+def _group(ctx: typer.Context) -> None:
+    """A group's own callback: it names the command run, for the access check."""
+    runtime(ctx).command += f" {ctx.invoked_subcommand}"
 
 
 def runtime(ctx: typer.Context) -> Runtime:
@@ -100,8 +101,11 @@ def room_tokens(values: list[str]) -> Iterator[str]:
 
 
 def say(message: str) -> None:
-    """Progress, summaries and hints: stderr, so stdout stays data."""
-    typer.echo(message, err=True)
+    """Progress, summaries and hints: stderr, so stdout stays data. They may quote what
+    someone typed: shown escaped (R-INPUT-1)."""
+    from kchat_cli.render import visible
+
+    typer.echo(visible(message), err=True)
 
 
 def finish_bulk(report, verb: str, *, dry_run: bool) -> None:

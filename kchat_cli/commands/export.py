@@ -116,7 +116,8 @@ def messages(
     _audited(rt, "export.messages", {"include_hidden": include_hidden})
     with rt.read() as session:
         rows = message_rows(session, rt.channel_id, since=since, until=until, rooms=filt,
-                            include_hidden=include_hidden)  # fmt: skip
+                            include_hidden=include_hidden,
+                            spreadsheet=output is ExportFormat.csv)  # fmt: skip
         count = _write(out, output, rows, message_fields(include_hidden=include_hidden),
                        plain=not include_hidden)  # fmt: skip
     say(f"exported {count} messages" + (f" to {out}" if out else ""))
@@ -141,5 +142,5 @@ def audit(
     _audited(rt, "export.audit", {})
     with rt.read() as session:
         rows = entries(session, rt.channel_id, since=since, until=until)
-        count = _write(out, output, rows, AUDIT_FIELDS, plain=True)
+        count = _write(out, output, rows, AUDIT_FIELDS, plain=False)
     say(f"exported {count} audit entries" + (f" to {out}" if out else ""))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import AsOfOption, OutputOption, runtime, say
-from kchat_cli.errors import EXIT_PARTIAL, NotFound
+from kchat_cli.errors import EXIT_PARTIAL, Invalid
 from kchat_cli.render import Format, emit_one
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -26,12 +26,16 @@ def ingest(
     ] = "-",
     as_of: AsOfOption = None,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Events per transaction [default: 5000].")
+        int,
+        typer.Option(
+            "--batch-size", min=1, max=100_000, help="Events per transaction [default: 5000]."
+        ),
     ] = 5000,
     reject_file: Annotated[
         Path | None,
         typer.Option(
-            "--reject-file", help="Append refused lines here, as they were (created 0600)."
+            "--reject-file",
+            help="Append refused lines here as they came, personal data redacted (created 0600).",
         ),
     ] = None,
     output: OutputOption = Format.table,
@@ -45,27 +49,29 @@ def ingest(
     Example: kchat ingest events.jsonl --reject-file rejected.jsonl
     """
     from kchat_cli.domain.ingest import ingest as apply_events
+    from kchat_cli.domain.ingest import redacted
     from kchat_cli.files import private_append
+    from kchat_cli.lines import read_lines
 
     rt = runtime(ctx)
     engine, channel_id, sealer = rt.engine(), rt.channel_id, rt.sealer()
     rejects = private_append(reject_file) if reject_file else None
     shown = 0
 
-    def on_refused(line: int, raw: str, reason: str) -> None:
+    def on_refused(line: int, raw: bytes, reason: str) -> None:
         nonlocal shown
         shown += 1
         if shown <= SHOWN_REFUSALS:
             say(f"line {line}: {reason}")
         if rejects:
-            rejects.write(raw + "\n")
+            rejects.write(redacted(raw) + b"\n")
 
     try:
-        with _lines(source) as lines:
+        with _source(source) as stream:
             report = apply_events(
                 engine,
                 channel_id,
-                lines,
+                read_lines(stream),
                 on_refused=on_refused,
                 seal=sealer.seal,
                 as_of=as_of,
@@ -85,12 +91,16 @@ def ingest(
         raise typer.Exit(EXIT_PARTIAL)
 
 
-def _lines(source: str):
+def _source(source: str):
+    """Standard input, or a file, FIFO or device named (`<(cmd)` and /dev/stdin work)."""
     if source == "-":
         from contextlib import nullcontext
 
         return nullcontext(sys.stdin.buffer)
     path = Path(source)
-    if not path.is_file():
-        raise NotFound(f"no file {source}")
-    return path.open("rb")
+    if path.is_dir():
+        raise Invalid(f"{source} is a folder", "name a file of events, or - for standard input")
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise Invalid(f"no file {source}") from None

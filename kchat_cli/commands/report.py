@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, SinceOption, UntilOption, runtime
-from kchat_cli.render import Format, emit
+from kchat_cli.render import Format, emit, visible
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -74,11 +74,12 @@ def chart(records: list[dict]) -> str:
     from wcwidth import wcswidth
 
     longest = max((r["first_response_median"] or 0 for r in records), default=0) or 1
-    width = max(wcswidth(r["group"]) for r in records)
+    groups = [visible(str(record["group"])) for record in records]
+    width = max(max(wcswidth(group), 0) for group in groups)
     lines = []
-    for record in records:
+    for record, group in zip(records, groups, strict=True):
         value = record["first_response_median"]
         bar = "█" * max(1 if value else 0, round(BAR * (value or 0) / longest))
-        pad = " " * (width - wcswidth(record["group"]))
-        lines.append(f"{record['group']}{pad}  {bar} {duration(value)}")
+        pad = " " * (width - max(wcswidth(group), 0))
+        lines.append(f"{group}{pad}  {bar} {duration(value)}")
     return "\n".join(lines)

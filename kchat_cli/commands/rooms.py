@@ -33,7 +33,7 @@ from kchat_cli.domain.listing import (
     ROOM_FIELDS,
     list_rooms,
 )
-from kchat_cli.render import Format, emit
+from kchat_cli.render import Format, emit, visible
 
 app = app_for("List, read and manage chat rooms.")
 
@@ -91,11 +91,13 @@ def show(
     elif output is Format.table:
         labels = ", ".join(record["labels"]) or "-"
         typer.echo(
-            f"room {record['id']} · {record['name'] or record['user']} · "
-            f"{record['status']} · labels {labels} · assignee {record['assignee'] or '-'}"
+            visible(
+                f"room {record['id']} · {record['name'] or record['user']} · "
+                f"{record['status']} · labels {labels} · assignee {record['assignee'] or '-'}"
+            )
         )
         if record["memo"]:
-            typer.echo(f"memo: {record['memo']}")
+            typer.echo(visible(f"memo: {record['memo']}"))
         emit(messages, output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE, empty="no messages")
     else:
         emit(messages, output, fields=MESSAGE_FIELDS)

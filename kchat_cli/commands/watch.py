@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import runtime, say
-from kchat_cli.render import Format, clip, short_time
+from kchat_cli.render import Format, clip, short_time, visible
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -40,7 +40,7 @@ def watch(
     try:
         for event in follow(rt.engine(), rt.channel_id):
             if output is Format.table:
-                sys.stdout.write(_line(event) + "\n")
+                sys.stdout.write(visible(_line(event)) + "\n")
             else:
                 emit([event], output, fields=EVENT_FIELDS)
             sys.stdout.flush()

@@ -28,6 +28,8 @@ def parse_instant(text: str) -> datetime:
         return as_utc(datetime.fromisoformat(text.strip()))
     except ValueError:
         raise Invalid(f"not an ISO 8601 time: {text!r}") from None
+    except OverflowError:
+        raise Invalid(f"out of range: {text!r}") from None
 
 
 def parse_when(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from kchat_cli.domain import actions, admins, ingest, labels
 from kchat_cli.domain.bulk import apply_to_rooms
+from kchat_cli.lines import numbered
 from kchat_cli.store.models import Room, User
 from kchat_cli.store.session import read_session, run_write
 
@@ -153,7 +154,7 @@ def build(
     report = ingest.ingest(
         engine,
         channel_id,
-        events(plans, anchor, rng),
+        numbered(events(plans, anchor, rng)),
         on_refused=lambda line, raw, reason: refused.append(reason),
         seal=seal,
         now=lambda: now,

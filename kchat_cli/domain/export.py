@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from kchat_cli.domain import pii
 from kchat_cli.domain.bulk import collector_paused
+from kchat_cli.domain.hostile import FORMULA_STARTS, spreadsheet_safe
 from kchat_cli.domain.listing import (
     MESSAGE_FIELDS,
     ROOM_FIELDS,
@@ -17,7 +18,7 @@ from kchat_cli.domain.listing import (
     room_ids,
 )
 from kchat_cli.domain.secrets import Sealer
-from kchat_cli.store.dialect import driver_rows, korea_time_text
+from kchat_cli.store.dialect import driver_rows, korea_time_text, spreadsheet_text
 from kchat_cli.store.models import Admin, Message, Room, User
 
 EXPORT_CHUNK = 5000
@@ -38,13 +39,18 @@ def message_rows(
     until: datetime | None = None,
     rooms: RoomFilter | None = None,
     include_hidden: bool = False,
+    spreadsheet: bool = False,
 ) -> Iterator[tuple]:
     """The channel's messages in time order as tuples in the order of `message_fields`, the
     time as Korea-time text from the database; only those of the rooms `rooms` chooses, when
-    given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`."""
-    user_keys = dict(itertools.chain.from_iterable(driver_rows(session, sa.select(
-        Room.id, User.key).join(User, User.id == Room.user_id)
-        .where(Room.channel_id == channel_id), EXPORT_CHUNK)))  # fmt: skip
+    given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`. For a
+    `spreadsheet`, text that would run as a formula is defused (R-INPUT-1)."""
+    text = (lambda column: spreadsheet_text(column, *FORMULA_STARTS)) if spreadsheet else (
+        lambda column: column)  # fmt: skip
+    key = spreadsheet_safe if spreadsheet else str
+    user_keys = {room_id: key(user) for room_id, user in itertools.chain.from_iterable(
+        driver_rows(session, sa.select(Room.id, User.key).join(User, User.id == Room.user_id)
+                    .where(Room.channel_id == channel_id), EXPORT_CHUNK))}  # fmt: skip
     logins = dict(session.execute(
         sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)).all())  # fmt: skip
     messages = Message.__table__
@@ -55,11 +61,11 @@ def message_rows(
             messages.c.sender,
             messages.c.admin_id,
             messages.c.kind,
-            messages.c.text,
+            text(messages.c.text),
             korea_time_text(messages.c.ts),
-            messages.c.file_name,
+            text(messages.c.file_name),
             messages.c.file_size,
-            messages.c.file_mime,
+            text(messages.c.file_mime),
             messages.c.file_sha256,
             messages.c.hidden,
         )  # fmt: skip

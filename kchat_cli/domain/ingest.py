@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -17,7 +17,9 @@ from sqlmodel import Session
 from kchat_cli.domain import admins, clock, notices, pii, rooms, settings
 from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.conversation import Conversation, FileInfo
-from kchat_cli.errors import KchatError, Refused
+from kchat_cli.domain.hostile import storable
+from kchat_cli.errors import KchatError, Refused, describe
+from kchat_cli.lines import MAX_LINE, PAUSE, Line
 from kchat_cli.store.dialect import bulk_insert, refresh_statistics
 from kchat_cli.store.models import Comment, Consent, IngestedEvent, Message, Room, User
 from kchat_cli.store.session import run_write
@@ -27,8 +29,19 @@ INGEST_BATCH = 5000
 STATISTICS_AFTER = 10_000
 EVENT_TYPES = ("open", "message", "friend_add", "friend_remove", "consent", "comment")
 MESSAGE_KINDS = ("text", "image", "file")
+# What a line may hold (R-INPUT-1): longer or odder values are refused with a reason.
 MAX_ID_LENGTH = 200
+MAX_NAME_LENGTH = 255  # nicknames, file names and types, consent field names
+MAX_TEXT_LENGTH = 100_000
+MAX_CONSENT_FIELDS = 50
+MAX_CONSENT_VALUE = 1_000
+MAX_FILE_SIZE = 1 << 40  # 1 TiB
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+REDACTED = "[redacted]"
+MINUTE = timedelta(minutes=1)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Rejected(Exception):
@@ -38,7 +51,7 @@ class Rejected(Exception):
 @dataclass(slots=True)
 class Event:
     line: int
-    raw: str
+    raw: bytes
     id: str
     type: str
     user: str
@@ -68,55 +81,106 @@ class _BatchOutcome:
     duplicates: int = 0
     refused: list[tuple[Event, str]] = field(default_factory=list)
 
+    def merge(self, other: "_BatchOutcome") -> "_BatchOutcome":
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.refused += other.refused
+        return self
 
-def parse_event(line: int, raw: str) -> Event:
+
+def parse_event(line: int, raw: bytes) -> Event:
+    """The event on a line, validated; its text values made storable (`storable`)."""
     try:
         body = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise Rejected(f"not JSON ({exc.msg})") from None
+    except UnicodeDecodeError:
+        raise Rejected("not UTF-8") from None
+    except RecursionError:
+        raise Rejected("not JSON (nested too deeply)") from None
+    except ValueError:  # an integer of thousands of digits
+        raise Rejected("not JSON (a number too long to read)") from None
     if not isinstance(body, dict):
         raise Rejected("not a JSON object")
-    event_id = _text(body, "id")
-    if len(event_id) > MAX_ID_LENGTH:
-        raise Rejected(f"id longer than {MAX_ID_LENGTH} characters")
-    kind = _text(body, "type")
+    event_id = _identifier(body, "id")
+    kind = body.get("type")
     if kind not in EVENT_TYPES:
-        raise Rejected(f"unknown type {kind!r}")
-    user = _text(body, "user")
-    try:
-        ts = clock.parse_instant(_text(body, "ts"))
-    except KchatError:
-        raise Rejected(f"ts is not ISO 8601: {body['ts']!r}") from None
+        raise Rejected(f"unknown type {_quoted(kind)}")
+    user = _identifier(body, "user")
+    ts = _time(body)
     if "legacy" in body and not isinstance(body["legacy"], bool):
         raise Rejected("legacy must be true or false")
     if body.get("nickname") is not None:
-        _text(body, "nickname")
+        body["nickname"] = _text(body, "nickname", MAX_NAME_LENGTH)
     _VALIDATORS.get(kind, lambda _body: None)(body)
     return Event(line, raw, event_id, kind, user, ts, body)
 
 
-def _text(body: dict, name: str) -> str:
+def _quoted(value) -> str:
+    """A value from the line, for a reason: short, and printed escaped by the caller."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _text(body: dict, name: str, limit: int = MAX_TEXT_LENGTH) -> str:
     value = body.get(name)
     if value is None:
         raise Rejected(f"missing {name}")
     if not isinstance(value, str) or not value.strip():
         raise Rejected(f"{name} must be a non-empty string")
+    if len(value) > limit:
+        raise Rejected(f"{name} is longer than {limit:,} characters")
+    return storable(value)
+
+
+def _identifier(body: dict, name: str) -> str:
+    """An id, a user key, an admin login or a post: kept exactly, so it must be plain."""
+    value = body.get(name)
+    if value is None:
+        raise Rejected(f"missing {name}")
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected(f"{name} must be a non-empty string")
+    if len(value) > MAX_ID_LENGTH:
+        raise Rejected(f"{name} is longer than {MAX_ID_LENGTH} characters")
+    if _CONTROL.search(value):
+        raise Rejected(f"{name} holds control characters")
     return value
+
+
+def _time(body: dict) -> datetime:
+    value = body.get("ts")
+    if value is None:
+        raise Rejected("missing ts")
+    if not isinstance(value, str):
+        raise Rejected(f"ts is not ISO 8601: {_quoted(value)}")
+    try:
+        ts = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Rejected(f"ts is not ISO 8601: {_quoted(value)}") from None
+    try:
+        ts = clock.as_utc(ts)
+    except OverflowError:
+        ts = EARLIEST - MINUTE
+    if not EARLIEST <= ts < LATEST:
+        raise Rejected(f"ts is out of range (years {EARLIEST.year} to {LATEST.year - 1})")
+    return ts
 
 
 def _validate_message(body: dict) -> None:
     sender = body.get("from", "user")
     if sender not in ("user", "admin"):
-        raise Rejected(f"from must be user or admin, not {sender!r}")
+        raise Rejected(f"from must be user or admin, not {_quoted(sender)}")
     if sender == "admin":
-        _text(body, "admin")
+        _identifier(body, "admin")
     kind = body.get("kind", "text")
     if kind not in MESSAGE_KINDS:
-        raise Rejected(f"unknown message kind {kind!r}")
+        raise Rejected(f"unknown message kind {_quoted(kind)}")
     if kind == "text":
-        _text(body, "text")
+        body["text"] = _text(body, "text")
     else:
-        file_info(body)
+        if body.get("text") is not None:
+            body["text"] = _text(body, "text")
+        body["file"] = file_info(body)
 
 
 def file_info(body: dict) -> FileInfo:
@@ -124,26 +188,34 @@ def file_info(body: dict) -> FileInfo:
     if not isinstance(file, dict):
         raise Rejected("an image or file message needs a file object")
     size = file.get("size")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise Rejected("file.size must be a whole number of bytes")
-    sha256 = str(file.get("sha256", "")).lower()
-    if not _SHA256.match(sha256):
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_FILE_SIZE:
+        raise Rejected("file.size must be a whole number of bytes, at most 1 TiB")
+    sha256 = file.get("sha256")
+    if not isinstance(sha256, str) or not _SHA256.match(sha256.lower()):
         raise Rejected("file.sha256 must be 64 hex digits")
-    return FileInfo(name=_text(file, "name"), size=size, mime=_text(file, "mime"), sha256=sha256)
+    return FileInfo(name=_text(file, "name", MAX_NAME_LENGTH), size=size,
+                    mime=_text(file, "mime", MAX_NAME_LENGTH), sha256=sha256.lower())  # fmt: skip
 
 
 def _validate_consent(body: dict) -> None:
     fields = body.get("fields")
     if not isinstance(fields, dict) or not fields:
         raise Rejected("consent needs a fields object")
+    if len(fields) > MAX_CONSENT_FIELDS:
+        raise Rejected(f"consent has more than {MAX_CONSENT_FIELDS} fields")
+    clean = {}
     for name, value in fields.items():
         if not isinstance(value, str):
-            raise Rejected(f"consent field {name!r} must be a string")
+            raise Rejected(f"consent field {_quoted(name)} must be a string")
+        if len(name) > MAX_NAME_LENGTH or len(value) > MAX_CONSENT_VALUE:
+            raise Rejected(f"consent field {_quoted(name)} is too long")
+        clean[storable(name)] = storable(value)
+    body["fields"] = clean
 
 
 def _validate_comment(body: dict) -> None:
-    _text(body, "post")
-    _text(body, "text")
+    _identifier(body, "post")
+    body["text"] = _text(body, "text")
 
 
 _VALIDATORS = {
@@ -151,6 +223,32 @@ _VALIDATORS = {
     "consent": _validate_consent,
     "comment": _validate_comment,
 }
+
+
+def redacted(raw: bytes) -> bytes:
+    """A refused line as the reject file keeps it: as it came, but with the values of a
+    consent's fields (personal data, R-PII-2) redacted and their names kept."""
+    if b'"fields"' not in raw:
+        return raw
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return _redacted_text(raw)
+    if not isinstance(body, dict) or "fields" not in body:
+        return raw
+    fields = body["fields"]
+    body["fields"] = ({str(name): REDACTED for name in fields} if isinstance(fields, dict)
+                      else REDACTED)  # fmt: skip
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
+
+
+_FIELD_VALUE = re.compile(rb'("(?:[^"\\]|\\.)*"\s*:\s*)("(?:[^"\\]|\\.)*"|[-+0-9.eE]+)')
+
+
+def _redacted_text(raw: bytes) -> bytes:
+    """A line that is not JSON: every value after "fields" is redacted, names kept."""
+    head, _, tail = raw.partition(b'"fields"')
+    return head + b'"fields"' + _FIELD_VALUE.sub(rb'\1"' + REDACTED.encode() + rb'"', tail)
 
 
 class Batch:
@@ -258,7 +356,7 @@ def _on_open(batch: Batch, event: Event) -> None:
 def _on_message(batch: Batch, event: Event) -> None:
     body = event.body
     kind = body.get("kind", "text")
-    file = None if kind == "text" else file_info(body)
+    file = None if kind == "text" else body["file"]
     if body.get("from") == "admin":
         admin_id = batch.admin_ids.get(body["admin"])
         if admin_id is None:
@@ -329,26 +427,27 @@ _HANDLERS = {
 def ingest(
     engine: sa.Engine,
     channel_id: int,
-    lines: Iterable[bytes | str],
+    lines: Iterable[Line | None],
     *,
-    on_refused: Callable[[int, str, str], None],
+    on_refused: Callable[[int, bytes, str], None],
     seal: Callable[[dict], str],
     now: Callable[[], datetime] = clock.now,
     as_of: datetime | None = None,
     batch_size: int = INGEST_BATCH,
 ) -> IngestReport:
-    """Apply events from `lines`; report each refused line through `on_refused(line, raw,
-    reason)`. `seal` encrypts personal data before it reaches the store. Automatic notices
-    are decided as of `as_of` (default: when each batch is applied)."""
+    """Apply events from `lines` (a `None` among them: the input paused, so commit what was
+    read); report each refused line through `on_refused(line, raw, reason)`. Whatever a line
+    holds, it is applied or refused on its own (R-INPUT-1). `seal` encrypts personal data
+    before it reaches the store. Automatic notices are decided as of `as_of` (default: when
+    each batch is applied)."""
     report = IngestReport()
     with collector_paused() as batch_done:
         for events in _batches(lines, batch_size, on_refused, report):
-            outcome = run_write(engine, lambda session, events=events: _apply(
-                session, channel_id, events, now(), as_of, seal))  # fmt: skip
+            outcome = _apply_isolated(engine, channel_id, events, now, as_of, seal)
             report.applied += outcome.applied
             report.duplicates += outcome.duplicates
             report.refused += len(outcome.refused)
-            for event, reason in outcome.refused:
+            for event, reason in sorted(outcome.refused, key=lambda refused: refused[0].line):
                 on_refused(event.line, event.raw, reason)
             batch_done()
     if report.applied >= STATISTICS_AFTER:
@@ -356,24 +455,52 @@ def ingest(
     return report
 
 
+def _apply_isolated(engine: sa.Engine, channel_id: int, events: list[Event], now, as_of,
+                    seal) -> _BatchOutcome:  # fmt: skip
+    """Apply a batch in one transaction. Should the store refuse it for what some line holds
+    (a value validation let through), apply its halves apart, down to the culprit, which is
+    refused alone: one line never costs the others."""
+    try:
+        return run_write(engine, lambda session: _apply(
+            session, channel_id, events, now(), as_of, seal))  # fmt: skip
+    except Exception as exc:
+        if not _caused_by_content(exc):
+            raise
+        if len(events) == 1:
+            return _BatchOutcome(
+                refused=[(events[0], f"the store cannot hold it ({describe(exc)})")]
+            )
+    middle = len(events) // 2
+    first = _apply_isolated(engine, channel_id, events[:middle], now, as_of, seal)
+    return first.merge(_apply_isolated(engine, channel_id, events[middle:], now, as_of, seal))
+
+
+def _caused_by_content(exc: Exception) -> bool:
+    """A store's refusal of a value, not a failure of the store itself (lost connection, full
+    disk, missing key): those stop the ingest, whatever the lines hold."""
+    failures = (sa.exc.OperationalError, sa.exc.InterfaceError, KchatError, MemoryError)
+    return not isinstance(exc, failures)
+
+
 def _batches(
-    lines: Iterable[bytes | str], size: int, on_refused, report: IngestReport
+    lines: Iterable[Line | None], size: int, on_refused, report: IngestReport
 ) -> Iterator[list[Event]]:
     batch: list[Event] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            raw = (line.decode("utf-8") if isinstance(line, bytes) else line).rstrip("\r\n")
-        except UnicodeDecodeError:
-            report.refused += 1
-            on_refused(number, line.decode("utf-8", "replace").rstrip("\r\n"), "not UTF-8")
+    for line in lines:
+        if line is PAUSE:
+            if batch:
+                yield batch
+                batch = []
             continue
-        if not raw.strip():
+        if not line.raw.strip():
             continue
         try:
-            batch.append(parse_event(number, raw))
+            if line.too_long:
+                raise Rejected(f"longer than {MAX_LINE:,} bytes")
+            batch.append(parse_event(line.number, line.raw))
         except Rejected as exc:
             report.refused += 1
-            on_refused(number, raw, str(exc))
+            on_refused(line.number, line.raw, str(exc))
             continue
         if len(batch) >= size:
             yield batch

@@ -45,6 +45,22 @@ def _korea_time_postgresql(element, compiler, **kw) -> str:
     return f"""to_char({column} AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD"T"HH24:MI:SS"+09:00"')"""
 
 
+class spreadsheet_text(FunctionElement):
+    """`spreadsheet_text(column, *starts)`: the text with a ' before a leading character of
+    `starts`, which would make a spreadsheet run it as a formula; done by the database, for
+    exports of millions of rows."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(spreadsheet_text)
+def _spreadsheet_text(element, compiler, **kw) -> str:
+    column, *starts = (compiler.process(clause, **kw) for clause in element.clauses)
+    first = f"substr({column}, 1, 1)" if compiler.dialect.name == "sqlite" else f"left({column}, 1)"
+    return f"CASE WHEN {first} IN ({', '.join(starts)}) THEN '''' || {column} ELSE {column} END"
+
+
 # Ingest writes a million rows in a run, and SQLAlchemy's per-row parameter handling costs
 # a tenth of it. These helpers hand rows straight to the driver's executemany, converting each
 # value with its column type's own bind processor, so they stay correct on both dialects.

@@ -6,26 +6,63 @@ half-way; reads start a plain BEGIN and never wait for writers.
 """
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy import event
+
+from kchat_cli.errors import MASK, Invalid, masked
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 WRITE = {"kchat_write": True}
 
 
+BACKENDS = ("sqlite", "postgresql")
+DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+           "postgresql+psycopg": "postgresql+psycopg"}  # fmt: skip
+URL_HINT = "use a file path, sqlite:///PATH or postgresql://USER@HOST/DB"
+# libpq's connection parameters that are secrets, when given in a URL's query.
+SECRET_PARAMETERS = ("password", "passfile", "sslpassword", "sslkey")
+
+
+def store_url(text: str) -> str:
+    """The store URL a user gave: a plain path is a SQLite file."""
+    return text if "://" in text else f"sqlite:///{Path(text).expanduser().absolute()}"
+
+
 def normalise_url(url: str) -> sa.URL:
-    parsed = sa.make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed
+    """The URL as SQLAlchemy takes it; anything but SQLite and PostgreSQL is a usage error."""
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise Invalid("not a store URL", URL_HINT) from None
+    driver = DRIVERS.get(parsed.drivername)
+    if driver is None:
+        scheme = parsed.drivername.partition("+")[0]
+        raise Invalid(f"kchat does not store in {scheme}", URL_HINT)
+    return parsed.set(drivername=driver)
+
+
+def url_secrets(url: str) -> list[str]:
+    """What in a URL must never be shown: its password, in any spelling."""
+    from urllib.parse import quote
+
+    found = re.findall(r"://[^/@:]*:([^/@]+)@", url)
+    found += re.findall(rf"(?:{'|'.join(SECRET_PARAMETERS)})=([^&#]+)", url)
+    return [form for secret in found for form in {secret, unquote(secret), quote(secret)}]
 
 
 def shown_url(url: str) -> str:
-    """A URL safe to print: never the password."""
-    return normalise_url(url).render_as_string(hide_password=True)
+    """A URL safe to print: never the password, wherever it is given."""
+    try:
+        parsed = normalise_url(url)
+    except Invalid:
+        return masked(url)
+    secrets = {name: MASK for name in parsed.query if name in SECRET_PARAMETERS}
+    return masked(parsed.update_query_dict(secrets).render_as_string(hide_password=True))
 
 
 def sqlite_path(url: str) -> Path | None:
