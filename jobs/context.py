@@ -27,6 +27,8 @@ class JobContext:
     # Called between batches: keeps the job's lease alive, and is where a stop (SIGTERM)
     # takes effect.
     checkpoint: Callable[[], None] = field(default=lambda: None)
+    # What a destructive job deleted, by channel ({channel id: {what: count}}), for the audit.
+    deleted: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @property
     def home(self) -> Path:
@@ -35,4 +37,4 @@ class JobContext:
     def sealer(self):
         from kchat_cli.domain.secrets import Sealer
 
-        return Sealer(self.settings.home, self.settings.secret_key)
+        return Sealer.of(self.engine, self.settings.home, self.settings.secret_key)

@@ -12,6 +12,6 @@ def run(context: JobContext) -> dict:
         context.engine,
         transport,
         as_of=context.as_of,
-        sealer=context.sealer(),
+        sealer=context.sealer,
         dry_run=context.dry_run,
     )

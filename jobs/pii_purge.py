@@ -16,8 +16,14 @@ def run(context: JobContext) -> dict:
     destroyed = 0
     for start in range(0, len(due), PURGE_BATCH):
         chunk = due[start : start + PURGE_BATCH]
-        destroyed += run_write(context.engine, lambda session, chunk=chunk: pii.destroy(
-            session, chunk), commit=not context.dry_run)  # fmt: skip
+        done = run_write(context.engine, lambda session, chunk=chunk: pii.destroy(
+            session, [consent_id for consent_id, _ in chunk]),
+            commit=not context.dry_run)  # fmt: skip
+        destroyed += done
+        if done and not context.dry_run:
+            for _, channel_id in chunk:
+                counts = context.deleted.setdefault(channel_id, {"customer_info": 0})
+                counts["customer_info"] += 1
         context.checkpoint()
     if destroyed and not context.dry_run:
         leave_nothing_in_wal(context.engine, "pii-purge")

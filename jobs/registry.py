@@ -13,15 +13,16 @@ class Job:
     summary: str
     schedule: str  # cron (5 fields, Korea time) or "every N seconds"
     misfire_grace: int  # seconds
+    deletes: bool = False  # destroys data: audited, and an --as-of ahead of now needs --yes
 
 
 JOBS = {
     job.name: job
     for job in (
         Job("retention", retention.run, "delete messages older than three years, their "
-            "files and outbox copies (R-RET-1)", "30 3 * * *", 3600),
+            "files and outbox copies (R-RET-1)", "30 3 * * *", 3600, deletes=True),
         Job("pii-purge", pii_purge.run, "destroy customer info 3 days after completion or "
-            "consent (R-PII-2)", "0 * * * *", 1800),
+            "consent (R-PII-2)", "0 * * * *", 1800, deletes=True),
         Job("offhours-notices", offhours.run, "off-hours notices to users who wrote while "
             "chat was closed (R-SET-4, R-SET-5)", "* * * * *", 50),
         Job("deliver", deliver.run, "send the outbox through KCHAT_TRANSPORT (SPEC §5)",

@@ -1,15 +1,22 @@
 """Running a job: under its lock (so cron and the scheduler never run it twice at once),
-recorded from start to end, whatever happens."""
+recorded from start to end, whatever happens, with who started it; what a destructive job
+deleted is in each channel's audit log, and one that would delete as of a time ahead of now
+must be confirmed."""
 
-from datetime import datetime
+import getpass
+import os
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from jobs.context import JobContext, JobSettings
-from jobs.registry import JOBS
-from kchat_cli.domain import clock, jobruns, locks
-from kchat_cli.errors import NotFound, describe
+from jobs.registry import JOBS, Job
+from kchat_cli.domain import admins, audit, clock, jobruns, locks
+from kchat_cli.errors import NotFound, Refused, describe
 from kchat_cli.store.session import run_write
+
+# Clocks of machines sharing a store disagree by this much at most.
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 class Stopped(Exception):
@@ -20,24 +27,31 @@ def lock_name(job: str) -> str:
     return f"job:{job}"
 
 
+def os_user_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
 def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
-            as_of: datetime | None = None, dry_run: bool = False,
-            checkpoint=None) -> dict:  # fmt: skip
-    """Run the job `name` once and return its run record. Raises Busy when it is already
-    running elsewhere; a job's own error is recorded, then raised."""
+            as_of: datetime | None = None, dry_run: bool = False, checkpoint=None,
+            admin: str | None = None, confirmed: bool = False) -> dict:  # fmt: skip
+    """Run the job `name` once and return its run record. `admin` is the login of the admin
+    who started it, if one is named. Raises Busy when it is already running elsewhere; a
+    job's own error is recorded, then raised."""
     job = JOBS.get(name)
     if job is None:
         raise NotFound(f"no job {name!r}", f"jobs: {', '.join(JOBS)}")
+    if as_of is not None and not (dry_run or confirmed):
+        _refuse_deleting_ahead(job, as_of)
     lock = lock_name(name)
     locks.acquire(engine, lock)
     try:
         as_of = as_of or clock.now()
-        run_id = run_write(
-            engine,
-            lambda session: jobruns.start(
-                session, name, as_of=as_of, dry_run=dry_run, holder=locks.me(), now=clock.now()
-            ),
-        )
+        run_id = run_write(engine, lambda session: jobruns.start(
+            session, name, as_of=as_of, dry_run=dry_run, holder=locks.me(), now=clock.now(),
+            started_by=os_user_name(), admin=admins.named(session, admin)))  # fmt: skip
 
         def between_batches() -> None:
             locks.renew(engine, lock)
@@ -62,11 +76,33 @@ def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
             run_write(engine, lambda session: jobruns.finish(
                 session, run_id, outcome="error", now=clock.now(), error=error))  # fmt: skip
             raise
-        return run_write(
-            engine,
-            lambda session: jobruns.finish(
-                session, run_id, outcome="ok", now=clock.now(), counts=counts
-            ),
-        )
+
+        def finish(session) -> dict:
+            record = jobruns.finish(session, run_id, outcome="ok", now=clock.now(), counts=counts)
+            _audit_deletions(session, job, record, admin, context.deleted)
+            return record
+
+        return run_write(engine, finish)
     finally:
         locks.release(engine, lock)
+
+
+def _refuse_deleting_ahead(job: Job, as_of: datetime) -> None:
+    """A destructive job as of a time ahead of now deletes what has not yet expired: only
+    when confirmed (a typo in --as-of must not empty the store)."""
+    if job.deletes and as_of > clock.now() + CLOCK_SKEW:
+        raise Refused(f"{job.name} as of {clock.kst_iso(as_of)}, ahead of now, would delete "
+                      "what has not yet expired", "check --as-of, or add --yes if you mean "
+                      "it")  # fmt: skip
+
+
+def _audit_deletions(session, job: Job, record: dict, admin: str | None,
+                     deleted: dict[int, dict[str, int]]) -> None:  # fmt: skip
+    """Each channel's audit log holds each run that deleted some of its data."""
+    for channel_id, counts in deleted.items():
+        admin_id = admins.admin_ids_by_login(session, channel_id, [admin]).get(admin)
+        audit.record(session, channel_id, admin_id, f"jobs.{job.name}",
+                     target=f"run {record['id']}",
+                     details={"as_of": clock.kst_iso(record["as_of"]),
+                              "started_by": record["started_by"], **counts},
+                     now=clock.now())  # fmt: skip

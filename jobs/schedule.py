@@ -10,7 +10,7 @@ from kchat_cli.domain import clock, jobruns
 from kchat_cli.domain.clock import KST
 from kchat_cli.errors import Invalid
 
-_EVERY = re.compile(r"^every (\d+) ?(s|sec|seconds?|m|min|minutes?)$")
+_EVERY = re.compile(r"^every ([1-9][0-9]{0,5}) ?(s|sec|seconds?|m|min|minutes?)$")
 
 
 def schedule_of(job: Job) -> str:

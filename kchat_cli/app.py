@@ -16,7 +16,7 @@ from typer.main import get_command
 
 from kchat_cli import __version__
 from kchat_cli.context import Runtime, default_home
-from kchat_cli.errors import EXIT_ERROR, KchatError, describe, masked
+from kchat_cli.errors import EXIT_ERROR, EXIT_USAGE, Invalid, KchatError, describe, masked
 
 # command name -> module under kchat_cli.commands
 COMMANDS = {
@@ -54,6 +54,13 @@ class KchatGroup(TyperGroup):
     def list_commands(self, ctx) -> list[str]:
         return list(COMMANDS)
 
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        for position, arg in enumerate(args, start=1):
+            if not _is_utf8(arg):
+                typer.echo(f"error: argument {position} is not valid UTF-8", err=True)
+                raise typer.Exit(EXIT_USAGE)
+        return super().parse_args(ctx, args)
+
     def get_command(self, ctx, cmd_name: str):
         module_name = COMMANDS.get(cmd_name)
         if module_name is None:
@@ -71,8 +78,14 @@ class KchatGroup(TyperGroup):
 
             typer.echo(visible(f"error: {masked(str(exc))}"), err=True)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
             raise
+        except OSError as exc:
+            from kchat_cli.render import visible
+
+            where = f": {exc.filename}" if exc.filename else ""
+            typer.echo(visible(f"error: {exc.strerror or exc}{where}"), err=True)
+            raise typer.Exit(EXIT_ERROR) from None
         except Exception as exc:
             if os.environ.get("KCHAT_DEBUG"):
                 raise
@@ -138,6 +151,9 @@ def root(
 
     Example: kchat rooms list --status unread
     """
+    for variable, value in (("KCHAT_DB", db), ("KCHAT_CHANNEL", channel), ("KCHAT_ADMIN", acting)):
+        if value is not None and not _is_utf8(value):
+            raise Invalid(f"{variable} (or its option) is not valid UTF-8")
     ctx.obj = Runtime(
         db=db,
         home=default_home(),
@@ -145,6 +161,15 @@ def root(
         admin_login=acting,
         command=ctx.invoked_subcommand or "",
     )
+
+
+def _is_utf8(text: str) -> bool:
+    """Arguments arrive decoded with surrogate escapes: an escaped byte was not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def main() -> None:

@@ -142,9 +142,10 @@ class Runtime:
                            secret_key=os.environ.get("KCHAT_SECRET_KEY"))  # fmt: skip
 
     def sealer(self):
+        """The store's sealer: its key is checked against the store now, before any work."""
         from kchat_cli.domain.secrets import Sealer
 
-        return Sealer(self.home, os.environ.get("KCHAT_SECRET_KEY"))
+        return Sealer.of(self.engine(), self.home, os.environ.get("KCHAT_SECRET_KEY"))
 
 
 def _seconds(variable: str, default: float) -> float:

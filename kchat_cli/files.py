@@ -1,6 +1,7 @@
 """Files kchat writes for people: private (0600), never half-written, and never put in the
 place of something that is not a regular file (a FIFO, a device, a symbolic link)."""
 
+import errno
 import os
 import stat
 import sys
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from kchat_cli.errors import Invalid
+from kchat_cli.errors import Invalid, KchatError
 
 
 @contextmanager
@@ -26,7 +27,11 @@ def private_output(path: Path | None) -> Iterator[TextIO]:
         with open(path, "w", encoding="utf-8", newline="") as stream:
             yield stream
         return
-    descriptor, temporary = tempfile.mkstemp(dir=_folder_of(path), prefix=f".{path.name}.")
+    folder = _folder_of(path)
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise KchatError(f"cannot write in {folder}: {exc.strerror}") from None
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
             yield stream
@@ -36,12 +41,28 @@ def private_output(path: Path | None) -> Iterator[TextIO]:
         raise
 
 
+def refuse_own(path: Path | None, own: dict[str, Path]) -> None:
+    """An export must not land on one of kchat's own files (the store, its key)."""
+    if path is None or not path.exists():
+        return
+    for what, file in own.items():
+        if file.exists() and os.path.samefile(path, file):
+            raise Invalid(f"{path} is kchat's {what}", "name another file")
+
+
 def private_append(path: Path) -> BinaryIO:
-    """A file opened for appending bytes, created 0600 if new (it may hold personal data)."""
-    found = _existing(path)
-    if found is None:
+    """A file opened for appending bytes, created 0600 if new (it may hold personal data);
+    a FIFO only when someone reads it (kchat does not wait for a reader)."""
+    if _existing(path) is None:
         _folder_of(path)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise Invalid(f"no one reads the FIFO {path}") from None
+        raise KchatError(f"cannot write {path}: {exc.strerror}") from None
+    os.set_blocking(descriptor, True)
     return os.fdopen(descriptor, "ab")
 
 

@@ -179,7 +179,12 @@ def _write_jsonl(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_i
 def _write_csv(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_is: bool) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
-    writer.writerows(rows if as_is else ([_cell(value) for value in row] for row in rows))
+    if out.isatty():  # a person reads it: nothing raw reaches the terminal
+        rows = ([visible(str(_cell(value))) if value is not None else None for value in row]
+                for row in rows)  # fmt: skip
+    elif not as_is:
+        rows = ([_cell(value) for value in row] for row in rows)
+    writer.writerows(rows)
 
 
 def _write_ids(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], _as_is: bool) -> None:

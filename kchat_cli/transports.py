@@ -6,11 +6,13 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from kchat_cli.errors import Invalid
+from kchat_cli.render import json_text
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -36,7 +38,7 @@ class FileTransport:
         self.path = path
 
     def send(self, payload: dict) -> Outcome:
-        record = (json.dumps(payload, ensure_ascii=False) + "\n").encode()
+        record = (json_text(payload) + "\n").encode()
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -77,7 +79,7 @@ class FileTransport:
 
 class StdoutTransport:
     def send(self, payload: dict) -> Outcome:
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(payload) + "\n")
         sys.stdout.flush()
         return DELIVERED
 
@@ -121,14 +123,29 @@ class HttpTransport:
             return Outcome(False, error=f"cannot connect: {reason}")
 
 
+TRANSPORT_HINT = "KCHAT_TRANSPORT is file:PATH, stdout, or an http(s):// URL"
+
+
 def open_transport(spec: str | None, home: Path, timeout: float = DEFAULT_TIMEOUT):
     spec = spec or f"file:{home / 'outbox.jsonl'}"
     if spec == "stdout":
         return StdoutTransport()
     if spec.startswith("file:"):
-        return FileTransport(Path(spec.removeprefix("file:")).expanduser())
+        path = Path(spec.removeprefix("file:")).expanduser()
+        if not path.name or path.is_dir():
+            raise Invalid(f"the transport's file {spec!r} is a folder", TRANSPORT_HINT)
+        return FileTransport(path)
     if spec.startswith(("http://", "https://")):
+        _check_url(spec)
         return HttpTransport(spec, timeout)
-    raise Invalid(
-        f"unknown transport {spec!r}", "KCHAT_TRANSPORT is file:PATH, stdout, or an http(s):// URL"
-    )
+    raise Invalid(f"unknown transport {spec!r}", TRANSPORT_HINT)
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        parts = None
+    if parts is None or not parts.hostname or any(ord(char) <= 0x20 for char in url):
+        raise Invalid(f"the transport's URL {url!r} is not a URL", TRANSPORT_HINT)

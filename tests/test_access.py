@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from conftest import room_of, verify
 
 from kchat_cli.domain import auth, clock
+from kchat_cli.domain.secrets import Sealer
 from kchat_cli.domain.store import find_channel
 from kchat_cli.store.models import Admin, AuthCode, OutboxItem
 from kchat_cli.store.session import run_write
@@ -51,7 +52,7 @@ def test_r_auth_1_verify_with_the_delivered_code_opens_a_session(bob):
     assert re.fullmatch(r"\d{6}", code)
     listed = json.loads(as_bob(bob, "rooms", "list", "-o", "json").stdout)
     assert [room["user"] for room in listed] == ["u1"]
-    session_file = bob.home / "sessions" / "1-bob"
+    session_file = bob.home / "sessions" / "1-2"
     assert stat.S_IMODE(os.stat(session_file).st_mode) == 0o600
     status = json.loads(as_bob(bob, "auth", "status", "-o", "json").stdout)
     assert status["verified"] is True
@@ -107,12 +108,15 @@ def test_r_auth_2_an_expired_code_fails(bob):
     bob("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": f"file:{inbox}"})
     (code,) = re.findall(r"\d{6}", json.loads(inbox.read_text(encoding="utf-8"))["text"])
     channel = find_channel(bob.engine, None)
+    sealer = Sealer.of(bob.engine, bob.home)
 
     def later(session):
         admin = session.scalar(
             sa.select(Admin).where(Admin.login == "bob", Admin.channel_id == channel.id)
         )
-        return auth.verify(session, admin, code, now=clock.now() + auth.CODE_LIFETIME)
+        return auth.verify(
+            session, admin, code, sealer=sealer, now=clock.now() + auth.CODE_LIFETIME
+        )
 
     outcome = run_write(bob.engine, later)
     assert outcome.token is None and "expired" in str(outcome.refusal)
@@ -134,7 +138,7 @@ def test_r_auth_2_sessions_last_twelve_hours(bob):
     verify(bob, "bob")
     with bob.engine.connect() as connection:
         admin_id = connection.execute(sa.select(Admin.id).where(Admin.login == "bob")).scalar()
-    token = (bob.home / "sessions" / "1-bob").read_text()
+    token = (bob.home / "sessions" / "1-2").read_text()
     from kchat_cli.store.session import read_session
 
     with read_session(bob.engine) as session:
@@ -146,7 +150,7 @@ def test_r_auth_2_sessions_last_twelve_hours(bob):
 
 def test_a_session_file_with_loose_permissions_is_refused(bob):
     verify(bob, "bob")
-    session_file = bob.home / "sessions" / "1-bob"
+    session_file = bob.home / "sessions" / "1-2"
     session_file.chmod(0o644)
     result = as_bob(bob, "rooms", "list", code=1)
     assert result.stderr.startswith(f"error: the session file {session_file} can be read by "

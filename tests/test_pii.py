@@ -70,9 +70,9 @@ def test_r_pii_2_collected_once_per_request(kchat, ev):
 def test_r_pii_2_destroyed_three_days_after_consent(kchat, ev):
     room = with_request(kchat, ev)
     kchat.ingest(consent("u1", "2026-11-20 10:05"))
-    run = kchat.json("jobs", "run", "pii-purge", "--as-of", kst("2026-11-23 10:04"))
+    run = kchat.json("jobs", "run", "pii-purge", "--yes", "--as-of", kst("2026-11-23 10:04"))
     assert run["counts"] == {"destroyed": 0}
-    run = kchat.json("jobs", "run", "pii-purge", "--as-of", kst("2026-11-23 10:05"))
+    run = kchat.json("jobs", "run", "pii-purge", "--yes", "--as-of", kst("2026-11-23 10:05"))
     assert run["counts"] == {"destroyed": 1}
     assert kchat("customer-info", "show", room, code=1).stderr.startswith(
         "error: no customer info for room"
@@ -87,14 +87,14 @@ def test_r_pii_2_or_three_days_after_completion_when_that_comes_first(kchat, ev)
     assert completed["status"] == "completed"
     shown = kchat.json("customer-info", "show", room)
     assert shown["destroy_at"] < kst("2099-01-04 10:00"), "completion came first"
-    run = kchat.json("jobs", "run", "pii-purge", "--as-of", kst("2099-01-02 00:00"))
+    run = kchat.json("jobs", "run", "pii-purge", "--yes", "--as-of", kst("2099-01-02 00:00"))
     assert run["counts"] == {"destroyed": 1}
 
 
 def test_pii_purge_dry_run(kchat, ev):
     with_request(kchat, ev)
     kchat.ingest(consent("u1", "2026-11-20 10:05"))
-    run = kchat.json("jobs", "run", "pii-purge", "--as-of", kst("2026-12-01 00:00"), "--dry-run")
+    run = kchat.json("jobs", "run", "pii-purge", "--yes", "--as-of", kst("2026-12-01 00:00"), "--dry-run")
     assert run["counts"] == {"would_destroy": 1}
     with kchat.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(Consent)).scalar() == 1
@@ -115,7 +115,7 @@ def test_encrypted_at_rest_and_gone_from_the_file_after_purge(sqlite_kchat, ev):
     assert PHONE.encode() not in stored() and "김민지".encode() not in stored(), "sealed"
     assert token.encode() in stored(), "the sealed record is there before the purge"
     assert stat.S_IMODE(os.stat(kchat.home / "secret.key").st_mode) == 0o600
-    kchat("jobs", "run", "pii-purge", "--as-of", kst("2026-11-23 10:05"))
+    kchat("jobs", "run", "pii-purge", "--yes", "--as-of", kst("2026-11-23 10:05"))
     get_engine(kchat.url).dispose()
     assert token.encode() not in stored()
     assert PHONE.encode() not in stored()
@@ -132,7 +132,8 @@ def test_the_key_comes_from_kchat_secret_key(kchat, ev):
     assert kchat.json("customer-info", "show", room)["fields"]["phone"] == PHONE
     kchat.env["KCHAT_SECRET_KEY"] = Fernet.generate_key().decode()
     result = kchat("customer-info", "show", room, code=1)
-    assert result.stderr.startswith("error: sealed data cannot be opened with this key")
+    assert result.stderr.startswith("error: the secret key here (key id ")
+    assert "is not the one the store's data is sealed with" in result.stderr
 
 
 def test_an_export_without_include_pii_holds_no_personal_data(kchat, ev, tmp_path):

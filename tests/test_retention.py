@@ -114,7 +114,7 @@ def test_r_ret_1_deletes_what_expired_and_keeps_the_rest(kchat, ev):
     kchat("rooms", "rename", u2, "오래된 고객")
     kchat("labels", "create", "VIP")
     kchat("rooms", "label", u2, "--add", "VIP")
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert run["counts"]["messages"] == 4
     assert texts(kchat) == ["최근 문의"]
     room = room_of(kchat, "u1")
@@ -209,7 +209,7 @@ def test_retention_vacuums_what_it_deleted_on_postgresql(pg_kchat, ev):
     """The deleted rows' space is reclaimed and the planner counts what remains, even where
     autovacuum is off."""
     store_with_history(pg_kchat, ev)
-    pg_kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    pg_kchat("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     with pg_kchat.engine.connect() as connection:
         counted = connection.exec_driver_sql(
             "SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass").scalar()  # fmt: skip
@@ -221,16 +221,16 @@ def test_retention_vacuums_what_it_deleted_on_postgresql(pg_kchat, ev):
 
 def test_r_ret_1_expiry_is_to_the_minute(kchat, ev):
     store_with_history(kchat, ev)
-    kchat("jobs", "run", "retention", "--as-of", kst("2026-11-25 11:00"))
+    kchat("jobs", "run", "retention", "--yes", "--as-of", kst("2026-11-25 11:00"))
     assert "만료될 두번째" in texts(kchat), "its three years end at 11:30"
-    kchat("jobs", "run", "retention", "--as-of", kst("2026-11-25 11:30"))
+    kchat("jobs", "run", "retention", "--yes", "--as-of", kst("2026-11-25 11:30"))
     assert "만료될 두번째" not in texts(kchat)
 
 
 def test_dry_run_reports_and_changes_nothing(kchat, ev):
     store_with_history(kchat, ev)
     before = index_state(kchat)
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF, "--dry-run")
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF, "--dry-run")
     assert (run["dry_run"], run["counts"]["messages"]) == (True, 4)
     assert len(texts(kchat)) == 5
     assert index_state(kchat) == before
@@ -252,11 +252,11 @@ def test_legal_hold_is_skipped_and_shown(kchat, ev):
     u1, u2 = store_with_history(kchat, ev)
     kchat("rooms", "hold", u2)
     assert kchat.json("status")["held_rooms"] == 1
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert (run["counts"]["messages"], run["counts"]["held_skipped"]) == (2, 2)
     assert "만료될 문의" in texts(kchat)
     kchat("rooms", "unhold", u2)
-    kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    kchat("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert "만료될 문의" not in texts(kchat)
 
 
@@ -274,7 +274,7 @@ def test_outbox_copies_and_unused_files_go_too(kchat, ev, tmp_path):
     (stored,) = [p for p in (kchat.home / "files").rglob("*") if p.is_file()]
     two_hours_ago = time.time() - 7200
     os.utime(stored, (two_hours_ago, two_hours_ago))
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert (run["counts"]["outbox"], run["counts"]["files"]) == (2, 1)
     assert not stored.exists()
     assert kchat.json("outbox", "list") == []
@@ -288,7 +288,7 @@ def test_outbox_items_younger_than_their_expired_message_lose_the_link(kchat, ev
     with kchat.engine.begin() as connection:
         connection.execute(sa.update(Message).where(Message.text == "오래된 답장").values(
             ts=parse_instant("2020-01-01T00:00:00+09:00")))  # fmt: skip
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert run["counts"]["outbox"] == 0, "the item itself is young"
     with kchat.engine.connect() as connection:
         assert connection.execute(sa.select(OutboxItem.message_id)).scalars().all() == [None]
@@ -314,7 +314,7 @@ def test_r_ret_1_deleted_text_is_not_in_the_sqlite_files(sqlite_kchat, ev):
     pieces = {marker[start : start + 3] for start in range(len(marker) - 2)}
     assert in_files(marker), "the marker is there to be found before"
     assert any(in_files(piece) for piece in pieces), "and pieces of it in the search index"
-    kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    kchat("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     get_engine(kchat.url).dispose()
     assert not in_files(marker)
     assert [piece for piece in pieces if in_files(piece)] == []
@@ -331,7 +331,7 @@ def test_search_tables_of_expired_months_go_whole_and_the_cut_month_row_by_row(s
                  ev.says("u2", "2023-11-20 10:00", text="십일월의 배송"),
                  ev.says("u3", "2023-11-28 10:00", text="남는 교환 문의"))  # fmt: skip
     assert set(index_state(kchat)) == {"messages_fts_202310", "messages_fts_202311"}
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (2, 1)
     assert run["counts"]["index_merges"] >= 1
     assert set(index_state(kchat)) == {"messages_fts_202311"}
@@ -345,12 +345,12 @@ def test_a_held_rooms_old_month_is_indexed_afresh_then_dropped_once_unheld(sqlit
     kchat.ingest(ev.says("u1", "2023-01-05 10:00", text="보존될 계약 내용"),
                  ev.says("u2", "2023-01-06 10:00", text="지워질 주소 변경"))  # fmt: skip
     kchat("rooms", "hold", room_of(kchat, "u1")["id"])
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (1, 0)
     assert indexed_pieces(kchat, "messages_fts_202301") == pieces("보존될 계약 내용")
     assert [m["text"] for m in kchat.json("search", "계약 내")] == ["보존될 계약 내용"]
     kchat("rooms", "unhold", room_of(kchat, "u1")["id"])
-    run = kchat.json("jobs", "run", "retention", "--as-of", AS_OF)
+    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (1, 1)
     assert index_state(kchat) == {}
 
@@ -474,11 +474,11 @@ def test_sigkill_mid_run_then_rerun_ends_as_an_uninterrupted_run(kchat, twin, ev
     lines.append(ev.says("u1", "2026-11-20 10:00", text="남을 메시지"))
     for cli in (kchat, twin):
         cli.ingest(*lines)
-    twin("jobs", "run", "retention", "--as-of", AS_OF)
+    twin("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     env = {**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home),
            "KCHAT_RETENTION_BATCH": "5"}  # fmt: skip
     process = subprocess.Popen([sys.executable, "-m", "kchat_cli", "jobs", "run", "retention",
-                                "--as-of", AS_OF], env=env)  # fmt: skip
+                                "--yes", "--as-of", AS_OF], env=env)  # fmt: skip
     try:
         with kchat.engine.connect() as connection:
             count = sa.select(sa.func.count()).select_from(Message)
@@ -494,7 +494,7 @@ def test_sigkill_mid_run_then_rerun_ends_as_an_uninterrupted_run(kchat, twin, ev
         process.kill()
     assert 1 < left <= 3000, "killed mid-way"
     assert kchat.json("jobs", "history", "retention")[0]["outcome"] == "running"
-    kchat("jobs", "run", "retention", "--as-of", AS_OF)
+    kchat("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert [run["outcome"] for run in kchat.json("jobs", "history", "retention")] == [
         "ok",
         "interrupted",
@@ -506,7 +506,7 @@ def test_sigkill_mid_run_then_rerun_ends_as_an_uninterrupted_run(kchat, twin, ev
 def test_retention_runs_as_the_system_without_an_admin(kchat, ev):
     kchat("admins", "add", "bob", "--name", "박보검")
     store_with_history(kchat, ev)
-    assert kchat.json("jobs", "run", "retention", "--as-of", AS_OF)["outcome"] == "ok"
+    assert kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)["outcome"] == "ok"
 
 
 def test_status_and_jobs_list_show_retention(kchat):

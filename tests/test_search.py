@@ -73,7 +73,7 @@ def test_hidden_messages_are_not_found(chats, ev):
 
 
 def test_retention_removes_index_entries_with_their_messages(chats):
-    chats("jobs", "run", "retention", "--as-of", kst("2029-11-20 10:02"))
+    chats("jobs", "run", "retention", "--yes", "--as-of", kst("2029-11-20 10:02"))
     assert found(chats, "환불") == ["환불 접수해 드렸습니다"]
     assert found(chats, "문의드") == []
 

@@ -1,5 +1,6 @@
-"""kchat admins."""
+"""kchat admins: the channel's admins; owners manage them (R-ROLE-1)."""
 
+import enum
 from typing import Annotated
 
 import typer
@@ -36,7 +37,7 @@ def add(
     ] = None,
     role: Annotated[str, typer.Option("--role", help="owner or manager.")] = "manager",
 ) -> None:
-    """Add an admin; additional verification starts ON for them (R-AUTH-1).
+    """Add an admin (owners only); additional verification starts ON for them (R-AUTH-1).
 
     Example: kchat admins add bob --name 박보검 --phone 010-1234-5678
     """
@@ -45,7 +46,7 @@ def add(
     rt = runtime(ctx)
     rt.write(
         lambda session: admins.add_admin(
-            session, rt.channel_id, login, name=name, phone=phone, role=role, now=clock.now()
+            session, rt.admin(session), login, name=name, phone=phone, role=role, now=clock.now()
         ),
         action="admins.add",
         target=f"admin {login}",
@@ -60,8 +61,8 @@ def remove(
     login: Annotated[str, typer.Argument(help="The admin's login.")],
     yes: YesOption = False,
 ) -> None:
-    """Remove an admin: they can act no more and their rooms are unassigned; their messages
-    keep their name. The last owner cannot be removed.
+    """Remove an admin (owners only): they can act no more, their sessions end and their
+    rooms are unassigned; their messages keep their name. The last owner cannot be removed.
 
     Example: kchat admins remove bob --yes
     """
@@ -69,7 +70,33 @@ def remove(
 
     rt = runtime(ctx)
     if confirmed(f"remove admin {login!r}", yes=yes):
-        count = rt.write(lambda session: admins.remove_admin(session, rt.channel_id, login,
+        count = rt.write(lambda session: admins.remove_admin(session, rt.admin(session), login,
                                                              now=clock.now()),
                          action="admins.remove", target=f"admin {login}")  # fmt: skip
         say(f"admin {login!r} removed; {count} rooms unassigned")
+
+
+class Role(enum.StrEnum):
+    owner = "owner"
+    manager = "manager"
+
+
+@app.command("set-role")
+def set_role(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The admin's login.")],
+    role: Annotated[Role, typer.Argument(help="owner or manager.")],
+) -> None:
+    """Make an admin an owner or a manager (owners only); the last owner stays an owner.
+
+    Example: kchat admins set-role bob owner
+    """
+    from kchat_cli.domain import admins
+
+    rt = runtime(ctx)
+    changed = rt.write(lambda session: admins.set_role(session, rt.admin(session), login,
+                                                       role.value),
+                       action="admins.set-role", target=f"admin {login}",
+                       details={"role": role.value})  # fmt: skip
+    article = "an" if role is Role.owner else "a"
+    say(f"admin {login!r} is {'now' if changed else 'already'} {article} {role.value}")

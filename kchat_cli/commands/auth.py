@@ -43,9 +43,11 @@ def verify(
 
     Example: kchat auth verify 123456
     """
+    auth.check_code(code)
     rt = runtime(ctx)
+    sealer = rt.sealer()
     outcome = rt.write(lambda session: auth.verify(session, rt.admin(session), code,
-                                                   now=clock.now()),
+                                                   sealer=sealer, now=clock.now()),
                        action="auth.verify",
                        details=lambda done: {"verified": done.token is not None})  # fmt: skip
     if outcome.refusal is not None:

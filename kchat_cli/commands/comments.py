@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime
+from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime
 from kchat_cli.domain.comments import COMMENT_FIELDS, list_comments
 from kchat_cli.render import Format, emit
 
@@ -20,7 +20,7 @@ def list_(
             "--hidden", help="Only the hidden ones: blocked users' comments after the block."
         ),
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="0 for all.")] = 50,
+    limit: Annotated[int, limit_option("0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
     """List comments, newest first; those hidden from other users only with --hidden.

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.context import Runtime
-from kchat_cli.domain.vocabulary import STATUS_FILTERS
+from kchat_cli.domain.vocabulary import MAX_ID, MAX_LIMIT, STATUS_FILTERS
 from kchat_cli.errors import EXIT_PARTIAL, KchatError, Refused
 from kchat_cli.render import Format
 
@@ -85,6 +85,16 @@ AsOfOption = Annotated[
     ),
 ]
 
+RoomArgument = Annotated[
+    int, typer.Argument(metavar="ROOM", min=1, max=MAX_ID, help="The room id.")
+]
+
+
+def limit_option(default_help: str = "0 for all.") -> typer.models.OptionInfo:
+    """--limit/-n: at most this many records; 0 for all."""
+    return typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help=default_help)
+
+
 RoomsArgument = Annotated[
     list[str], typer.Argument(metavar="ROOM…", help="Room ids; - reads them from standard input.")
 ]
@@ -94,8 +104,8 @@ def room_tokens(values: list[str]) -> Iterator[str]:
     """The room ids given, with `-` replaced by the ids on standard input."""
     for value in values:
         if value == "-":
-            for line in sys.stdin:
-                yield from line.split()
+            for line in sys.stdin.buffer:
+                yield from line.decode("utf-8", "replace").split()
         else:
             yield value
 

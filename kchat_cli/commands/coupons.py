@@ -15,6 +15,7 @@ from kchat_cli.commands.common import (
     until_value,
 )
 from kchat_cli.domain import clock, coupons
+from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
 
 app = app_for("Coupons (R-COUPON-1), sent to friends with `send ROOM --coupon ID`.")
@@ -57,7 +58,9 @@ def create(
 @app.command()
 def delete(
     ctx: typer.Context,
-    coupon_id: Annotated[int, typer.Argument(metavar="ID", help="The coupon id.")],
+    coupon_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The coupon id.")
+    ],
     yes: YesOption = False,
 ) -> None:
     """Delete a coupon (those already sent stay sent).

@@ -1,16 +1,12 @@
 """kchat customer-info: request and view customer info (R-PII-1, R-PII-2)."""
 
-from typing import Annotated
-
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.common import OutputOption, RoomArgument, app_for, runtime, say
 from kchat_cli.domain import actions, clock, pii
 from kchat_cli.render import Format, emit_one
 
 app = app_for("Customer info through the personal-info plugin; destroyed after 3 days.")
-
-RoomArgument = Annotated[int, typer.Argument(help="The room id.")]
 
 
 @app.command()

@@ -49,7 +49,16 @@ def _write(out: Path | None, output: ExportFormat, rows, fields, *, plain: bool)
         return emit(rows, Format(output.value), fields=fields, stream=stream, plain=plain)
 
 
-def _audited(rt, action: str, details: dict) -> None:
+def _audited(rt, action: str, details: dict, out: Path | None) -> None:
+    """Record the export; first make sure it will not overwrite kchat's own files."""
+    from kchat_cli.files import refuse_own
+    from kchat_cli.store.engine import sqlite_path
+
+    own = {"secret key": rt.home / "secret.key"}
+    store = sqlite_path(rt.url)
+    if store is not None:
+        own |= {"store": store, "store's log": Path(f"{store}-wal")}
+    refuse_own(out, own)
     rt.write(lambda session: None, action=action, details=details)
 
 
@@ -77,7 +86,8 @@ def rooms(
     rt = runtime(ctx)
     filt = room_filter(status, label, assignee, since, until, starred, blocked, left, 0,
                        default_status="all")  # fmt: skip
-    _audited(rt, "export.rooms", {"include_pii": include_pii, "status": filt.effective_status})
+    _audited(rt, "export.rooms", {"include_pii": include_pii, "status": filt.effective_status},
+             out)  # fmt: skip
     sealer = rt.sealer() if include_pii else None
     with rt.read() as session:
         count = _write(out, output, room_rows(session, rt.channel_id, filt, sealer),
@@ -113,7 +123,7 @@ def messages(
     rooms_chosen = any([status, label, assignee, starred, blocked, left])
     filt = room_filter(status, label, assignee, None, None, starred, blocked, left, 0,
                        default_status="all") if rooms_chosen else None  # fmt: skip
-    _audited(rt, "export.messages", {"include_hidden": include_hidden})
+    _audited(rt, "export.messages", {"include_hidden": include_hidden}, out)
     with rt.read() as session:
         rows = message_rows(session, rt.channel_id, since=since, until=until, rooms=filt,
                             include_hidden=include_hidden,
@@ -139,7 +149,7 @@ def audit(
     from kchat_cli.domain.audit import AUDIT_FIELDS, entries
 
     rt = runtime(ctx)
-    _audited(rt, "export.audit", {})
+    _audited(rt, "export.audit", {}, out)
     with rt.read() as session:
         rows = entries(session, rt.channel_id, since=since, until=until)
         count = _write(out, output, rows, AUDIT_FIELDS, plain=False)

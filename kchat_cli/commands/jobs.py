@@ -4,7 +4,15 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import AsOfOption, DryRunOption, OutputOption, app_for, runtime
+from kchat_cli.commands.common import (
+    AsOfOption,
+    DryRunOption,
+    OutputOption,
+    YesOption,
+    app_for,
+    limit_option,
+    runtime,
+)
 from kchat_cli.render import Format, emit, emit_one
 
 app = app_for("Batch jobs: retention, pii-purge, offhours-notices, deliver.")
@@ -32,9 +40,14 @@ def run(
     name: Annotated[str, typer.Argument(help="The job: offhours-notices, deliver, …")],
     as_of: AsOfOption = None,
     dry_run: DryRunOption = False,
+    yes: YesOption = False,
     output: OutputOption = Format.table,
 ) -> None:
     """Run a job once, as cron would; it waits for nobody and exits 1 if already running.
+
+    The run records who started it: the OS user, and the admin named with --as. Retention
+    or pii-purge as of a time ahead of now deletes what has not yet expired: that needs
+    --yes.
 
     Example: kchat jobs run deliver
     """
@@ -42,7 +55,8 @@ def run(
     from kchat_cli.domain.jobruns import RUN_FIELDS
 
     rt = runtime(ctx)
-    record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run, settings=rt.job_settings())
+    record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run, settings=rt.job_settings(),
+                     admin=rt.admin_login, confirmed=yes)  # fmt: skip
     emit_one(record, output, fields=RUN_FIELDS)
 
 
@@ -50,7 +64,7 @@ def run(
 def history(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="Only this job's runs.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="0 for all.")] = 20,
+    limit: Annotated[int, limit_option("0 for all.")] = 20,
     output: OutputOption = Format.table,
 ) -> None:
     """Past runs, newest first: as-of, start, end, outcome, counts and error.

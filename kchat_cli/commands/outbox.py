@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime
+from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime
 from kchat_cli.domain.outbox import OUTBOX_FIELDS, OUTBOX_STATUSES, list_outbox
 from kchat_cli.render import Format, clip, emit, field, short_time
 
@@ -34,7 +34,7 @@ def list_(
     ] = None,
     limit: Annotated[
         int,
-        typer.Option("--limit", "-n", min=0, help="At most this many, newest first; 0 for all."),
+        limit_option("At most this many, newest first; 0 for all."),
     ] = 50,
     output: OutputOption = Format.table,
 ) -> None:

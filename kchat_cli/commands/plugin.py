@@ -19,13 +19,13 @@ def register(
     fields: Annotated[str, typer.Option("--fields", metavar="F,…",
                                         help="What it collects: name,phone,…")],
 ) -> None:  # fmt: skip
-    """Register the plugin for the channel; its status becomes `available`.
+    """Register the plugin for the channel (owners only); its status becomes `available`.
 
     Example: kchat plugin register --biz-app myshop --fields name,phone,address
     """
     rt = runtime(ctx)
     names = fields.split(",")
-    rt.write(lambda session: pii.register(session, rt.channel_id, biz_app=biz_app,
+    rt.write(lambda session: pii.register(session, rt.admin(session), biz_app=biz_app,
                                           fields=names, now=clock.now()),
              action="plugin.register", details={"biz_app": biz_app, "fields": names})  # fmt: skip
     say(f"the personal-info plugin of {biz_app} is available")

@@ -12,6 +12,7 @@ from kchat_cli.commands.common import (
     LabelOption,
     LeftOption,
     OutputOption,
+    RoomArgument,
     RoomsArgument,
     SinceOption,
     StarredOption,
@@ -21,6 +22,7 @@ from kchat_cli.commands.common import (
     app_for,
     confirmed,
     finish_bulk,
+    limit_option,
     room_filter,
     room_tokens,
     runtime,
@@ -49,9 +51,7 @@ def list_(
     starred: StarredOption = False,
     blocked: BlockedOption = False,
     left: LeftOption = False,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="At most this many rooms; 0 for all.")
-    ] = 50,
+    limit: Annotated[int, limit_option("At most this many rooms; 0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
     """List rooms, newest first, by the time of their last message (R-FILTER-1).
@@ -68,11 +68,9 @@ def list_(
 @app.command()
 def show(
     ctx: typer.Context,
-    room: Annotated[int, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     peek: Annotated[bool, typer.Option("--peek", help="Do not mark the room read.")] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="The latest this many messages; 0 for all.")
-    ] = 100,
+    limit: Annotated[int, limit_option("The latest this many messages; 0 for all.")] = 100,
     output: OutputOption = Format.table,
 ) -> None:
     """Show a room and its history; this marks it read for every admin unless --peek.
@@ -247,7 +245,7 @@ def count_blocked(session, channel_id: int, tokens: list[str]) -> int:
 @app.command()
 def rename(
     ctx: typer.Context,
-    room: Annotated[int, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     name: Annotated[str, typer.Argument(help="The new name; empty for the user's nickname.")],
 ) -> None:
     """Rename a room, so admins tell customers apart; names survive retention (R-ROOM-1).
@@ -266,7 +264,7 @@ def rename(
 @app.command()
 def memo(
     ctx: typer.Context,
-    room: Annotated[int, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     text: Annotated[str, typer.Argument(help="The memo; empty to clear it.")],
 ) -> None:
     """Keep a memo on a room; memos survive retention (R-ROOM-1).
@@ -285,7 +283,7 @@ def memo(
 @app.command("request-add")
 def request_add(
     ctx: typer.Context,
-    room: Annotated[int, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     output: OutputOption = Format.table,
 ) -> None:
     """Send a channel-add request (채널 추가 요청) to a user who is not a friend (R-ADDREQ-1).

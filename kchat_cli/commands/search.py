@@ -14,6 +14,7 @@ from kchat_cli.commands.common import (
     StarredOption,
     StatusOption,
     UntilOption,
+    limit_option,
     room_filter,
     runtime,
 )
@@ -35,7 +36,7 @@ def search(
     starred: StarredOption = False,
     blocked: BlockedOption = False,
     left: LeftOption = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="0 for all.")] = 50,
+    limit: Annotated[int, limit_option("0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
     """Find messages containing TEXT, Korean included, newest first. --since/--until are

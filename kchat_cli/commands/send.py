@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, runtime, say
+from kchat_cli.commands.common import OutputOption, RoomArgument, runtime, say
 from kchat_cli.commands.views import MESSAGE_TABLE
+from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -15,7 +16,7 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 @app.command()
 def send(
     ctx: typer.Context,
-    room: Annotated[int, typer.Argument(help="The room id.")],
+    room: RoomArgument,
     text: Annotated[str | None, typer.Argument(help="A text, up to 1,000 characters.")] = None,
     image: Annotated[Path | None, typer.Option(
         "--image", help="A jpg, jpeg, png or gif up to 20 MiB.")] = None,
@@ -23,7 +24,8 @@ def send(
     reply: Annotated[str | None, typer.Option(
         "--reply", metavar="NAME", help="A saved reply, by name (R-SEND-3).")] = None,
     coupon: Annotated[int | None, typer.Option(
-        "--coupon", metavar="ID", help="A coupon, to a friend (R-COUPON-1).")] = None,
+        "--coupon", metavar="ID", min=1, max=MAX_ID,
+        help="A coupon, to a friend (R-COUPON-1).")] = None,
     output: OutputOption = Format.table,
 ) -> None:  # fmt: skip
     """Send one thing to a room's user; it is queued in the outbox for delivery (R-SEND-1).

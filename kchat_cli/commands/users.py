@@ -4,15 +4,20 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.common import (
+    OutputOption,
+    RoomArgument,
+    app_for,
+    limit_option,
+    runtime,
+    say,
+)
 from kchat_cli.commands.views import ROOM_TABLE
 from kchat_cli.domain import actions, clock
 from kchat_cli.domain.listing import ROOM_FIELDS, RoomFilter, list_rooms
 from kchat_cli.render import Format, emit
 
 app = app_for("Block and unblock users (친구차단, R-BLOCK-1…3).")
-
-RoomArgument = Annotated[int, typer.Argument(help="The room id.")]
 
 
 @app.command()
@@ -51,7 +56,7 @@ def unblock(ctx: typer.Context, room: RoomArgument) -> None:
 @app.command()
 def blocked(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="0 for all.")] = 50,
+    limit: Annotated[int, limit_option("0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
     """List blocked users' rooms apart (차단친구 목록); their history up to the block can be

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import runtime, say
+from kchat_cli.domain.vocabulary import MAX_LIMIT
 from kchat_cli.render import Format, clip, short_time, visible
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -16,7 +17,7 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 @app.command()
 def watch(
     ctx: typer.Context,
-    count: Annotated[int, typer.Option("--count", "-c", min=0,
+    count: Annotated[int, typer.Option("--count", "-c", min=0, max=MAX_LIMIT,
                                        help="Stop after this many events; 0 to go on.")] = 0,
     output: Annotated[Format, typer.Option(
         "--output", "-o", help="table (a line an event) or jsonl.")] = Format.table,

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from kchat_cli.domain.conversation import FileInfo
-from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.errors import Invalid, Refused
 
 MIB = 1024 * 1024
 IMAGE_LIMIT = 20 * MIB
@@ -46,8 +46,10 @@ def store(home: Path, source: Path, *, image: bool) -> FileInfo:
 
 
 def _size(source: Path) -> int:
+    if not source.exists():
+        raise Invalid(f"no file {source}")
     if not source.is_file():
-        raise NotFound(f"no file {source}")
+        raise Invalid(f"{source} is not a regular file", "name an image or a file to send")
     return source.stat().st_size
 
 

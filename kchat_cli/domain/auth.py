@@ -1,17 +1,22 @@
-"""Additional verification (관리자 추가인증, R-AUTH-1…4).
+"""Additional verification (관리자 추가인증, R-AUTH-1…5).
 
 Invariants: a code is six digits, lives five minutes, is used once, and dies after five wrong
-tries; the store keeps only a salted hash of it, and the outbox carries it sealed, to its
-admin alone, wiped once sent and masked in every listing. A session lasts twelve hours; its
-token lives in a 0600 file under KCHAT_HOME and only as a hash in the store. An admin with
-verification ON (every new admin) reaches chat data only through such a session; jobs act as
-the system and need none.
+tries; an admin gets at most five codes and ten wrong tries an hour. The store keeps a code
+only under a keyed hash (the store's secret key), so a copy of the store does not yield it,
+and the outbox carries it sealed, to its admin alone, wiped once sent and masked in every
+listing. A session lasts twelve hours, belongs to the OS user who verified, and ends when
+its admin is removed; its token lives in a 0600 file of that user under KCHAT_HOME/sessions
+and only as a hash in the store. An admin with verification ON (every new admin) reaches
+chat data only through such a session; jobs act as the system and need none.
 """
 
 import hashlib
 import hmac
+import math
 import os
+import re
 import secrets
+import socket
 import stat
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,33 +27,79 @@ from sqlmodel import Session
 
 from kchat_cli.domain.secrets import Sealer
 from kchat_cli.errors import Invalid, NeedsVerification, Refused
-from kchat_cli.store.models import Admin, AuthCode, AuthSession, OutboxItem
+from kchat_cli.store.models import Admin, AuthCode, AuthFailure, AuthSession, OutboxItem
 
 CODE_LIFETIME = timedelta(minutes=5)
 MAX_TRIES = 5
+HOUR = timedelta(hours=1)
+CODES_AN_HOUR = 5
+WRONG_TRIES_AN_HOUR = 10
 SESSION_LIFETIME = timedelta(hours=12)
 CHANNELS = ("kakao", "sms")
 CODE_TEXT = "[kchat] 관리자 추가인증 번호는 {code}입니다. 5분 안에 입력해 주세요."
 MASK = "●●●●●●"
+_CODE = re.compile(r"^[0-9]{6}$")
 
 
-def _digest(secret: str, salt: str) -> str:
-    return f"{salt}${hashlib.sha256(f'{salt}:{secret}'.encode()).hexdigest()}"
+def check_code(code: str) -> str:
+    """A code is six digits: anything else is a typing mistake, which costs no try."""
+    if not _CODE.match(code):
+        raise Invalid("a code is six digits", "copy it from the message you received")
+    return code
 
 
-def _matches(secret: str, stored: str) -> bool:
-    salt, _, _ = stored.partition("$")
-    return hmac.compare_digest(_digest(secret, salt), stored)
+def _code_digest(sealer: Sealer, admin: Admin, nonce: str, code: str) -> str:
+    return f"{nonce}${sealer.digest('auth-code', f'{admin.id}:{nonce}:{code}')}"
+
+
+def _matches(sealer: Sealer, admin: Admin, code: str, stored: str) -> bool:
+    nonce, _, _ = stored.partition("$")
+    return hmac.compare_digest(_code_digest(sealer, admin, nonce, code), stored)
+
+
+def _token_digest(token: str) -> str:
+    """A session token is 32 random bytes: a plain hash of it cannot be searched."""
+    return f"session${hashlib.sha256(f'session:{token}'.encode()).hexdigest()}"
+
+
+def os_user() -> str:
+    """Who runs kchat here: a session is theirs alone."""
+    return f"{os.geteuid()}@{socket.gethostname()}"
+
+
+def _wait(since: datetime, now: datetime) -> str:
+    minutes = max(1, math.ceil((since + HOUR - now).total_seconds() / 60))
+    return f"try again in {minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def _refuse_when_ground(session: Session, admin: Admin, now: datetime) -> None:
+    """R-AUTH-5: after ten wrong tries within an hour, no code is sent or checked until the
+    oldest of them is an hour old."""
+    failures = session.scalars(sa.select(AuthFailure.at).where(
+        AuthFailure.admin_id == admin.id, AuthFailure.at > now - HOUR)
+        .order_by(AuthFailure.at.desc()).limit(WRONG_TRIES_AN_HOUR)).all()  # fmt: skip
+    if len(failures) >= WRONG_TRIES_AN_HOUR:
+        raise Refused(f"{WRONG_TRIES_AN_HOUR} wrong codes within an hour: verification is "
+                      "paused", _wait(failures[-1], now))  # fmt: skip
 
 
 def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer,
               now: datetime) -> None:  # fmt: skip
-    """A new code for `admin`, queued in the outbox for them alone; earlier codes die."""
+    """A new code for `admin`, queued in the outbox for them alone; earlier codes die. At
+    most five an hour (R-AUTH-5): each is a message to a phone."""
     if via not in CHANNELS:
         raise Invalid(f"unknown channel {via!r}", "use --via kakao or --via sms")
     if via == "sms" and not admin.phone:
         raise Refused(f"admin {admin.login!r} has no phone number for SMS",
                       "use --via kakao")  # fmt: skip
+    session.get(Admin, admin.id, with_for_update=True)  # one code at a time per admin
+    _refuse_when_ground(session, admin, now)
+    sent = session.scalars(sa.select(AuthCode.created_at).where(
+        AuthCode.admin_id == admin.id, AuthCode.created_at > now - HOUR)
+        .order_by(AuthCode.created_at.desc()).limit(CODES_AN_HOUR)).all()  # fmt: skip
+    if len(sent) >= CODES_AN_HOUR:
+        raise Refused(f"{CODES_AN_HOUR} codes were sent to {admin.login!r} within an hour",
+                      _wait(sent[-1], now))  # fmt: skip
     code = f"{secrets.randbelow(10**6):06d}"
     session.execute(sa.update(AuthCode).where(AuthCode.admin_id == admin.id,
                                               AuthCode.used_at.is_(None))
@@ -56,7 +107,7 @@ def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer,
     session.add(
         AuthCode(
             admin_id=admin.id,
-            code_hash=_digest(code, secrets.token_hex(8)),
+            code_hash=_code_digest(sealer, admin, secrets.token_hex(8), code),
             via=via,
             created_at=now,
             expires_at=now + CODE_LIFETIME,
@@ -86,9 +137,16 @@ class Verification:
     refusal: Refused | None = None
 
 
-def verify(session: Session, admin: Admin, code: str, *, now: datetime) -> Verification:
-    """Check `code`; on success, open a session whose token goes in the session file. A
-    wrong code counts a try; the fifth kills the code."""
+def verify(session: Session, admin: Admin, code: str, *, sealer: Sealer,
+           now: datetime) -> Verification:  # fmt: skip
+    """Check `code`; on success, open a session of this OS user, whose token goes in the
+    session file. A wrong code counts a try; the fifth kills the code, the tenth within an
+    hour pauses verification (R-AUTH-5)."""
+    check_code(code)
+    try:
+        _refuse_when_ground(session, admin, now)
+    except Refused as refusal:
+        return Verification(refusal=refusal)
     current = session.scalar(sa.select(AuthCode).where(
         AuthCode.admin_id == admin.id, AuthCode.used_at.is_(None))
         .order_by(AuthCode.id.desc()).limit(1).with_for_update())  # fmt: skip
@@ -98,7 +156,8 @@ def verify(session: Session, admin: Admin, code: str, *, now: datetime) -> Verif
         current.used_at = now
         return Verification(refusal=Refused("the code has expired (codes last 5 minutes)",
                                             "run kchat auth send-code"))  # fmt: skip
-    if not (code.isdigit() and len(code) == 6 and _matches(code, current.code_hash)):
+    if not _matches(sealer, admin, code, current.code_hash):
+        session.add(AuthFailure(admin_id=admin.id, at=now))
         current.attempts += 1
         if current.attempts >= MAX_TRIES:
             current.used_at = now
@@ -111,48 +170,66 @@ def verify(session: Session, admin: Admin, code: str, *, now: datetime) -> Verif
         )
     current.used_at = now
     token = secrets.token_urlsafe(32)
-    session.add(AuthSession(admin_id=admin.id, token_hash=_digest(token, "session"),
-                            created_at=now, expires_at=now + SESSION_LIFETIME))  # fmt: skip
+    session.add(AuthSession(admin_id=admin.id, token_hash=_token_digest(token), created_at=now,
+                            expires_at=now + SESSION_LIFETIME, os_user=os_user()))  # fmt: skip
     return Verification(token=token)
 
 
 def session_file(home: Path, admin: Admin) -> Path:
-    return home / "sessions" / f"{admin.channel_id}-{admin.login}"
+    """Named by ids, never by a typed name: it can only be inside the sessions folder."""
+    return home / "sessions" / f"{admin.channel_id}-{admin.id}"
 
 
 def write_session_file(home: Path, admin: Admin, token: str) -> Path:
     path = session_file(home, admin)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    _check_owned(path.parent, "folder")
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(token)
     return path
 
 
 def read_session_file(home: Path, admin: Admin) -> str | None:
+    """The token in this OS user's session file; a file that is not theirs alone (another
+    user's, a link, readable by others) is refused."""
     path = session_file(home, admin)
-    if not path.exists():
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
         return None
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise Refused(f"the session file {path} can be read by others",
+    except OSError:
+        raise Refused(f"the session file {path} is not a file",
+                      "run kchat auth logout, then verify again") from None  # fmt: skip
+    with os.fdopen(descriptor) as handle:
+        _check_owned(path, "file", os.fstat(handle.fileno()))
+        return handle.read().strip()
+
+
+def _check_owned(path: Path, what: str, found: os.stat_result | None = None) -> None:
+    found = found or os.lstat(path)
+    if found.st_uid != os.geteuid():
+        raise Refused(f"the session {what} {path} belongs to another user",
+                      "verify as yourself: kchat auth send-code")  # fmt: skip
+    if stat.S_IMODE(found.st_mode) & 0o077:
+        raise Refused(f"the session {what} {path} can be read by others",
                       "run kchat auth logout, then verify again")  # fmt: skip
-    return path.read_text().strip()
 
 
 def active_session(session: Session, admin: Admin, token: str | None,
                    now: datetime) -> AuthSession | None:  # fmt: skip
+    """The live session of this token, if it is this OS user's."""
     if not token:
         return None
     found = session.scalar(
         sa.select(AuthSession).where(
-            AuthSession.admin_id == admin.id, AuthSession.token_hash == _digest(token, "session")
+            AuthSession.admin_id == admin.id, AuthSession.token_hash == _token_digest(token)
         )
     )
     if found is None or found.ended_at is not None or found.expires_at <= now:
         return None
-    return found
+    return found if found.os_user == os_user() else None
 
 
 def require_verified(session: Session, admin: Admin, home: Path, now: datetime) -> None:
@@ -165,19 +242,15 @@ def require_verified(session: Session, admin: Admin, home: Path, now: datetime) 
 
 def logout(session: Session, admin: Admin, home: Path, now: datetime) -> bool:
     path = session_file(home, admin)
-    token = path.read_text().strip() if path.exists() else None
-    found = active_session(session, admin, token, now)
+    found = active_session(session, admin, read_session_file(home, admin), now)
     if found is not None:
         found.ended_at = now
-    if path.exists():
-        path.unlink()
+    path.unlink(missing_ok=True)
     return found is not None
 
 
 def status(session: Session, admin: Admin, home: Path, now: datetime) -> dict:
-    path = session_file(home, admin)
-    token = path.read_text().strip() if path.exists() else None
-    found = active_session(session, admin, token, now)
+    found = active_session(session, admin, read_session_file(home, admin), now)
     return {"admin": admin.login, "additional_auth": admin.additional_auth,
             "verified": found is not None,
             "session_until": found.expires_at if found else None}  # fmt: skip

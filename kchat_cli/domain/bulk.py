@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from kchat_cli.domain import rooms
 from kchat_cli.domain.rooms import RoomState
+from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.errors import KchatError
 from kchat_cli.store.session import run_write
 
@@ -41,7 +42,7 @@ def parse_room_ids(tokens: Iterable[str]) -> tuple[list[int], list[tuple[str, st
     ids: dict[int, None] = {}
     refused = []
     for token in tokens:
-        if token.isdigit():
+        if token.isascii() and token.isdigit() and 0 < int(token) <= MAX_ID:
             ids[int(token)] = None
         else:
             refused.append((token, "not a room id"))

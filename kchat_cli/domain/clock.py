@@ -7,7 +7,10 @@ from zoneinfo import ZoneInfo
 from kchat_cli.errors import Invalid
 
 KST = ZoneInfo("Asia/Seoul")
-_RELATIVE = re.compile(r"^(\d+)([mhdw])$")
+# Times a user may type: any time kchat keeps, with room to spare for what rules add to it.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+_RELATIVE = re.compile(r"^([0-9]{1,9})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -29,7 +32,7 @@ def parse_instant(text: str) -> datetime:
     except ValueError:
         raise Invalid(f"not an ISO 8601 time: {text!r}") from None
     except OverflowError:
-        raise Invalid(f"out of range: {text!r}") from None
+        raise Invalid(f"out of range: {text!r} (kchat keeps times from 1970 to 2199)") from None
 
 
 def parse_when(
@@ -40,7 +43,16 @@ def parse_when(
     A bare date is that day's Korea midnight; with `end_of_day` (for `--until`), the next
     midnight, so the named day is included.
     """
-    text = text.strip()
+    try:
+        when = _parse_when(text.strip(), end_of_day, reference)
+    except OverflowError:
+        when = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= when < LATEST:
+        raise Invalid(f"out of range: {text!r} (kchat keeps times from 1970 to 2199)")
+    return when
+
+
+def _parse_when(text: str, end_of_day: bool, reference: datetime | None) -> datetime:
     relative = _RELATIVE.match(text)
     if relative:
         amount, unit = relative.groups()

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.hostile import NAME_LIMIT, typed
 from kchat_cli.errors import Invalid, NotFound
 from kchat_cli.store.models import Coupon
 
@@ -19,8 +20,8 @@ def list_coupons(session: Session, channel_id: int, now: datetime) -> list[dict]
 
 def create(session: Session, channel_id: int, *, name: str, benefit: str,
            valid_until: datetime, now: datetime) -> int:  # fmt: skip
-    if not name.strip() or not benefit.strip():
-        raise Invalid("a coupon needs a name and a benefit")
+    name = typed(name, "the coupon's name")
+    benefit = typed(benefit, "the coupon's benefit", limit=2 * NAME_LIMIT)
     if valid_until <= now:
         raise Invalid("the coupon would be expired already", "give a --valid-until to come")
     coupon = Coupon(channel_id=channel_id, name=name, benefit=benefit, valid_until=valid_until,

@@ -6,6 +6,7 @@ An item is sent first and marked after, so a crash in between sends it again: th
 Idempotency-Key lets the receiver drop the second copy.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlmodel import Session
 from kchat_cli.domain import auth
 from kchat_cli.domain.clock import kst_iso
 from kchat_cli.domain.secrets import Sealer
+from kchat_cli.errors import KchatError
 from kchat_cli.store.models import Admin, Channel, Message, OutboxItem, Room, User
 from kchat_cli.store.session import read_session, run_write
 
@@ -51,15 +53,16 @@ def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
     return [row._asdict() for row in session.execute(query)]
 
 
-def payload(item: dict, sealer: Sealer) -> dict:
+def payload(item: dict, sealer: Callable[[], Sealer]) -> dict:
     """What the messenger receives: the user and the content, never an admin's name. A
-    verification code goes to its admin (login, and phone for SMS) alone."""
+    verification code goes to its admin (login, and phone for SMS) alone, opened with the
+    store's key (`sealer()`, asked for only then)."""
     file = None if item["file_name"] is None else {
         "name": item["file_name"], "size": item["file_size"], "mime": item["file_mime"],
         "sha256": item["file_sha256"]}  # fmt: skip
     text, to = item["text"], None
     if item["kind"] == "code":
-        text, via = auth.code_payload_text(sealer, item["sealed_text"])
+        text, via = auth.code_payload_text(sealer(), item["sealed_text"])
         to = {"admin": item["login"], "via": via}
         if via == "sms":
             to["phone"] = item["phone"]
@@ -78,9 +81,10 @@ def payload(item: dict, sealer: Sealer) -> dict:
     return body
 
 
-def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Sealer,
+def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Callable[[], Sealer],
             dry_run: bool = False) -> dict:  # fmt: skip
-    """Send what is due at `as_of`. Returns counts: sent, retrying, failed (due, when dry)."""
+    """Send what is due at `as_of`. Returns counts: sent, retrying, failed (due, when dry).
+    An item that cannot be opened (sealed with a key that is not here) fails alone."""
     counts = {"due": 0} if dry_run else {"sent": 0, "retrying": 0, "failed": 0}
     last_id, handled = 0, 0
     while handled < DELIVER_LIMIT:
@@ -92,12 +96,22 @@ def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Sealer,
         if dry_run:
             counts["due"] += len(items)
             continue
-        results = [(item, transport.send(payload(item, sealer))) for item in items]
+        results = [(item, _attempt(transport, item, sealer)) for item in items]
         recorded = run_write(engine, lambda session, results=results: _record(
             session, results, as_of))  # fmt: skip
         for outcome in recorded:
             counts[outcome] += 1
     return counts
+
+
+def _attempt(transport, item: dict, sealer: Callable[[], Sealer]):
+    from kchat_cli.transports import Outcome
+
+    try:
+        body = payload(item, sealer)
+    except KchatError as exc:
+        return Outcome(False, permanent=True, error=str(exc))
+    return transport.send(body)
 
 
 def _record(session: Session, results, as_of: datetime) -> list[str]:

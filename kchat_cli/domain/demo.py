@@ -198,7 +198,7 @@ def _ensure_admins(session, channel_id: int, now: datetime) -> None:
     existing = admins.admin_ids_by_login(session, channel_id, [a for a, _ in DEMO_ADMINS])
     for login, name in DEMO_ADMINS:
         if login not in existing:
-            admins.add_admin(session, channel_id, login, name=name, now=now)
+            admins.enroll(session, channel_id, login, name=name, now=now)
 
 
 def _room_ids(session, channel_id: int) -> dict[str, int]:

@@ -6,8 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.hostile import typed
 from kchat_cli.domain.rooms import RoomState
-from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import FriendGroup, GroupMember, OutboxItem, Room, User
 
@@ -34,8 +35,7 @@ def list_groups(session: Session, channel_id: int) -> list[dict]:
 
 
 def create(session: Session, channel_id: int, name: str, *, now: datetime) -> None:
-    if not name.strip():
-        raise Invalid("a group needs a name")
+    name = typed(name, "the group's name")
     if (
         session.scalar(
             sa.select(FriendGroup.id).where(

@@ -3,6 +3,8 @@ would run. (What a terminal would act on is the renderer's business: `render.vis
 
 import re
 
+from kchat_cli.errors import Invalid
+
 # A store cannot hold NUL (PostgreSQL) nor a lone surrogate (either, as UTF-8).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
@@ -19,3 +21,16 @@ def storable(text: str) -> str:
 def spreadsheet_safe(text: str) -> str:
     """A CSV cell a spreadsheet shows as text: a leading ' defuses a formula (OWASP)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+NAME_LIMIT = 50  # a name someone types: a group, a coupon, a saved reply, an admin…
+TEXT_LIMIT = 1000  # a text sent to customers, as the guide's message limit
+
+
+def typed(value: str, what: str, limit: int = NAME_LIMIT) -> str:
+    """A name or text an admin typed: not empty, not over `limit` characters, storable."""
+    if not value.strip():
+        raise Invalid(f"{what} is empty")
+    if len(value) > limit:
+        raise Invalid(f"{what} has {len(value):,} characters; the limit is {limit:,}")
+    return storable(value)

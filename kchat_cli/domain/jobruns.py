@@ -9,16 +9,27 @@ from sqlmodel import Session
 from kchat_cli.store.models import JobRun
 
 RUN_FIELDS = ("id", "name", "as_of", "dry_run", "started_at", "finished_at", "outcome",
-              "counts", "error")  # fmt: skip
+              "counts", "error", "started_by", "admin")  # fmt: skip
 
 
-def start(session: Session, name: str, *, as_of: datetime, dry_run: bool, holder: str,
-          now: datetime) -> int:  # fmt: skip
-    """A new run; runs of this job still marked running were cut short (their holder is
-    gone, since the caller now holds the job's lock)."""
+def start(
+    session: Session,
+    name: str,
+    *,
+    as_of: datetime,
+    dry_run: bool,
+    holder: str,
+    now: datetime,
+    started_by: str | None = None,
+    admin: str | None = None,
+) -> int:
+    """A new run, with who started it (the OS user, and the admin if one is named); runs of
+    this job still marked running were cut short (their holder is gone, since the caller now
+    holds the job's lock)."""
     session.execute(sa.update(JobRun).where(JobRun.name == name, JobRun.outcome == "running")
                     .values(outcome="interrupted", finished_at=now))  # fmt: skip
-    run = JobRun(name=name, as_of=as_of, dry_run=dry_run, started_at=now, holder=holder)
+    run = JobRun(name=name, as_of=as_of, dry_run=dry_run, started_at=now, holder=holder,
+                 started_by=started_by, admin=admin)  # fmt: skip
     session.add(run)
     session.flush()
     return run.id
@@ -36,7 +47,7 @@ def record(run: JobRun) -> dict:
     return {"id": run.id, "name": run.name, "as_of": run.as_of, "dry_run": run.dry_run,
             "started_at": run.started_at, "finished_at": run.finished_at,
             "outcome": run.outcome, "counts": json.loads(run.counts) if run.counts else None,
-            "error": run.error}  # fmt: skip
+            "error": run.error, "started_by": run.started_by, "admin": run.admin}  # fmt: skip
 
 
 def history(session: Session, name: str | None, limit: int) -> list[dict]:

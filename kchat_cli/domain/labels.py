@@ -77,7 +77,8 @@ class LabelChange:
         both = set(add) & set(remove)
         if both:
             raise Invalid(f"label {sorted(both)[0]!r} is both added and removed")
-        self.channel_id, self.add_names, self.remove_names = channel_id, add, remove
+        self.channel_id = channel_id
+        self.add_names, self.remove_names = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
 
     def prepare(self, session: Session, rooms: list[RoomState]) -> None:
         self.add = [_find(session, self.channel_id, name).id for name in self.add_names]

@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.admins import require_owner
 from kchat_cli.domain.conversation import Conversation
+from kchat_cli.domain.hostile import typed
 from kchat_cli.domain.rooms import RoomState
 from kchat_cli.domain.secrets import Sealer
 from kchat_cli.errors import Invalid, NotFound, Refused
-from kchat_cli.store.models import Consent, InfoRequest, Plugin, Room, User
+from kchat_cli.store.models import Admin, Consent, InfoRequest, Plugin, Room, User
 
 KEEP_FOR = timedelta(days=3)
 PLUGIN_NAME = "개인정보이용"
@@ -27,13 +29,18 @@ PLUGIN_FIELDS = ("status", "biz_app", "fields", "registered_at")
 INFO_FIELDS = ("room", "user", "requested_at", "consented_at", "destroy_at", "fields")
 
 
-def register(session: Session, channel_id: int, *, biz_app: str, fields: list[str],
+def register(session: Session, by: Admin, *, biz_app: str, fields: list[str],
              now: datetime) -> None:  # fmt: skip
-    """Link the channel's personal-info plugin (its biz app and the fields it collects)."""
-    fields = [name.strip() for name in fields if name.strip()]
+    """An owner links the channel's personal-info plugin (its biz app and the fields it
+    collects, R-ROLE-1)."""
+    require_owner(by, "register the personal-info plugin")
+    channel_id = by.channel_id
+    fields = list(dict.fromkeys(typed(name.strip(), "a field's name") for name in fields
+                                if name.strip()))  # fmt: skip
     if not biz_app.strip() or not fields:
         raise Invalid("the plugin needs a biz app and at least one field",
                       "e.g. --biz-app myshop --fields name,phone")  # fmt: skip
+    biz_app = typed(biz_app, "the biz app")
     plugin = session.scalar(sa.select(Plugin).where(Plugin.channel_id == channel_id))
     if plugin is None:
         plugin = Plugin(channel_id=channel_id, biz_app=biz_app, fields="", registered_at=now)
@@ -137,11 +144,13 @@ def opened_by_room(session: Session, channel_id: int, sealer: Sealer) -> dict[in
     return {room_id: sealer.open(data) for room_id, data in rows}
 
 
-def due_for_destruction(session: Session, as_of: datetime) -> list[int]:
+def due_for_destruction(session: Session, as_of: datetime) -> list[tuple[int, int]]:
+    """The records to destroy at `as_of`, as (consent id, channel id)."""
     rows = session.execute(
-        sa.select(Consent.id, Consent.ts, Room.completed_at)
+        sa.select(Consent.id, Consent.channel_id, Consent.ts, Room.completed_at)
         .join(Room, Room.user_id == Consent.user_id)).all()  # fmt: skip
-    return [consent_id for consent_id, ts, completed in rows if destroy_at(ts, completed) <= as_of]
+    return [(consent_id, channel_id) for consent_id, channel_id, ts, completed in rows
+            if destroy_at(ts, completed) <= as_of]  # fmt: skip
 
 
 def destroy(session: Session, consent_ids: list[int]) -> int:

@@ -5,11 +5,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.domain.hostile import TEXT_LIMIT, typed
+from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.models import Reply
 
 REPLY_FIELDS = ("name", "text", "updated_at")
-TEXT_LIMIT = 1000
 
 
 def _find(session: Session, channel_id: int, name: str) -> Reply:
@@ -21,10 +21,8 @@ def _find(session: Session, channel_id: int, name: str) -> Reply:
 
 
 def _check(name: str, text: str) -> None:
-    if not name.strip() or not text.strip():
-        raise Invalid("a saved reply needs a name and a text")
-    if len(text) > TEXT_LIMIT:
-        raise Invalid(f"the reply has {len(text)} characters; the limit is {TEXT_LIMIT}")
+    typed(name, "the reply's name")
+    typed(text, "the reply", limit=TEXT_LIMIT)
 
 
 def list_replies(session: Session, channel_id: int) -> list[dict]:

@@ -90,6 +90,7 @@ class Report:
     longest_batch_ms: float = 0.0
     touched_rooms: set = field(default_factory=set)
     unindexed_months: set = field(default_factory=set)
+    by_channel: dict[int, int] = field(default_factory=dict)  # messages deleted in each
 
     def counts(self) -> dict:
         return {"messages": self.messages, "outbox": self.outbox, "rooms": len(self.touched_rooms),
@@ -126,10 +127,12 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
                                       (time.perf_counter() - started) * 1000)  # fmt: skip
         return result
 
-    def batch(work) -> _Done:
+    def batch(channel_id: int, work) -> _Done:
         done = write(writer, work)
         report.batches += 1
         report.messages += done.deleted
+        if done.deleted and not dry_run:
+            report.by_channel[channel_id] = report.by_channel.get(channel_id, 0) + done.deleted
         report.touched_rooms |= done.rooms
         report.unindexed_months |= done.months
         if report.batches % SETTLE_EVERY == 0:
@@ -145,16 +148,16 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
             for since, upto, size in ((None, before_cut, batch_size),
                                       (before_cut, window.sure, row_by_row_size)):  # fmt: skip
                 while True:
-                    done = batch(lambda session, channel_id=channel_id, since=since, upto=upto,
-                                 size=size: _delete_sure(session, channel_id, window, since,
-                                                         upto, size))  # fmt: skip
+                    done = batch(channel_id, lambda session, channel_id=channel_id, since=since,
+                                 upto=upto, size=size: _delete_sure(session, channel_id, window,
+                                                                    since, upto, size))  # fmt: skip
                     if done.next_since is None:
                         break
                     since = done.next_since
             leap_ids = _leap_window(engine, channel_id, window)
             for start in range(0, len(leap_ids), row_by_row_size):
                 chunk = leap_ids[start : start + row_by_row_size]
-                batch(lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
+                batch(channel_id, lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
                     session, channel_id, window, chunk))  # fmt: skip
     report.outbox = run_write(engine, lambda session: _delete_outbox(session, window),
                               commit=not dry_run)  # fmt: skip

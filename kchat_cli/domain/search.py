@@ -10,6 +10,8 @@ from kchat_cli.errors import Invalid
 from kchat_cli.store.dialect import search_spans, text_contains
 from kchat_cli.store.models import Message, Room
 
+SEARCH_LIMIT = 200  # characters: longer patterns are too complex for SQLite's LIKE
+
 
 def search(session: Session, channel_id: int, text: str, *, rooms: RoomFilter | None,
            since: datetime | None, until: datetime | None, limit: int) -> list[dict]:  # fmt: skip
@@ -18,6 +20,9 @@ def search(session: Session, channel_id: int, text: str, *, rooms: RoomFilter | 
     text = text.strip()
     if not text:
         raise Invalid("nothing to search for")
+    if len(text) > SEARCH_LIMIT:
+        raise Invalid(f"the text to search for has {len(text):,} characters; the limit is "
+                      f"{SEARCH_LIMIT}")  # fmt: skip
     found: list[dict] = []
     for first, last in search_spans(session, since, until):
         query = _query(session, channel_id, text, rooms, first, last)

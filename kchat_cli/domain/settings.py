@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain import hours
+from kchat_cli.domain.hostile import NAME_LIMIT, TEXT_LIMIT, typed
 from kchat_cli.domain.hours import Schedule, Window
 from kchat_cli.errors import Invalid, NotFound
 from kchat_cli.store.models import Channel, ChatHours, Holiday
@@ -108,6 +109,8 @@ def parse_day(text: str) -> date:
 
 
 def add_holiday(session: Session, channel_id: int, day: date, note: str | None) -> bool:
+    if note is not None:
+        note = typed(note, "the note", limit=2 * NAME_LIMIT)
     """A Korea-time day closed for chat. Returns False when it was already a holiday."""
     existing = session.get(Holiday, (channel_id, day))
     if existing is not None:
@@ -134,6 +137,8 @@ def set_offhours_text(session: Session, channel_id: int, text: str | None) -> li
     """A custom off-hours message, or None for the default. Returns warnings."""
     if text is not None and not text.strip():
         raise Invalid("the message is empty", "use kchat settings offhours-message default")
+    if text is not None:
+        text = typed(text, "the message", limit=TEXT_LIMIT)
     _channel(session, channel_id).offhours_text = text
     return [] if text is None or NAMES_HOURS.search(text) else [NO_HOURS_WARNING]
 
@@ -146,8 +151,6 @@ def set_guide(
     if on is not None:
         channel.guide_on = on
     if text is not None:
-        if not text.strip():
-            raise Invalid("the message is empty")
-        channel.guide_text = text
+        channel.guide_text = typed(text, "the message", limit=TEXT_LIMIT)
         return [ADVERTISING_WARNING]
     return []

@@ -65,7 +65,7 @@ def _current(engine: sa.Engine, url: str) -> str | None:
 def _upgrade(engine: sa.Engine, url: str) -> None:
     try:
         migrate.upgrade(engine)
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:
         raise StoreNotReady(
             f"cannot open the store at {shown_url(url)}: {str(exc.orig).strip().splitlines()[0]}"
         ) from None

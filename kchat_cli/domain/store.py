@@ -46,10 +46,7 @@ def find_channel(engine: sa.Engine, name: str | None) -> ChannelRef:
         channels = catalog.channel_names(connection)
     if name is not None:
         if name not in channels:
-            raise NotFound(
-                f"no channel named {name!r}",
-                f"channels here: {', '.join(sorted(channels)) or 'none'}",
-            )
+            raise NotFound(f"no channel named {name!r}", f"channels here: {_some(channels)}")
         return ChannelRef(channels[name], name)
     if len(channels) == 1:
         ((only, channel_id),) = channels.items()
@@ -57,6 +54,13 @@ def find_channel(engine: sa.Engine, name: str | None) -> ChannelRef:
     if not channels:
         raise StoreNotReady("the store has no channel", INIT_HINT)
     raise Invalid("this store has several channels", "pass --channel NAME or set KCHAT_CHANNEL")
+
+
+def _some(channels: dict[str, int], shown: int = 10) -> str:
+    """Channel names for an error line: a few, each cut short."""
+    names = [name if len(name) <= 40 else name[:39] + "…" for name in sorted(channels)[:shown]]
+    more = f" and {len(channels) - shown} more" if len(channels) > shown else ""
+    return (", ".join(names) or "none") + more
 
 
 def leave_nothing_in_wal(engine: sa.Engine, job: str) -> None:

@@ -3,3 +3,5 @@ loading the models."""
 
 STATUSES = ("unread", "unanswered", "answered", "completed")  # R-STATUS-1, in its order
 STATUS_FILTERS = (*STATUSES, "in-progress", "all")  # R-FILTER-1
+MAX_ID = 2**31 - 1  # the largest id either store's integer keys hold
+MAX_LIMIT = 10_000_000  # a --limit beyond any store's rows; 0 means all

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from kchat_cli.errors import MASK, Invalid, masked
+from kchat_cli.errors import MASK, Invalid
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_AUTOCHECKPOINT_PAGES = 10_000
@@ -41,8 +41,9 @@ def normalise_url(url: str) -> sa.URL:
         raise Invalid("not a store URL", URL_HINT) from None
     driver = DRIVERS.get(parsed.drivername)
     if driver is None:
-        scheme = parsed.drivername.partition("+")[0]
-        raise Invalid(f"kchat does not store in {scheme}", URL_HINT)
+        raise Invalid(f"kchat does not store in {parsed.drivername}", URL_HINT)
+    if driver == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise Invalid("a store in memory keeps nothing", "name a file: sqlite:///PATH")
     return parsed.set(drivername=driver)
 
 
@@ -58,11 +59,12 @@ def url_secrets(url: str) -> list[str]:
 def shown_url(url: str) -> str:
     """A URL safe to print: never the password, wherever it is given."""
     try:
-        parsed = normalise_url(url)
+        shown = normalise_url(url).render_as_string(hide_password=True)
     except Invalid:
-        return masked(url)
-    secrets = {name: MASK for name in parsed.query if name in SECRET_PARAMETERS}
-    return masked(parsed.update_query_dict(secrets).render_as_string(hide_password=True))
+        shown = url
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        shown = shown.replace(secret, MASK)
+    return shown
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -74,9 +76,13 @@ def sqlite_path(url: str) -> Path | None:
 
 def create_sqlite_file(path: Path) -> None:
     """The store holds personal data: its folder is 0700 and its file 0600."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        raise Invalid(f"cannot make the store at {path}: {exc.strerror}",
+                      "check KCHAT_HOME or --db") from None  # fmt: skip
 
 
 _ENGINES: dict[str, sa.Engine] = {}

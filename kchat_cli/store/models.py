@@ -255,6 +255,8 @@ class JobRun(SQLModel, table=True):
     counts: str | None = Field(default=None, sa_type=Text)
     error: str | None = Field(default=None, sa_type=Text)
     holder: str
+    started_by: str | None = None  # the OS user
+    admin: str | None = None  # the admin named (--as), if any
 
 
 class Lock(SQLModel, table=True):
@@ -316,9 +318,10 @@ class GroupMember(SQLModel, table=True):
 
 
 class AuthCode(SQLModel, table=True):
-    """A verification code (R-AUTH-2), kept only as a salted hash."""
+    """A verification code (R-AUTH-2), kept only under a keyed hash (R-AUTH-5)."""
 
     __tablename__ = "auth_codes"
+    __table_args__ = (Index("ix_auth_codes_admin_created", "admin_id", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     admin_id: int = _ref("admins.id", index=True)
     code_hash: str
@@ -339,6 +342,25 @@ class AuthSession(SQLModel, table=True):
     created_at: datetime = _when()
     expires_at: datetime = _when()
     ended_at: datetime | None = _when(nullable=True)
+    os_user: str | None = None  # the OS user (uid@host) who verified: the session is theirs
+
+
+class AuthFailure(SQLModel, table=True):
+    """A wrong verification code entered, when: at most ten an hour (R-AUTH-5)."""
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (Index("ix_auth_failures_admin_at", "admin_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    admin_id: int = _ref("admins.id")
+    at: datetime = _when()
+
+
+class StoreFact(SQLModel, table=True):
+    """What the store knows about itself, by name (the id of the key its data is sealed with)."""
+
+    __tablename__ = "store_facts"
+    name: str = Field(primary_key=True)
+    value: str
 
 
 class AuditEntry(SQLModel, table=True):
