@@ -94,7 +94,9 @@ def test_r_pii_2_or_three_days_after_completion_when_that_comes_first(kchat, ev)
 def test_pii_purge_dry_run(kchat, ev):
     with_request(kchat, ev)
     kchat.ingest(consent("u1", "2026-11-20 10:05"))
-    run = kchat.json("jobs", "run", "pii-purge", "--yes", "--as-of", kst("2026-12-01 00:00"), "--dry-run")
+    run = kchat.json(
+        "jobs", "run", "pii-purge", "--yes", "--as-of", kst("2026-12-01 00:00"), "--dry-run"
+    )
     assert run["counts"] == {"would_destroy": 1}
     with kchat.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(Consent)).scalar() == 1

@@ -12,7 +12,7 @@ from kchat_cli.commands.common import (
     runtime,
     say,
 )
-from kchat_cli.domain import actions, clock, groups
+from kchat_cli.domain import clock, groups
 from kchat_cli.errors import EXIT_PARTIAL
 from kchat_cli.render import Format, emit
 
@@ -88,7 +88,6 @@ def message(
     Example: kchat groups message 겨울이벤트 "겨울 한정 메뉴가 나왔어요!"
     """
     rt = runtime(ctx)
-    actions.check_text(text)
     queued, skipped = rt.write(lambda session: groups.message(
         session, rt.channel_id, name, text, now=clock.now()), action="groups.message",
         target=f"group {name}", details=lambda done: {"queued": done[0],

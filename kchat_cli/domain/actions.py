@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from kchat_cli.domain import admins, attachments, clock, listing, replies, rooms
 from kchat_cli.domain.conversation import Conversation
+from kchat_cli.domain.hostile import storable
 from kchat_cli.domain.rooms import RoomState
 from kchat_cli.errors import Invalid, NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
@@ -132,14 +133,14 @@ def rename(session: Session, channel_id: int, room_id: int, name: str) -> None:
     """R-ROOM-1: a name for admins; an empty one goes back to the user's nickname."""
     if len(name) > NAME_LIMIT:
         raise Invalid(f"the name has {len(name)} characters; the limit is {NAME_LIMIT}")
-    _room_row(session, channel_id, room_id).name = name.strip() or None
+    _room_row(session, channel_id, room_id).name = storable(name.strip()) or None
 
 
 def memo(session: Session, channel_id: int, room_id: int, text: str) -> None:
     """R-ROOM-1: a memo that survives retention; an empty one clears it."""
     if len(text) > MEMO_LIMIT:
         raise Invalid(f"the memo has {len(text)} characters; the limit is {MEMO_LIMIT}")
-    _room_row(session, channel_id, room_id).memo = text.strip() or None
+    _room_row(session, channel_id, room_id).memo = storable(text.strip()) or None
 
 
 def _room_row(session: Session, channel_id: int, room_id: int) -> Room:
@@ -156,7 +157,7 @@ def check_text(text: str) -> str:
         raise Invalid("the message is empty")
     if len(text) > TEXT_LIMIT:
         raise Refused(f"the message has {len(text)} characters; the limit is {TEXT_LIMIT}")
-    return text
+    return storable(text)
 
 
 def sendable_room(session: Session, channel_id: int, room_id: int) -> RoomState:
@@ -201,7 +202,7 @@ def send(session: Session, channel_id: int, room_id: int, outgoing: Outgoing, *,
                           "R-ADDREQ-1: an add request goes to non-friends only")  # fmt: skip
         kind, text = "add_request", ADD_REQUEST_TEXT
     if kind == "text":
-        check_text(text)
+        text = check_text(text)
     conversation = Conversation(session, channel_id, now)
     conversation.admin_message(room, admin_id=admin_id, ts=now, kind=kind, text=text, file=file)
     (message_id,) = conversation.flush()

@@ -96,6 +96,9 @@ def message(session: Session, channel_id: int, name: str, text: str, *,
             now: datetime) -> tuple[int, list[tuple[str, str]]]:  # fmt: skip
     """Queue the group message for each member who is a friend and not blocked. Returns how
     many were queued and the members skipped, with why."""
+    from kchat_cli.domain.actions import check_text
+
+    text = check_text(text)
     queued, skipped, deliveries = 0, [], []
     for member in members(session, channel_id, name):
         if member["blocked"]:

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.hostile import typed
 from kchat_cli.domain.rooms import RoomState
 from kchat_cli.errors import Invalid, NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
@@ -20,11 +21,8 @@ def list_labels(session: Session, channel_id: int) -> list[dict]:
     return [{"name": name, "rooms": count} for name, count in session.execute(query)]
 
 
-def _check(name: str) -> None:
-    if not name.strip():
-        raise Invalid("a label needs a name")
-    if len(name) > NAME_LIMIT:
-        raise Invalid(f"the label has {len(name)} characters; the limit is {NAME_LIMIT}")
+def _checked(name: str) -> str:
+    return typed(name, "the label's name", limit=NAME_LIMIT)
 
 
 def _find(session: Session, channel_id: int, name: str) -> Label:
@@ -42,13 +40,13 @@ def _refuse_taken(session: Session, channel_id: int, name: str) -> None:
 
 
 def create(session: Session, channel_id: int, name: str) -> None:
-    _check(name)
+    name = _checked(name)
     _refuse_taken(session, channel_id, name)
     session.add(Label(channel_id=channel_id, name=name))
 
 
 def rename(session: Session, channel_id: int, old: str, new: str) -> None:
-    _check(new)
+    new = _checked(new)
     label = _find(session, channel_id, old)
     _refuse_taken(session, channel_id, new)
     label.name = new

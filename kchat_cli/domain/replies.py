@@ -20,9 +20,8 @@ def _find(session: Session, channel_id: int, name: str) -> Reply:
     return reply
 
 
-def _check(name: str, text: str) -> None:
-    typed(name, "the reply's name")
-    typed(text, "the reply", limit=TEXT_LIMIT)
+def _checked(name: str, text: str) -> tuple[str, str]:
+    return typed(name, "the reply's name"), typed(text, "the reply", limit=TEXT_LIMIT)
 
 
 def list_replies(session: Session, channel_id: int) -> list[dict]:
@@ -32,7 +31,7 @@ def list_replies(session: Session, channel_id: int) -> list[dict]:
 
 
 def create(session: Session, channel_id: int, name: str, text: str, *, now: datetime) -> None:
-    _check(name, text)
+    name, text = _checked(name, text)
     if session.scalar(sa.select(Reply.id).where(Reply.channel_id == channel_id,
                                                 Reply.name == name)) is not None:  # fmt: skip
         raise Refused(f"a saved reply named {name!r} exists", "edit it: kchat replies edit")
@@ -41,7 +40,7 @@ def create(session: Session, channel_id: int, name: str, text: str, *, now: date
 
 
 def edit(session: Session, channel_id: int, name: str, text: str, *, now: datetime) -> None:
-    _check(name, text)
+    name, text = _checked(name, text)
     reply = _find(session, channel_id, name)
     reply.text, reply.updated_at = text, now
 
