@@ -135,6 +135,9 @@ def test_r_auth_5_at_most_five_codes_an_hour(team):
                         r"(60|59) minutes\n", result.stderr)  # fmt: skip
     with team.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(AuthCode)).scalar() == 5
+    inbox = team.home / "inbox.jsonl"
+    team("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": f"file:{inbox}"})
+    assert len(inbox.read_text(encoding="utf-8").splitlines()) == 1, "only the live code goes"
 
 
 def test_r_auth_5_ten_wrong_tries_an_hour_pause_verification(team):

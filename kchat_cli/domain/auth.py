@@ -104,6 +104,11 @@ def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer,
     session.execute(sa.update(AuthCode).where(AuthCode.admin_id == admin.id,
                                               AuthCode.used_at.is_(None))
                     .values(used_at=now))  # fmt: skip
+    # A dead code is not worth a message: one still waiting in the outbox is not sent.
+    session.execute(sa.update(OutboxItem).where(
+        OutboxItem.admin_id == admin.id, OutboxItem.kind == "code",
+        OutboxItem.status == "pending").values(status="failed", sealed_text=None,
+                                               last_error="a newer code was sent"))  # fmt: skip
     session.add(
         AuthCode(
             admin_id=admin.id,
