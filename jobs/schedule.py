@@ -10,7 +10,8 @@ from kchat_cli.domain import clock, jobruns
 from kchat_cli.domain.clock import KST
 from kchat_cli.errors import Invalid
 
-_EVERY = re.compile(r"^every ([1-9][0-9]{0,5}) ?(s|sec|seconds?|m|min|minutes?)$")
+_EVERY = re.compile(r"^every ([0-9]+) ?(s|sec|seconds?|m|min|minutes?)$")
+LONGEST_EVERY = 86_400  # seconds
 
 
 def schedule_of(job: Job) -> str:
@@ -25,8 +26,11 @@ def trigger_for(job: Job):
     text = schedule_of(job).strip()
     every = _EVERY.match(text)
     if every:
-        amount, unit = int(every.group(1)), every.group(2)
-        seconds = amount * (60 if unit.startswith("m") else 1)
+        amount, unit = every.group(1), every.group(2)
+        seconds = int(amount[:9]) * (60 if unit.startswith("m") else 1)
+        if len(amount) > 9 or not 1 <= seconds <= LONGEST_EVERY:
+            raise Invalid(f"bad schedule for {job.name}: {text!r}",
+                          "every N seconds runs a job every 1 second to 24 hours")  # fmt: skip
         return IntervalTrigger(seconds=seconds, timezone=KST)
     try:
         return CronTrigger.from_crontab(text, timezone=KST)

@@ -131,9 +131,10 @@ def open_transport(spec: str | None, home: Path, timeout: float = DEFAULT_TIMEOU
     if spec == "stdout":
         return StdoutTransport()
     if spec.startswith("file:"):
-        path = Path(spec.removeprefix("file:")).expanduser()
-        if not path.name or path.is_dir():
-            raise Invalid(f"the transport's file {spec!r} is a folder", TRANSPORT_HINT)
+        named = spec.removeprefix("file:")
+        path = Path(named).expanduser()
+        if not named or path.is_dir():
+            raise Invalid(f"the transport {spec!r} names no file", TRANSPORT_HINT)
         return FileTransport(path)
     if spec.startswith(("http://", "https://")):
         _check_url(spec)

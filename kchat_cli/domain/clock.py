@@ -10,7 +10,7 @@ KST = ZoneInfo("Asia/Seoul")
 # Times a user may type: any time kchat keeps, with room to spare for what rules add to it.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-_RELATIVE = re.compile(r"^([0-9]{1,9})([mhdw])$")
+_RELATIVE = re.compile(r"^([0-9]+)([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -56,6 +56,8 @@ def _parse_when(text: str, end_of_day: bool, reference: datetime | None) -> date
     relative = _RELATIVE.match(text)
     if relative:
         amount, unit = relative.groups()
+        if len(amount) > 9:
+            raise OverflowError(text)
         return (reference or now()) - timedelta(**{_UNITS[unit]: int(amount)})
     if len(text) == 10:
         try:
