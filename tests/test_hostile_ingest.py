@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from kchat_cli.store.models import IngestedEvent, Message
 
 SHA = "ab" * 32
+FRESH = "(fresh id)"  # replaced by a new id for each example: examples share a store
 
 
 def lines_file(tmp_path, lines: list[str], name="events.jsonl", end="\n") -> str:
@@ -92,12 +93,12 @@ def event_lines(draw) -> list[tuple[str, str]]:
     for _ in range(draw(st.integers(min_value=1, max_value=12))):
         choice = draw(st.sampled_from(["good", "good", "field", "id", "garbage"]))
         if choice == "good":
-            lines.append((raw(message("", text=draw(GOOD_TEXT))), "applied"))
+            lines.append((raw(message(FRESH, text=draw(GOOD_TEXT))), "applied"))
         elif choice == "id":
-            lines.append((raw(message("", id=draw(BAD_IDS))), "refused"))
+            lines.append((raw(message(FRESH, id=draw(BAD_IDS))), "refused"))
         elif choice == "field":
             field, value = draw(st.sampled_from(FIELDS)), draw(HOSTILE_VALUES)
-            lines.append((raw(message("", **{field: value})), "either"))
+            lines.append((raw(message(FRESH, **{field: value})), "either"))
         else:
             lines.append((draw(GARBAGE), "refused"))
     return lines
@@ -111,13 +112,12 @@ def numbered(lines: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
     numbered_lines = []
     for line, expected in lines:
         event_id = f"p{next(_ids)}"
-        if line.startswith('{"id": ""'):
-            line = line.replace('{"id": ""', f'{{"id": "{event_id}"', 1)
+        line = line.replace(f'"id": "{FRESH}"', f'"id": "{event_id}"', 1)
         numbered_lines.append((event_id, line, expected))
     return numbered_lines
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])  # fmt: skip
 @given(lines=event_lines())
