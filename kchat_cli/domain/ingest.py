@@ -8,8 +8,8 @@ events is held at a time.
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -19,7 +19,7 @@ from kchat_cli.domain.bulk import collector_paused
 from kchat_cli.domain.conversation import Conversation, FileInfo
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import KchatError, Refused, describe
-from kchat_cli.lines import MAX_LINE, PAUSE, Line
+from kchat_cli.lines import MAX_LINE, PAUSE, Line, Overlong
 from kchat_cli.store.dialect import bulk_insert, refresh_statistics
 from kchat_cli.store.models import Comment, Consent, IngestedEvent, Message, Room, User
 from kchat_cli.store.session import run_write
@@ -36,10 +36,8 @@ MAX_TEXT_LENGTH = 100_000
 MAX_CONSENT_FIELDS = 50
 MAX_CONSENT_VALUE = 1_000
 MAX_FILE_SIZE = 1 << 40  # 1 TiB
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # of an event's time, as the line gives it
 REDACTED = "[redacted]"
-MINUTE = timedelta(minutes=1)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -89,13 +87,15 @@ class _BatchOutcome:
 
 
 def parse_event(line: int, raw: bytes) -> Event:
-    """The event on a line, validated; its text values made storable (`storable`)."""
+    """The event on a line, validated; its text values made storable. Only a JSON escape
+    (`\\u0000`, `\\ud800`) can put a NUL or a lone surrogate in them: a line without one
+    needs no look at its text."""
     try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise Rejected(f"not JSON ({exc.msg})") from None
+        body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise Rejected("not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise Rejected(f"not JSON ({exc.msg})") from None
     except RecursionError:
         raise Rejected("not JSON (nested too deeply)") from None
     except ValueError:  # an integer of thousands of digits
@@ -111,9 +111,24 @@ def parse_event(line: int, raw: bytes) -> Event:
     if "legacy" in body and not isinstance(body["legacy"], bool):
         raise Rejected("legacy must be true or false")
     if body.get("nickname") is not None:
-        body["nickname"] = _text(body, "nickname", MAX_NAME_LENGTH)
-    _VALIDATORS.get(kind, lambda _body: None)(body)
+        _text(body, "nickname", MAX_NAME_LENGTH)
+    validate = _VALIDATORS.get(kind)
+    if validate is not None:
+        validate(body)
+    if b"\\u" in raw:
+        _make_storable(body)
     return Event(line, raw, event_id, kind, user, ts, body)
+
+
+def _make_storable(body: dict) -> None:
+    for name in ("nickname", "text"):
+        if isinstance(body.get(name), str):
+            body[name] = storable(body[name])
+    file = body.get("file")
+    if isinstance(file, FileInfo):
+        body["file"] = replace(file, name=storable(file.name), mime=storable(file.mime))
+    if isinstance(body.get("fields"), dict):
+        body["fields"] = {storable(key): storable(value) for key, value in body["fields"].items()}
 
 
 def _quoted(value) -> str:
@@ -130,19 +145,26 @@ def _text(body: dict, name: str, limit: int = MAX_TEXT_LENGTH) -> str:
         raise Rejected(f"{name} must be a non-empty string")
     if len(value) > limit:
         raise Rejected(f"{name} is longer than {limit:,} characters")
-    return storable(value)
+    return value
 
 
 def _identifier(body: dict, name: str) -> str:
     """An id, a user key, an admin login or a post: kept exactly, so it must be plain."""
     value = body.get(name)
+    if (
+        type(value) is str
+        and value.isascii()
+        and value.isprintable()
+        and (0 < len(value) <= MAX_ID_LENGTH and not value.isspace())
+    ):
+        return value
     if value is None:
         raise Rejected(f"missing {name}")
     if not isinstance(value, str) or not value.strip():
         raise Rejected(f"{name} must be a non-empty string")
     if len(value) > MAX_ID_LENGTH:
         raise Rejected(f"{name} is longer than {MAX_ID_LENGTH} characters")
-    if _CONTROL.search(value):
+    if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
         raise Rejected(f"{name} holds control characters")
     return value
 
@@ -157,13 +179,9 @@ def _time(body: dict) -> datetime:
         ts = datetime.fromisoformat(value.strip())
     except ValueError:
         raise Rejected(f"ts is not ISO 8601: {_quoted(value)}") from None
-    try:
-        ts = clock.as_utc(ts)
-    except OverflowError:
-        ts = EARLIEST - MINUTE
-    if not EARLIEST <= ts < LATEST:
-        raise Rejected(f"ts is out of range (years {EARLIEST.year} to {LATEST.year - 1})")
-    return ts
+    if not FIRST_YEAR <= ts.year <= LAST_YEAR:
+        raise Rejected(f"ts is out of range (years {FIRST_YEAR} to {LAST_YEAR})")
+    return clock.as_utc(ts)
 
 
 def _validate_message(body: dict) -> None:
@@ -176,10 +194,10 @@ def _validate_message(body: dict) -> None:
     if kind not in MESSAGE_KINDS:
         raise Rejected(f"unknown message kind {_quoted(kind)}")
     if kind == "text":
-        body["text"] = _text(body, "text")
+        _text(body, "text")
     else:
         if body.get("text") is not None:
-            body["text"] = _text(body, "text")
+            _text(body, "text")
         body["file"] = file_info(body)
 
 
@@ -203,19 +221,16 @@ def _validate_consent(body: dict) -> None:
         raise Rejected("consent needs a fields object")
     if len(fields) > MAX_CONSENT_FIELDS:
         raise Rejected(f"consent has more than {MAX_CONSENT_FIELDS} fields")
-    clean = {}
     for name, value in fields.items():
         if not isinstance(value, str):
             raise Rejected(f"consent field {_quoted(name)} must be a string")
         if len(name) > MAX_NAME_LENGTH or len(value) > MAX_CONSENT_VALUE:
             raise Rejected(f"consent field {_quoted(name)} is too long")
-        clean[storable(name)] = storable(value)
-    body["fields"] = clean
 
 
 def _validate_comment(body: dict) -> None:
     _identifier(body, "post")
-    body["text"] = _text(body, "text")
+    _text(body, "text")
 
 
 _VALIDATORS = {
@@ -492,15 +507,16 @@ def _batches(
                 yield batch
                 batch = []
             continue
-        if not line.raw.strip():
+        number, raw = line
+        if not raw or raw.isspace():
             continue
         try:
-            if line.too_long:
+            if type(raw) is Overlong:
                 raise Rejected(f"longer than {MAX_LINE:,} bytes")
-            batch.append(parse_event(line.number, line.raw))
+            batch.append(parse_event(number, raw))
         except Rejected as exc:
             report.refused += 1
-            on_refused(line.number, line.raw, str(exc))
+            on_refused(number, raw, str(exc))
             continue
         if len(batch) >= size:
             yield batch
