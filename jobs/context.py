@@ -27,6 +27,8 @@ class JobContext:
     # Called between batches: keeps the job's lease alive, and is where a stop (SIGTERM)
     # takes effect.
     checkpoint: Callable[[], None] = field(default=lambda: None)
+    # Told after each batch how much the run has done so far (for a progress bar).
+    progress: Callable[[int], None] = field(default=lambda done: None)
     # What a destructive job deleted, by channel ({channel id: {what: count}}), for the audit.
     deleted: dict[int, dict[str, int]] = field(default_factory=dict)
 

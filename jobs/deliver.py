@@ -14,4 +14,5 @@ def run(context: JobContext) -> dict:
         as_of=context.as_of,
         sealer=context.sealer,
         dry_run=context.dry_run,
+        progress=context.progress,
     )

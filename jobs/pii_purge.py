@@ -20,6 +20,7 @@ def run(context: JobContext) -> dict:
             session, [consent_id for consent_id, _ in chunk]),
             commit=not context.dry_run)  # fmt: skip
         destroyed += done
+        context.progress(destroyed)
         if done and not context.dry_run:
             for _, channel_id in chunk:
                 counts = context.deleted.setdefault(channel_id, {"customer_info": 0})

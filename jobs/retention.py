@@ -13,7 +13,7 @@ def run(context: JobContext) -> dict:
     batch_size = _batch_size()
     report = retention.run(context.engine, as_of=context.as_of, home=context.home,
                            dry_run=context.dry_run, batch_size=batch_size,
-                           checkpoint=context.checkpoint)  # fmt: skip
+                           checkpoint=context.checkpoint, progress=context.progress)  # fmt: skip
     for channel_id, messages in report.by_channel.items():
         context.deleted[channel_id] = {"messages": messages}
     return report.counts()

@@ -3,6 +3,7 @@ recorded from start to end, whatever happens, with who started it; what a destru
 deleted is in each channel's audit log, and one that would delete as of a time ahead of now
 must be confirmed."""
 
+import contextlib
 import getpass
 import os
 from datetime import datetime, timedelta
@@ -13,10 +14,11 @@ from jobs.context import JobContext, JobSettings
 from jobs.registry import JOBS, Job
 from kchat_cli.domain import admins, audit, clock, jobruns, locks
 from kchat_cli.errors import NotFound, Refused, describe
-from kchat_cli.store.session import run_write
+from kchat_cli.store.session import WRITE_PATIENCE, run_write
 
 # Clocks of machines sharing a store disagree by this much at most.
 CLOCK_SKEW = timedelta(minutes=1)
+CLEANUP_PATIENCE = 0.3  # seconds an interrupted run waits to record itself and let go
 
 
 class Stopped(Exception):
@@ -36,7 +38,8 @@ def os_user_name() -> str:
 
 def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
             as_of: datetime | None = None, dry_run: bool = False, checkpoint=None,
-            admin: str | None = None, confirmed: bool = False) -> dict:  # fmt: skip
+            admin: str | None = None, confirmed: bool = False,
+            progress=lambda done: None) -> dict:  # fmt: skip
     """Run the job `name` once and return its run record. `admin` is the login of the admin
     who started it, if one is named. Raises Busy when it is already running elsewhere; a
     job's own error is recorded, then raised."""
@@ -47,6 +50,7 @@ def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
         _refuse_deleting_ahead(job, as_of)
     lock = lock_name(name)
     locks.acquire(engine, lock)
+    patience = WRITE_PATIENCE
     try:
         as_of = as_of or clock.now()
         run_id = run_write(engine, lambda session: jobruns.start(
@@ -58,23 +62,20 @@ def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
             if checkpoint is not None:
                 checkpoint()
 
-        context = JobContext(
-            engine=engine,
-            as_of=as_of,
-            dry_run=dry_run,
-            settings=settings,
-            checkpoint=between_batches,
-        )
+        context = JobContext(engine=engine, as_of=as_of, dry_run=dry_run, settings=settings,
+                             checkpoint=between_batches, progress=progress)  # fmt: skip
         try:
             counts = job.run(context)
         except Stopped:
-            run_write(engine, lambda session: jobruns.finish(
-                session, run_id, outcome="stopped", now=clock.now()))  # fmt: skip
+            _finish(engine, run_id, "stopped")
+            raise
+        except KeyboardInterrupt:
+            # Cleanup after Ctrl-C waits for nobody; what it cannot do, the next run does.
+            patience = CLEANUP_PATIENCE
+            _finish(engine, run_id, "interrupted", patience=patience)
             raise
         except BaseException as exc:
-            error = describe(exc)
-            run_write(engine, lambda session: jobruns.finish(
-                session, run_id, outcome="error", now=clock.now(), error=error))  # fmt: skip
+            _finish(engine, run_id, "error", error=describe(exc))
             raise
 
         def finish(session) -> dict:
@@ -84,7 +85,17 @@ def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
 
         return run_write(engine, finish)
     finally:
-        locks.release(engine, lock)
+        with contextlib.suppress(Exception):
+            locks.release(engine, lock, patience=patience)
+
+
+def _finish(engine: sa.Engine, run_id: int, outcome: str, *, error: str | None = None,
+            patience: float = WRITE_PATIENCE) -> None:  # fmt: skip
+    """Record how a run ended; a failure to record it must not hide why it ended."""
+    with contextlib.suppress(Exception):
+        run_write(engine, lambda session: jobruns.finish(
+            session, run_id, outcome=outcome, now=clock.now(), error=error),
+            patience=patience)  # fmt: skip
 
 
 def _refuse_deleting_ahead(job: Job, as_of: datetime) -> None:

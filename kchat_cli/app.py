@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 from typer.main import get_command
 
-from kchat_cli import __version__
+from kchat_cli import __version__, interrupts
 from kchat_cli.context import Runtime, default_home
 from kchat_cli.errors import EXIT_ERROR, EXIT_USAGE, Invalid, KchatError, describe, masked
 
@@ -78,6 +78,8 @@ class KchatGroup(TyperGroup):
 
             typer.echo(visible(f"error: {masked(str(exc))}"), err=True)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt as interrupt:
+            raise typer.Exit(interrupts.exit_code(interrupt)) from None
         except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
             raise
         except OSError as exc:
@@ -173,6 +175,7 @@ def _is_utf8(text: str) -> bool:
 
 
 def main() -> None:
+    interrupts.install()
     try:
         app()
     except BrokenPipeError:

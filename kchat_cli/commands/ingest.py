@@ -1,5 +1,7 @@
 """kchat ingest."""
 
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -48,15 +50,16 @@ def ingest(
 
     Example: kchat ingest events.jsonl --reject-file rejected.jsonl
     """
+    from kchat_cli.domain.ingest import IngestReport, redacted
     from kchat_cli.domain.ingest import ingest as apply_events
-    from kchat_cli.domain.ingest import redacted
     from kchat_cli.files import private_append
     from kchat_cli.lines import read_lines
+    from kchat_cli.progress import progress
 
     rt = runtime(ctx)
     engine, channel_id, sealer = rt.engine(), rt.channel_id, rt.sealer()
     rejects = private_append(reject_file) if reject_file else None
-    shown = 0
+    report, shown = IngestReport(), 0
 
     def on_refused(line: int, raw: bytes, reason: str) -> None:
         nonlocal shown
@@ -68,15 +71,26 @@ def ingest(
 
     try:
         with _source(source) as stream:
-            report = apply_events(
-                engine,
-                channel_id,
-                read_lines(stream),
-                on_refused=on_refused,
-                seal=sealer.seal,
-                as_of=as_of,
-                batch_size=batch_size,
-            )
+            counted = _Counted(stream)
+            with progress("ingest", "events", total=counted.size) as update:
+                apply_events(
+                    engine,
+                    channel_id,
+                    read_lines(counted),
+                    on_refused=on_refused,
+                    seal=sealer.seal,
+                    as_of=as_of,
+                    batch_size=batch_size,
+                    report=report,
+                    on_batch=lambda done: update(counted.read, done.applied + done.duplicates),
+                )
+    except KeyboardInterrupt:
+        say(
+            f"interrupted: {report.applied:,} events applied, {report.duplicates:,} duplicates, "
+            f"{report.refused:,} refused, up to line {report.lines:,}; nothing after it was "
+            "applied: run the same ingest again to finish (what was applied is skipped)"
+        )
+        raise
     finally:
         if rejects:
             rejects.close()
@@ -89,6 +103,26 @@ def ingest(
     emit_one(report.record(), output, fields=("applied", "duplicates", "refused"))
     if report.refused:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+class _Counted:
+    """The input, counting the bytes read, and its size when it is a file (for progress)."""
+
+    def __init__(self, stream):
+        self.stream, self.read = stream, 0
+        try:
+            found = os.fstat(stream.fileno())
+            self.size = found.st_size if stat.S_ISREG(found.st_mode) else None
+        except (AttributeError, OSError, ValueError):
+            self.size = None
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def read1(self, size: int) -> bytes:
+        block = self.stream.read1(size)
+        self.read += len(block)
+        return block
 
 
 def _source(source: str):

@@ -12,6 +12,7 @@ from kchat_cli.commands.common import (
     app_for,
     limit_option,
     runtime,
+    say,
 )
 from kchat_cli.render import Format, emit, emit_one
 
@@ -51,12 +52,29 @@ def run(
 
     Example: kchat jobs run deliver
     """
+    from jobs.registry import JOBS
     from jobs.runner import run_job
     from kchat_cli.domain.jobruns import RUN_FIELDS
+    from kchat_cli.progress import progress
 
     rt = runtime(ctx)
-    record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run, settings=rt.job_settings(),
-                     admin=rt.admin_login, confirmed=yes)  # fmt: skip
+    unit = JOBS[name].unit if name in JOBS else ""
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done = count
+        update(count)
+
+    with progress(name, unit) as update:
+        try:
+            record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run,
+                             settings=rt.job_settings(), admin=rt.admin_login, confirmed=yes,
+                             progress=advance)  # fmt: skip
+        except KeyboardInterrupt:
+            say(f"interrupted: {name} stopped after {done:,} {unit}; what it did stays done, "
+                "and running it again finishes the rest")  # fmt: skip
+            raise
     emit_one(record, output, fields=RUN_FIELDS)
 
 

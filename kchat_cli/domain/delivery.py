@@ -82,7 +82,8 @@ def payload(item: dict, sealer: Callable[[], Sealer]) -> dict:
 
 
 def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Callable[[], Sealer],
-            dry_run: bool = False) -> dict:  # fmt: skip
+            dry_run: bool = False, progress: Callable[[int], None] = lambda done: None
+            ) -> dict:  # fmt: skip
     """Send what is due at `as_of`. Returns counts: sent, retrying, failed (due, when dry).
     An item that cannot be opened (sealed with a key that is not here) fails alone."""
     counts = {"due": 0} if dry_run else {"sent": 0, "retrying": 0, "failed": 0}
@@ -101,6 +102,7 @@ def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Callable[[
             session, results, as_of))  # fmt: skip
         for outcome in recorded:
             counts[outcome] += 1
+        progress(handled)
     return counts
 
 

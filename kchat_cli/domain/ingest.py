@@ -62,6 +62,7 @@ class IngestReport:
     applied: int = 0
     duplicates: int = 0
     refused: int = 0
+    lines: int = 0  # lines read and done with, in committed batches
 
     def record(self) -> dict:
         return {"applied": self.applied, "duplicates": self.duplicates, "refused": self.refused}
@@ -449,21 +450,29 @@ def ingest(
     now: Callable[[], datetime] = clock.now,
     as_of: datetime | None = None,
     batch_size: int = INGEST_BATCH,
+    report: IngestReport | None = None,
+    on_batch: Callable[[IngestReport], None] = lambda report: None,
 ) -> IngestReport:
     """Apply events from `lines` (a `None` among them: the input paused, so commit what was
-    read); report each refused line through `on_refused(line, raw, reason)`. Whatever a line
-    holds, it is applied or refused on its own (R-INPUT-1). `seal` encrypts personal data
-    before it reaches the store. Automatic notices are decided as of `as_of` (default: when
-    each batch is applied)."""
-    report = IngestReport()
+    read); report each refused line through `on_refused(line, raw, reason)` once its batch is
+    done. Whatever a line holds, it is applied or refused on its own (R-INPUT-1). `seal`
+    encrypts personal data before it reaches the store. Automatic notices are decided as of
+    `as_of` (default: when each batch is applied). `report` counts committed batches only,
+    and `on_batch` is told after each, so an interrupted ingest can say what it did."""
+    report = report or IngestReport()
     with collector_paused() as batch_done:
-        for events in _batches(lines, batch_size, on_refused, report):
-            outcome = _apply_isolated(engine, channel_id, events, now, as_of, seal)
+        for chunk in _chunks(lines, batch_size):
+            outcome = (_apply_isolated(engine, channel_id, chunk.events, now, as_of, seal)
+                       if chunk.events else _BatchOutcome())  # fmt: skip
+            refused = chunk.refused + [(event.line, event.raw, reason)
+                                       for event, reason in outcome.refused]  # fmt: skip
             report.applied += outcome.applied
             report.duplicates += outcome.duplicates
-            report.refused += len(outcome.refused)
-            for event, reason in sorted(outcome.refused, key=lambda refused: refused[0].line):
-                on_refused(event.line, event.raw, reason)
+            report.refused += len(refused)
+            report.lines = chunk.last_line
+            for line, raw, reason in sorted(refused, key=lambda each: each[0]):
+                on_refused(line, raw, reason)
+            on_batch(report)
             batch_done()
     if report.applied >= STATISTICS_AFTER:
         refresh_statistics(engine, [Room.__table__, User.__table__, Message.__table__])
@@ -497,29 +506,37 @@ def _caused_by_content(exc: Exception) -> bool:
     return not isinstance(exc, failures)
 
 
-def _batches(
-    lines: Iterable[Line | None], size: int, on_refused, report: IngestReport
-) -> Iterator[list[Event]]:
-    batch: list[Event] = []
+@dataclass
+class _Chunk:
+    """What one transaction takes: the events of a run of lines, and the lines of it that
+    were refused as they were read."""
+
+    events: list[Event] = field(default_factory=list)
+    refused: list[tuple[int, bytes, str]] = field(default_factory=list)
+    last_line: int = 0
+
+
+def _chunks(lines: Iterable[Line | None], size: int) -> Iterator[_Chunk]:
+    chunk = _Chunk()
     for line in lines:
         if line is PAUSE:
-            if batch:
-                yield batch
-                batch = []
+            if chunk.events or chunk.refused:
+                yield chunk
+                chunk = _Chunk(last_line=chunk.last_line)
             continue
         number, raw = line
+        chunk.last_line = number
         if not raw or raw.isspace():
             continue
         try:
             if type(raw) is Overlong:
                 raise Rejected(f"longer than {MAX_LINE:,} bytes")
-            batch.append(parse_event(number, raw))
+            chunk.events.append(parse_event(number, raw))
         except Rejected as exc:
-            report.refused += 1
-            on_refused(number, raw, str(exc))
+            chunk.refused.append((number, raw, str(exc)))
             continue
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        if len(chunk.events) >= size:
+            yield chunk
+            chunk = _Chunk(last_line=number)
+    if chunk.events or chunk.refused:
+        yield chunk

@@ -13,7 +13,7 @@ from kchat_cli.domain import clock
 from kchat_cli.errors import Busy
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Lock
-from kchat_cli.store.session import run_write
+from kchat_cli.store.session import WRITE_PATIENCE, run_write
 
 LEASE = timedelta(minutes=2)
 
@@ -66,13 +66,14 @@ def renew(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> None:
         .values(expires_at=clock.now() + lease)))  # fmt: skip
 
 
-def release(engine: sa.Engine, name: str) -> None:
+def release(engine: sa.Engine, name: str, *, patience: float = WRITE_PATIENCE) -> None:
     holder = me()
     run_write(
         engine,
         lambda session: session.execute(
             sa.delete(Lock).where(Lock.name == name, Lock.holder == holder)
         ),
+        patience=patience,
     )
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -90,6 +91,10 @@ class Report:
     longest_batch_ms: float = 0.0
     touched_rooms: set = field(default_factory=set)
     unindexed_months: set = field(default_factory=set)
+    # Rooms held at any moment of the run: their messages stay until the next run, so the
+    # search tables restarted from them stay true.
+    spared: set[int] = field(default_factory=set)
+    restarted_months: set = field(default_factory=set)
     by_channel: dict[int, int] = field(default_factory=dict)  # messages deleted in each
 
     def counts(self) -> dict:
@@ -112,8 +117,8 @@ class _Done:
 
 
 def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False,
-        batch_size: int = RETENTION_BATCH, checkpoint: Callable[[], None] = lambda: None
-        ) -> Report:  # fmt: skip
+        batch_size: int = RETENTION_BATCH, checkpoint: Callable[[], None] = lambda: None,
+        progress: Callable[[int], None] = lambda deleted: None) -> Report:  # fmt: skip
     window = Window.at(as_of)
     report = Report()
     with read_session(engine) as session:
@@ -138,6 +143,7 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
         if report.batches % SETTLE_EVERY == 0:
             settle_wal(engine)
         collect()
+        progress(report.messages)
         checkpoint()
         return done
 
@@ -148,13 +154,13 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
             for since, upto, size in ((None, before_cut, batch_size),
                                       (before_cut, window.sure, row_by_row_size)):  # fmt: skip
                 while True:
-                    done = batch(channel_id, lambda session, channel_id=channel_id, since=since,
-                                 upto=upto, size=size: _delete_sure(session, channel_id, window,
-                                                                    since, upto, size))  # fmt: skip
+                    done = batch(channel_id, partial(_delete_sure, channel_id=channel_id,
+                                                     window=window, since=since, upto=upto,
+                                                     limit=size, report=report))  # fmt: skip
                     if done.next_since is None:
                         break
                     since = done.next_since
-            leap_ids = _leap_window(engine, channel_id, window)
+            leap_ids = _leap_window(engine, channel_id, window, report)
             for start in range(0, len(leap_ids), row_by_row_size):
                 chunk = leap_ids[start : start + row_by_row_size]
                 batch(channel_id, lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
@@ -165,6 +171,7 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
         report.files = sweep_files(engine, home)
         with read_session(engine) as session:
             indexed_months = search_index.months(session)
+        report.index_tables_dropped = len(report.restarted_months - set(indexed_months))
         with batch_writer(engine) as writer:
             _settle_search_index(write, writer, window, indexed_months, report)
         leave_nothing_in_wal(engine, "retention")
@@ -195,24 +202,38 @@ def _held_expired(session: Session, window: Window) -> int:
         Message.ts <= window.sure, Message.room_id.in_(held)))  # fmt: skip
 
 
-def _not_held(session: Session, channel_id: int) -> list:
-    """The condition that spares held rooms' messages, if the channel has held rooms (with
-    none, a batch's range is read from the time index alone, without each message's row)."""
-    held = sa.select(Room.id).where(Room.channel_id == channel_id, Room.held.is_(True))
-    if session.connection().execute(sa.select(held.exists())).scalar():
-        return [Message.__table__.c.room_id.not_in(held)]
+def _not_held(session: Session, report: Report) -> list:
+    """The condition that spares the messages of rooms held now or earlier in the run, if
+    there are any (with none, a batch's range is read from the time index alone, without
+    each message's row)."""
+    held = session.connection().execute(sa.select(Room.id).where(Room.held.is_(True)))
+    report.spared.update(held.scalars())
+    if report.spared:
+        return [sa.not_(among(session, Message.__table__.c.room_id, sorted(report.spared)))]
     return []
 
 
+def _restart_search_months(session: Session, window: Window, newest: datetime,
+                           report: Report) -> None:  # fmt: skip
+    """Before a batch deletes messages of months before the index cut, which it does not
+    unindex: restart those months' search tables from the spared rooms' messages, in the
+    batch's transaction."""
+    for month in search_index.months(session):
+        due = month < window.index_cut and month <= newest
+        if due and month not in report.restarted_months:
+            search_index.restart(session, month, sorted(report.spared))
+            report.restarted_months.add(month)
+
+
 def _delete_sure(session: Session, channel_id: int, window: Window, since: datetime | None,
-                 upto: datetime, limit: int) -> _Done:  # fmt: skip
+                 upto: datetime, limit: int, report: Report) -> _Done:  # fmt: skip
     """The oldest `limit` or so messages up to `upto` (no later than `window.sure`: surely
     expired): those up to the time of the `limit`-th, by index range, after `since` (where
     the last batch ended: what held rooms keep there, and in a dry run all of it, is not
     looked at twice)."""
     messages = Message.__table__
     scope = [messages.c.channel_id == channel_id, messages.c.ts <= upto,
-             *_not_held(session, channel_id)]  # fmt: skip
+             *_not_held(session, report)]  # fmt: skip
     if since is not None:
         scope.append(messages.c.ts > since)
     boundary = session.connection().execute(
@@ -222,19 +243,21 @@ def _delete_sure(session: Session, channel_id: int, window: Window, since: datet
     if boundary is not None:
         scope.append(messages.c.ts <= boundary)
         newest = boundary
+    _restart_search_months(session, window, newest, report)
     done = _delete(session, channel_id, window, messages.delete().where(*scope), newest)
     done.next_since = boundary
     return done
 
 
-def _leap_window(engine: sa.Engine, channel_id: int, window: Window) -> list[int]:
+def _leap_window(engine: sa.Engine, channel_id: int, window: Window,
+                 report: Report) -> list[int]:  # fmt: skip
     """Messages of the day after `sure` that have expired too (a leap day's, on the 28th)."""
     messages = Message.__table__
     with read_session(engine) as session:
         rows = session.connection().execute(
             sa.select(messages.c.id, messages.c.ts)
             .where(messages.c.channel_id == channel_id, messages.c.ts > window.sure,
-                   messages.c.ts <= window.maybe, *_not_held(session, channel_id))
+                   messages.c.ts <= window.maybe, *_not_held(session, report))
         ).all()  # fmt: skip
     return [row.id for row in rows if window.expired(row.ts)]
 

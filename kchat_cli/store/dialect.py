@@ -184,9 +184,14 @@ def batch_writer(engine: sa.Engine) -> Iterator[sa.Engine | sa.Connection]:
         try:
             yield connection
         finally:
-            driver.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
-            driver.execute("PRAGMA temp_store=DEFAULT")
-            driver.execute("PRAGMA foreign_keys=ON")
+            try:
+                driver.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+                driver.execute("PRAGMA temp_store=DEFAULT")
+                driver.execute("PRAGMA foreign_keys=ON")
+            except Exception:
+                # Closed by Ctrl-C inside the driver, or unsure: the pool must not hand out
+                # a connection that leaves foreign keys off.
+                connection.invalidate()
 
 
 def settle_wal(engine: sa.Engine) -> None:
@@ -197,15 +202,22 @@ def settle_wal(engine: sa.Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+SCRUB_PATIENCE = 15.0  # seconds
+
+
 def scrub_wal(engine: sa.Engine) -> bool:
     """SQLite: move what deletes wrote from the WAL into the (secure-deleted) database file
-    and empty the WAL, so no copy of deleted content stays in either. False when a reader
-    kept part of the WAL in use through the busy timeout."""
+    and empty the WAL, so no copy of deleted content stays in either. False when readers
+    kept part of the WAL in use for SCRUB_PATIENCE seconds."""
     if engine.dialect.name != "sqlite":
         return True
+    deadline = time.monotonic() + SCRUB_PATIENCE
     with engine.connect() as connection:
-        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-    return not busy
+        while True:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not busy or time.monotonic() > deadline:
+                return not busy
+            time.sleep(0.05)
 
 
 def refresh_statistics(engine: sa.Engine, tables: list[sa.Table], *, reclaim: bool = False) -> None:

@@ -1,10 +1,13 @@
 """One engine per process, tuned per dialect. SQLAlchemy Core only: light commands start fast.
 
-SQLite runs in WAL mode with foreign keys on and a busy timeout. Write transactions start
-with BEGIN IMMEDIATE, so two writers queue for the lock at the start instead of failing
-half-way; reads start a plain BEGIN and never wait for writers.
+SQLite runs in WAL mode with foreign keys on and a short busy timeout. Write transactions
+start with BEGIN IMMEDIATE, so two writers queue for the lock at the start instead of failing
+half-way; reads start a plain BEGIN and never wait for writers. SQLite waits for a lock in C,
+where Ctrl-C cannot reach: it waits briefly, and the store layer tries again (session.py),
+so an interrupt lands within a fraction of a second.
 """
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -15,7 +18,7 @@ from sqlalchemy import event
 
 from kchat_cli.errors import MASK, Invalid
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_BUSY_TIMEOUT_MS = 200
 SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 WRITE = {"kchat_write": True}
 
@@ -106,6 +109,7 @@ def _create_engine(url: sa.URL) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "handle_error", _sqlite_on_interrupt)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -125,6 +129,15 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _sqlite_on_interrupt(context) -> None:
+    """Ctrl-C inside a statement: SQLAlchemy then closes the connection, but SQLite keeps its
+    write lock until the interrupted statement is let go of, which the unwinding stack still
+    holds. Roll back now, so the lock goes at once and cleanup writes need not wait."""
+    if isinstance(context.original_exception, KeyboardInterrupt) and context.connection:
+        with contextlib.suppress(Exception):
+            context.connection.connection.dbapi_connection.rollback()
 
 
 def _sqlite_on_begin(connection) -> None:

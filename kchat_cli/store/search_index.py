@@ -8,11 +8,16 @@ gone is dropped whole. Deleting a message from an FTS5 index otherwise means tok
 text again, writing a delete entry for every piece, and merging the index so that no trace
 of the text stays in the file: half of what retention spent. Triggers cannot choose a table
 by date, so the one path that writes messages (Conversation.flush) indexes them through
-`add`, and retention unindexes through `remove` and `drop_or_rebuild`.
+`add`, and retention unindexes through `remove`, `restart` and `drop_or_rebuild`.
+
+Invariant: every entry of a month's table is a message that exists, with that text, in
+every committed state (search reads a match's text from the message): a table is changed
+only in the transaction that changes its messages.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -140,6 +145,23 @@ def drop_or_rebuild(session: Session, month: datetime) -> str:
         return "dropped"
     _fill(session, month)
     return "rebuilt"
+
+
+def restart(session: Session, month: datetime, rooms: list[int]) -> None:
+    """Before deleting a month's messages without `remove`: drop its table, and index afresh
+    only the messages of `rooms` (those kept), all in the deleting transaction. The index
+    then never holds a message that is gone, whatever stops the work after."""
+    connection = session.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table_name(month)}")
+    if not rooms:
+        return
+    _create(session, month)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table_name(month)} (rowid, text) SELECT id, text FROM messages "  # noqa: S608
+        "WHERE room_id IN (SELECT value FROM json_each(?)) AND ts >= ? AND ts < ? "
+        "AND text IS NOT NULL",
+        (json.dumps(rooms), *_bounds(session, month)),
+    )
 
 
 def merge(session: Session, month: datetime, pages: int = MERGE_PAGES) -> int:

@@ -1,6 +1,9 @@
 """Sessions: one per command or job run. Every write is one transaction, retried whole on a
-lock or serialization conflict, so no user ever sees "database is locked"."""
+lock or serialization conflict for up to WRITE_PATIENCE seconds, so no user ever sees
+"database is locked". Whatever stops a transaction, Ctrl-C included, rolls it back at once:
+no lock outlives the work that took it."""
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -12,7 +15,7 @@ from sqlmodel import Session
 from kchat_cli.store.engine import WRITE, is_transient
 
 T = TypeVar("T")
-WRITE_ATTEMPTS = 12
+WRITE_PATIENCE = 15.0  # seconds
 
 
 def read_session(engine: sa.Engine) -> Session:
@@ -28,14 +31,22 @@ def snapshot_session(engine: sa.Engine) -> Session:
 
 
 def run_write(
-    engine: sa.Engine | sa.Connection, work: Callable[[Session], T], *, commit: bool = True
+    engine: sa.Engine | sa.Connection,
+    work: Callable[[Session], T],
+    *,
+    commit: bool = True,
+    patience: float = WRITE_PATIENCE,
 ) -> T:
-    """Run `work` in one write transaction and commit it; retry the whole of it on conflict.
+    """Run `work` in one write transaction and commit it; retry the whole of it on conflict
+    for up to `patience` seconds.
 
     With `commit=False` the transaction is rolled back: a dry run sees exactly what would
     change, and changes nothing."""
     bind = engine.execution_options(**WRITE)
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
+    deadline = time.monotonic() + patience
+    attempt = 0
+    while True:
+        attempt += 1
         with Session(bind, expire_on_commit=False) as session:
             try:
                 result = work(session)
@@ -44,13 +55,21 @@ def run_write(
                 else:
                     session.rollback()
                 return result
-            except Exception as exc:
-                session.rollback()
-                if isinstance(engine, sa.Connection):
-                    # A failed COMMIT leaves the driver's transaction open though SQLAlchemy
-                    # has let go of it; the next attempt would begin inside it.
-                    engine.connection.driver_connection.rollback()
-                if attempt == WRITE_ATTEMPTS or not is_transient(exc):
+            except BaseException as exc:
+                _roll_back(session, engine)
+                if not (isinstance(exc, Exception) and is_transient(exc)):
                     raise
-        time.sleep(min(2.0, 0.01 * 2**attempt) * random.uniform(0.5, 1.0))
-    raise AssertionError("unreachable")
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(min(0.25, 0.005 * 2**attempt) * random.uniform(0.5, 1.0))
+
+
+def _roll_back(session: Session, engine: sa.Engine | sa.Connection) -> None:
+    """Undo the transaction now, whatever broke it (a lost connection cannot fail this)."""
+    with contextlib.suppress(Exception):
+        session.rollback()
+    if isinstance(engine, sa.Connection):
+        # A failed COMMIT leaves the driver's transaction open though SQLAlchemy has let go
+        # of it; the next attempt would begin inside it.
+        with contextlib.suppress(Exception):
+            engine.connection.driver_connection.rollback()
