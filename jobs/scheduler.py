@@ -3,8 +3,10 @@
 Only one scheduler may run per store: it holds the `scheduler` lease, renewed while it
 lives and expiring if it dies; a second one says who holds it and exits 1. Each job also
 takes its own lock (as `kchat jobs run` does), so cron and the scheduler never run a job
-twice at once. SIGTERM or SIGINT: no new run starts, a running job finishes its current
-batch and stops, and the process exits 0.
+twice at once. Besides its timed runs, delivery runs as soon as something is queued: a
+thread waits on the outbox (PostgreSQL NOTIFY; SQLite polls), so a reply leaves within a
+second of its commit. SIGTERM or SIGINT: no new run starts, a running job finishes its
+current batch and stops, and the process exits 0.
 """
 
 import logging
@@ -18,14 +20,18 @@ from jobs.context import JobSettings
 from jobs.registry import JOBS
 from jobs.runner import Stopped, run_job
 from jobs.schedule import trigger_for
-from kchat_cli.domain import clock, jobruns, locks
+from kchat_cli.domain import clock, delivery, jobruns, locks
 from kchat_cli.domain.clock import KST
 from kchat_cli.errors import Busy
+from kchat_cli.store.dialect import OUTBOX_CHANNEL, ChangeListener
 from kchat_cli.store.session import run_write
 
-LEASE_NAME = "scheduler"
+LEASE_NAME = locks.SCHEDULER
 LEASE = timedelta(seconds=60)
 RENEW_EVERY = timedelta(seconds=20)
+OUTBOX_POLL = 0.2  # seconds between looks at the outbox (SQLite; PostgreSQL is woken)
+OUTBOX_WAIT = 1.0  # seconds to wait for a NOTIFY before looking anyway (retries come due)
+RETRY_AFTER = 10.0  # seconds before trying again on demand after a run that did not go
 log = logging.getLogger("kchat.scheduler")
 
 
@@ -34,6 +40,7 @@ class Daemon:
         self.engine = engine
         self.settings = settings
         self.stopping = threading.Event()
+        self.delivering = threading.Lock()  # one delivery at a time: timed or on demand
 
     def checkpoint(self) -> None:
         """Between a job's batches: stop there when a stop was asked for."""
@@ -41,7 +48,32 @@ class Daemon:
             raise Stopped()
 
     def run_once(self, name: str) -> dict | None:
-        """One run of a job; a run already going elsewhere is skipped, not an error."""
+        """One run of a job; a run already going here or elsewhere is skipped, not an error."""
+        if name != "deliver":
+            return self._run(name)
+        if not self.delivering.acquire(blocking=False):
+            return None
+        try:
+            return self._run(name)
+        finally:
+            self.delivering.release()
+
+    def watch_outbox(self) -> None:
+        """Deliver as soon as something is due, until the scheduler stops."""
+        listener = ChangeListener(self.engine, OUTBOX_CHANNEL, poll=OUTBOX_POLL)
+        try:
+            while not self.stopping.is_set():
+                listener.wait(OUTBOX_WAIT)
+                due = not self.stopping.is_set() and delivery.due_now(self.engine, clock.now())
+                if due and self.run_once("deliver") is None:
+                    # Failing or busy: leave it to the timed runs for a while.
+                    self.stopping.wait(RETRY_AFTER)
+        except Exception as exc:  # the timed runs go on without it
+            log.error("outbox watch stopped: %s", exc)
+        finally:
+            listener.close()
+
+    def _run(self, name: str) -> dict | None:
         try:
             record = run_job(self.engine, name, settings=self.settings, checkpoint=self.checkpoint)
         except Busy as exc:
@@ -129,5 +161,8 @@ def _blocking(ready) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    watcher = threading.Thread(target=_daemon.watch_outbox, name="outbox", daemon=True)
+    watcher.start()
     ready()
     scheduler.start()
+    watcher.join(timeout=OUTBOX_WAIT + 1)

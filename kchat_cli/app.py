@@ -5,6 +5,7 @@ Command modules are imported only when their command runs (`KchatGroup.get_comma
 light command such as `kchat unread` never pays for the others' imports.
 """
 
+import contextlib
 import importlib
 import os
 import sys
@@ -80,7 +81,10 @@ class KchatGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as interrupt:
             raise typer.Exit(interrupts.exit_code(interrupt)) from None
-        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except OSError as exc:
             from kchat_cli.render import visible
@@ -174,12 +178,17 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
+def _quiet_stdout() -> None:
+    """The reader went away (`kchat … | head`), as `git log | head` knows: not an error, and
+    nothing more to say to it, not even at exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main() -> None:
     interrupts.install()
     try:
         app()
     except BrokenPipeError:
-        # Reader went away (`kchat … | head`): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _quiet_stdout()
         sys.exit(0)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say, say_when_it_leaves
 from kchat_cli.domain import auth, clock
 from kchat_cli.render import Format, emit_one
 
@@ -31,7 +31,8 @@ def send_code(
     rt.write(lambda session: auth.send_code(session, rt.admin(session), via=via.value,
                                             sealer=sealer, now=clock.now()),
              action="auth.send-code", details={"via": via.value})  # fmt: skip
-    say(f"a code is on its way by {via.value}; then run kchat auth verify CODE")
+    say(f"a code is queued for you by {via.value}; then run kchat auth verify CODE")
+    say_when_it_leaves(rt, "the code")
 
 
 @app.command()

@@ -118,6 +118,17 @@ def say(message: str) -> None:
     typer.echo(visible(message), err=True)
 
 
+def say_when_it_leaves(rt: Runtime, what: str) -> None:
+    """What is queued leaves with the next deliver run: say how, when no scheduler runs."""
+    from kchat_cli.domain import clock, locks
+
+    with rt.read() as session:
+        scheduler = locks.live_holder(session, locks.SCHEDULER, clock.now())
+    if scheduler is None:
+        say(f"no scheduler runs for this store: {what} leaves with the next "
+            "`kchat jobs run deliver` (or keep `kchat scheduler run` going)")  # fmt: skip
+
+
 def finish_bulk(report, verb: str, *, dry_run: bool) -> None:
     """Print a bulk summary on stderr; exit 3 when some rooms were refused."""
     would = "would be " if dry_run else ""

@@ -11,6 +11,7 @@ from kchat_cli.commands.common import (
     confirmed,
     runtime,
     say,
+    say_when_it_leaves,
 )
 from kchat_cli.domain import clock, groups
 from kchat_cli.errors import EXIT_PARTIAL
@@ -93,6 +94,8 @@ def message(
         target=f"group {name}", details=lambda done: {"queued": done[0],
                                                       "skipped": len(done[1])})  # fmt: skip
     say(f"queued for {queued} members, {len(skipped)} skipped")
+    if queued:
+        say_when_it_leaves(rt, "the message")
     for user, reason in skipped:
         say(f"  skipped {user}: {reason}")
     if skipped:

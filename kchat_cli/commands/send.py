@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, RoomArgument, runtime, say
+from kchat_cli.commands.common import OutputOption, RoomArgument, runtime, say, say_when_it_leaves
 from kchat_cli.commands.views import MESSAGE_TABLE
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
@@ -53,4 +53,5 @@ def send(
         details=lambda sent: {"message": sent["id"], "kind": sent["kind"]},
     )
     say(f"queued message {record['id']} to room {room}")
+    say_when_it_leaves(rt, "it")
     emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)

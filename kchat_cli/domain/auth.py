@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain import outbox
 from kchat_cli.domain.secrets import Sealer
 from kchat_cli.errors import Invalid, NeedsVerification, Refused
 from kchat_cli.store.models import Admin, AuthCode, AuthFailure, AuthSession, OutboxItem
@@ -37,7 +38,6 @@ WRONG_TRIES_AN_HOUR = 10
 SESSION_LIFETIME = timedelta(hours=12)
 CHANNELS = ("kakao", "sms")
 CODE_TEXT = "[kchat] 관리자 추가인증 번호는 {code}입니다. 5분 안에 입력해 주세요."
-MASK = "●●●●●●"
 _CODE = re.compile(r"^[0-9]{6}$")
 
 
@@ -118,19 +118,10 @@ def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer,
             expires_at=now + CODE_LIFETIME,
         )
     )
-    session.add(
-        OutboxItem(
-            channel_id=admin.channel_id,
-            admin_id=admin.id,
-            kind="code",
-            text=None,
-            sealed_text=sealer.seal({"code": code, "via": via}),
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-    )
+    outbox.enqueue(session, [{"channel_id": admin.channel_id, "admin_id": admin.id,
+                              "kind": "code", "sealed_text": sealer.seal({"code": code,
+                                                                          "via": via})}],
+                   now=now)  # fmt: skip
 
 
 @dataclass(frozen=True)

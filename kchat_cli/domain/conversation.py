@@ -8,11 +8,11 @@ from operator import itemgetter
 
 from sqlmodel import Session
 
-from kchat_cli.domain import rooms
+from kchat_cli.domain import outbox, rooms
 from kchat_cli.domain.rooms import RoomState
 from kchat_cli.store import search_index
 from kchat_cli.store.dialect import bulk_insert
-from kchat_cli.store.models import Message, NoticeClaim, OutboxItem
+from kchat_cli.store.models import Message, NoticeClaim
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +97,7 @@ class Conversation:
                  message_index: int | None = None) -> None:  # fmt: skip
         self._deliveries.append((message_index, {
             "channel_id": self.channel_id, "room_id": room and room.id, "kind": kind,
-            "text": text, "status": "pending", "attempts": 0, "created_at": self.now,
-            "next_attempt_at": self.now,
-        }))  # fmt: skip
+            "text": text}))  # fmt: skip
 
     def _send_notices(self) -> int:
         """Record and queue the notices whose claim this transaction won."""
@@ -144,10 +142,9 @@ class Conversation:
             bulk_insert(self.session, messages, self._messages)
         texts_at = [row["ts"] for row in self._messages if row["text"] is not None]
         search_index.add(self.session, last_before, texts_at)
-        if self._deliveries:
-            bulk_insert(self.session, OutboxItem.__table__, [
-                {**row, "message_id": None if index is None else message_ids[index]}
-                for index, row in self._deliveries])  # fmt: skip
+        outbox.enqueue(self.session, [
+            {**row, "message_id": None if index is None else message_ids[index]}
+            for index, row in self._deliveries], now=self.now)  # fmt: skip
         rooms.save_rooms(self.session, self.channel_id, self.rooms.values(), revision=revision)
         self._messages, self._deliveries = [], []
         return message_ids

@@ -53,6 +53,15 @@ def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
     return [row._asdict() for row in session.execute(query)]
 
 
+def due_now(engine: sa.Engine, now: datetime) -> bool:
+    """Whether anything waits to be sent at `now` (cheap: the outbox's due index)."""
+    with read_session(engine) as session:
+        query = sa.select(OutboxItem.id).where(
+            OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now
+        )
+        return session.execute(query.limit(1)).first() is not None
+
+
 def payload(item: dict, sealer: Callable[[], Sealer]) -> dict:
     """What the messenger receives: the user and the content, never an admin's name. A
     verification code goes to its admin (login, and phone for SMS) alone, opened with the

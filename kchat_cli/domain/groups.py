@@ -6,11 +6,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain import outbox
 from kchat_cli.domain.hostile import typed
 from kchat_cli.domain.rooms import RoomState
 from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
-from kchat_cli.store.models import FriendGroup, GroupMember, OutboxItem, Room, User
+from kchat_cli.store.models import FriendGroup, GroupMember, Room, User
 
 GROUP_FIELDS = ("name", "members", "created_at")
 MEMBER_FIELDS = ("user", "name", "room", "friend", "blocked")
@@ -107,9 +108,7 @@ def message(session: Session, channel_id: int, name: str, text: str, *,
             skipped.append((member["user"], "not a friend"))
         else:
             queued += 1
-            deliveries.append({
-                "channel_id": channel_id, "room_id": member["room"], "kind": "group",
-                "text": text, "status": "pending", "attempts": 0, "created_at": now,
-                "next_attempt_at": now, "message_id": None})  # fmt: skip
-    bulk_insert(session, OutboxItem.__table__, deliveries)
+            deliveries.append({"channel_id": channel_id, "room_id": member["room"],
+                               "kind": "group", "text": text})  # fmt: skip
+    outbox.enqueue(session, deliveries, now=now)
     return queued, skipped

@@ -16,6 +16,7 @@ from kchat_cli.store.models import Lock
 from kchat_cli.store.session import WRITE_PATIENCE, run_write
 
 LEASE = timedelta(minutes=2)
+SCHEDULER = "scheduler"  # the lease of the one `kchat scheduler run` a store may have
 
 
 def me() -> str:
@@ -80,3 +81,12 @@ def release(engine: sa.Engine, name: str, *, patience: float = WRITE_PATIENCE) -
 def holder_of(session: Session, name: str) -> tuple[str, datetime] | None:
     lock = session.get(Lock, name)
     return None if lock is None else (lock.holder, lock.expires_at)
+
+
+def live_holder(session: Session, name: str, now: datetime) -> Lock | None:
+    """The lease `name`, if its holder is alive: it has not expired, and on this machine
+    its process is still there."""
+    lock = session.get(Lock, name)
+    if lock is None or lock.expires_at <= now or _gone(lock.holder):
+        return None
+    return lock

@@ -1,11 +1,32 @@
-"""The outbox (SPEC §5): what the channel sends, waiting for or after delivery."""
+"""The outbox (SPEC §5): what the channel sends, waiting for or after delivery. Every
+producer queues through `enqueue`, which wakes a waiting scheduler (delivery.py sends)."""
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.auth import MASK
 from kchat_cli.errors import Invalid
+from kchat_cli.store.dialect import bulk_insert, notify_outbox
 from kchat_cli.store.models import OutboxItem, Room, User
+
+MASK = "●●●●●●"
+# What an item may carry besides its channel and kind; the rest is the queue's own.
+ITEM_FIELDS = ("room_id", "message_id", "admin_id", "text", "sealed_text")
+
+
+def enqueue(session: Session, items: list[dict], *, now: datetime) -> None:
+    """Queue items to send now: each a dict with `channel_id`, `kind` and any of
+    ITEM_FIELDS. A scheduler waiting on the store hears of them when this commits."""
+    if not items:
+        return
+    rows = [{"channel_id": item["channel_id"], "kind": item["kind"],
+             **{name: item.get(name) for name in ITEM_FIELDS}, "status": "pending",
+             "attempts": 0, "created_at": now, "next_attempt_at": now}
+            for item in items]  # fmt: skip
+    bulk_insert(session, OutboxItem.__table__, rows)
+    notify_outbox(session)
+
 
 OUTBOX_FIELDS = (
     "id",

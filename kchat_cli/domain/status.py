@@ -5,13 +5,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import clock, hours, jobruns, settings
+from kchat_cli.domain import clock, hours, jobruns, locks, settings
 from kchat_cli.domain.vocabulary import STATUSES
 from kchat_cli.store.models import Channel, OutboxItem, Room, User
 
 STATUS_FIELDS = ("channel", "unread", *(f"rooms_{status}" for status in STATUSES), "chat",
-                 "open_now", "held_rooms", "outbox_pending", "outbox_failed",
-                 "last_jobs")  # fmt: skip
+                 "open_now", "held_rooms", "outbox_pending", "outbox_failed", "scheduler",
+                 "scheduler_since", "last_delivery", "last_jobs")  # fmt: skip
 
 
 def channel_status(session: Session, channel_id: int, now: datetime) -> dict:
@@ -27,6 +27,7 @@ def channel_status(session: Session, channel_id: int, now: datetime) -> dict:
         .where(OutboxItem.channel_id == channel_id, OutboxItem.status != "sent")
         .group_by(OutboxItem.status)).all())  # fmt: skip
     chat = settings.load(session, channel_id)
+    scheduler = locks.live_holder(session, locks.SCHEDULER, now)
     return {
         "channel": channel.name,
         "unread": channel.unread_total,
@@ -37,6 +38,10 @@ def channel_status(session: Session, channel_id: int, now: datetime) -> dict:
             Room.channel_id == channel_id, Room.held.is_(True))),
         "outbox_pending": outbox.get("pending", 0),
         "outbox_failed": outbox.get("failed", 0),
+        "scheduler": scheduler.holder if scheduler else "not running",
+        "scheduler_since": scheduler.acquired_at if scheduler else None,
+        "last_delivery": session.scalar(sa.select(sa.func.max(OutboxItem.sent_at)).where(
+            OutboxItem.channel_id == channel_id)),
         "last_jobs": {name: f"{run['outcome']} {clock.kst_iso(run['started_at'])}"
                       for name, run in sorted(jobruns.last_runs(session).items())},
     }  # fmt: skip

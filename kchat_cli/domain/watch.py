@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain.listing import message_record, message_select, records_of
-from kchat_cli.store.dialect import ChangeListener
+from kchat_cli.store.dialect import ChangeListener, change_channel
 from kchat_cli.store.models import Channel, Message, Room
 from kchat_cli.store.session import read_session, snapshot_session
 
@@ -67,7 +67,7 @@ def _event(kind: str, record: dict, **extra) -> dict:
 def follow(engine: sa.Engine, channel_id: int, *, wait: float = 5.0) -> Iterator[dict]:
     """Events as they happen, forever. A lost store is waited for and read from where it
     was left."""
-    listener = ChangeListener(engine, channel_id)
+    listener = ChangeListener(engine, change_channel(channel_id))
     with read_session(engine) as session:
         cursor = start(session, channel_id)
     try:

@@ -243,6 +243,16 @@ def notify_change(session: Session, channel_id: int, revision: int) -> None:
                                       "revision": str(revision)})  # fmt: skip
 
 
+OUTBOX_CHANNEL = "kchat_outbox"
+
+
+def notify_outbox(session: Session) -> None:
+    """PostgreSQL: tell a scheduler waiting on the outbox, when this commits, that there is
+    something to send. SQLite: the scheduler polls."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
+
+
 def change_channel(channel_id: int) -> str:
     return f"kchat_changes_{channel_id}"
 
@@ -282,21 +292,21 @@ def text_contains(session: Session, id_column, text_column, text: str, *,
 
 
 class ChangeListener:
-    """Waits until a channel may have changed. PostgreSQL: LISTEN on a connection of its
-    own, NOTIFY'd by every committing write. SQLite: a short sleep; the caller then polls
-    the channel's revision, which is cheap. A lost connection is opened again on the next
-    wait: the caller's cursor makes sure nothing is missed in between."""
+    """Waits until something may have changed: a channel's rooms (`change_channel`) or the
+    outbox (OUTBOX_CHANNEL). PostgreSQL: LISTEN on a connection of its own, NOTIFY'd by every
+    committing write. SQLite: a short sleep (`poll` seconds); the caller then polls the
+    store, which is cheap. A lost connection is opened again on the next wait: the caller's
+    cursor makes sure nothing is missed in between."""
 
-    POLL_SECONDS = 0.5
-
-    def __init__(self, engine: sa.Engine, channel_id: int):
+    def __init__(self, engine: sa.Engine, name: str, *, poll: float = 0.5):
         self.engine = engine
-        self.name = change_channel(channel_id)
+        self.name = name
+        self.poll = poll
         self.connection = None
 
     def wait(self, timeout: float) -> None:
         if self.engine.dialect.name != "postgresql":
-            time.sleep(min(timeout, self.POLL_SECONDS))
+            time.sleep(min(timeout, self.poll))
             return
         try:
             if self.connection is None:
