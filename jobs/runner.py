@@ -64,36 +64,49 @@ def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
 
         context = JobContext(engine=engine, as_of=as_of, dry_run=dry_run, settings=settings,
                              checkpoint=between_batches, progress=progress)  # fmt: skip
-        try:
-            counts = job.run(context)
-        except Stopped:
-            _finish(engine, run_id, "stopped")
-            raise
-        except KeyboardInterrupt:
-            # Cleanup after Ctrl-C waits for nobody; what it cannot do, the next run does.
-            patience = CLEANUP_PATIENCE
-            _finish(engine, run_id, "interrupted", patience=patience)
-            raise
-        except BaseException as exc:
-            _finish(engine, run_id, "error", error=describe(exc))
-            raise
 
-        def finish(session) -> dict:
+        def finish(session, counts: dict) -> dict:
             record = jobruns.finish(session, run_id, outcome="ok", now=clock.now(), counts=counts)
             _audit_deletions(session, job, record, admin, context.deleted)
             return record
 
-        return run_write(engine, finish)
+        try:
+            counts = job.run(context)
+            return run_write(engine, lambda session: finish(session, counts))
+        except Stopped:
+            _cut_short(engine, run_id, "stopped")
+            raise
+        except KeyboardInterrupt:
+            # Cleanup after Ctrl-C waits for nobody; what it cannot do, the next run does.
+            patience = CLEANUP_PATIENCE
+            _cut_short(engine, run_id, "interrupted", patience=patience)
+            raise
+        except BaseException as exc:
+            _cut_short(engine, run_id, "error", error=describe(exc))
+            raise
     finally:
-        with contextlib.suppress(Exception):
+        _let_go(engine, lock, patience)
+
+
+def _let_go(engine: sa.Engine, lock: str, patience: float) -> None:
+    """Release the job's lock, even when Ctrl-C comes while it is being released (the run
+    itself is over by then); a lock left by a process that died is taken over at once."""
+    for _ in range(2):
+        try:
             locks.release(engine, lock, patience=patience)
+            return
+        except KeyboardInterrupt:
+            continue
+        except Exception:
+            return
 
 
-def _finish(engine: sa.Engine, run_id: int, outcome: str, *, error: str | None = None,
-            patience: float = WRITE_PATIENCE) -> None:  # fmt: skip
-    """Record how a run ended; a failure to record it must not hide why it ended."""
+def _cut_short(engine: sa.Engine, run_id: int, outcome: str, *, error: str | None = None,
+               patience: float = WRITE_PATIENCE) -> None:  # fmt: skip
+    """Record how a run that did not finish ended (unless it did finish, just before); a
+    failure to record it must not hide why it ended."""
     with contextlib.suppress(Exception):
-        run_write(engine, lambda session: jobruns.finish(
+        run_write(engine, lambda session: jobruns.cut_short(
             session, run_id, outcome=outcome, now=clock.now(), error=error),
             patience=patience)  # fmt: skip
 

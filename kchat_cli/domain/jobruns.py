@@ -43,6 +43,13 @@ def finish(session: Session, run_id: int, *, outcome: str, now: datetime,
     return record(run)
 
 
+def cut_short(session: Session, run_id: int, *, outcome: str, now: datetime,
+              error: str | None = None) -> None:  # fmt: skip
+    """A run that stopped before its end: recorded so unless it was recorded finished."""
+    session.execute(sa.update(JobRun).where(JobRun.id == run_id, JobRun.outcome == "running")
+                    .values(outcome=outcome, finished_at=now, error=error))  # fmt: skip
+
+
 def record(run: JobRun) -> dict:
     return {"id": run.id, "name": run.name, "as_of": run.as_of, "dry_run": run.dry_run,
             "started_at": run.started_at, "finished_at": run.finished_at,
