@@ -138,15 +138,21 @@ def _read_key(path: Path) -> bytes | None:
 
 
 def _new_key(path: Path) -> bytes:
-    """A new key file, 0600; if another process just made one, that one."""
+    """A new key file, 0600, which appears whole (written aside, then linked into place);
+    if another process just made one, that one."""
+    import tempfile
+
     from cryptography.fernet import Fernet
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    descriptor, aside = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key)
+        os.link(aside, path)
     except FileExistsError:
         return path.read_bytes().strip()
-    key = Fernet.generate_key()
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key)
+    finally:
+        os.unlink(aside)
     return key
