@@ -118,7 +118,7 @@ class Runtime:
 
         return run_write(engine, audited, commit=commit)
 
-    def apply_to_rooms(self, tokens, room_action, *, action: str, dry_run: bool):
+    def apply_to_rooms(self, tokens, room_action, *, action: str, dry_run: bool, report=None):
         """A bulk room action, audited in each batch's transaction."""
         from kchat_cli.domain import audit, clock
         from kchat_cli.domain.bulk import apply_to_rooms
@@ -132,7 +132,7 @@ class Runtime:
                              now=clock.now())  # fmt: skip
 
         return apply_to_rooms(engine, self.channel_id, tokens, room_action,
-                              dry_run=dry_run, audit=record)  # fmt: skip
+                              dry_run=dry_run, audit=record, report=report)  # fmt: skip
 
     def job_settings(self):
         from jobs.context import JobSettings

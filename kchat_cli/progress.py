@@ -3,7 +3,7 @@ nothing at all otherwise, so scripts and logs see only kchat's summaries."""
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 Update = Callable[..., None]
@@ -33,3 +33,21 @@ def progress(what: str, unit: str, total: int | None = None) -> Iterator[Update]
             bar.update(task, completed=done, counts=f"{count:,} {unit}, {rate:,.0f}/s")
 
         yield update
+
+
+def tracked(rows: Iterable, what: str, unit: str, every: int = 5000) -> Iterable:
+    """`rows` as they are, counted on a progress line when stderr is a terminal (and not
+    looked at otherwise: exports stream millions of them)."""
+    if not sys.stderr.isatty():
+        return rows
+    return _counted(rows, what, unit, every)
+
+
+def _counted(rows: Iterable, what: str, unit: str, every: int) -> Iterator:
+    with progress(what, unit) as update:
+        count = 0
+        for count, row in enumerate(rows, start=1):
+            if count % every == 0:
+                update(count)
+            yield row
+        update(count)

@@ -11,6 +11,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -169,6 +170,7 @@ def bench(url: str, workdir: Path, rooms: int, messages: int, name: str) -> list
     rows.append(Row("ingest peak memory", peak, "MB", "flat", None))
 
     rows += in_process(url, env)
+    rows.append(piped_event_latency(url, env))
 
     # The median of three runs: this machine's disk makes single runs vary by a fifth.
     target = workdir / "export.csv"
@@ -232,14 +234,82 @@ def retention(url: str, env: dict, messages: int) -> list[Row]:
     runs = []
     for number in range(RETENTION_RUNS):
         if number:
-            for leftover in (database.with_name(database.name + "-wal"),
-                             database.with_name(database.name + "-shm")):  # fmt: skip
-                leftover.unlink(missing_ok=True)
-            shutil.copyfile(pristine, database)
+            restore(database, pristine)
         seconds, _, _ = run(command, env)
         runs.append((seconds, last_retention(url)))
+    restore(database, pristine)
+    interrupted = interrupted_retention(database, pristine, command, env)
     pristine.unlink()
-    return retention_rows(runs, messages)
+    return [*retention_rows(runs, messages), interrupted]
+
+
+def restore(database: Path, pristine: Path) -> None:
+    """The store as it was before retention (with no log of a later run left beside it)."""
+    for leftover in (database.with_name(database.name + "-wal"),
+                     database.with_name(database.name + "-shm")):  # fmt: skip
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(pristine, database)
+
+
+def interrupted_retention(database: Path, pristine: Path, command: list[str], env: dict) -> Row:
+    """Ctrl-C in the middle of retention: the time from SIGINT until another process takes
+    the store's write lock (SQLite), the median of five interruptions of one run after
+    another on the store as it was."""
+    waits = []
+    for _ in range(5):
+        process = subprocess.Popen(KCHAT + command, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)  # fmt: skip
+        with sqlite3.connect(database, timeout=30) as store:
+            deadline = time.monotonic() + 60
+            while not store.execute("SELECT 1 FROM job_runs WHERE outcome = 'running'").fetchone():
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit("retention ended before it could be interrupted")
+                time.sleep(0.01)
+        time.sleep(0.3)  # well into its batches
+        sent = time.perf_counter()
+        process.send_signal(signal.SIGINT)
+        writer = sqlite3.connect(database, timeout=30, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("COMMIT")
+        waits.append(time.perf_counter() - sent)
+        writer.close()
+        process.communicate(timeout=30)
+        restore(database, pristine)
+    wait = statistics.median(waits)
+    return Row("retention: SIGINT to another process's write (median of 5)", wait * 1000, "ms",
+               "≤ 1,000", wait <= 1.0)  # fmt: skip
+
+
+def piped_event_latency(url: str, env: dict) -> Row:
+    """A live feed (`… | kchat ingest -`): the time from writing an event into the open pipe
+    to its commit, seen by another connection; the median of 20."""
+    import sqlalchemy as sa
+
+    feed = subprocess.Popen(KCHAT + ["ingest", "-"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    engine = sa.create_engine(url)
+    latencies = []
+    try:
+        for number in range(20):
+            event_id = f"piped-{number}"
+            event = {"id": event_id, "type": "message", "user": event_id, "text": "지금 문의"}
+            line = json.dumps({**event, "ts": datetime.now(UTC).isoformat()})
+            sent = time.perf_counter()
+            feed.stdin.write((line + "\n").encode())
+            feed.stdin.flush()
+            query = sa.text("SELECT 1 FROM ingested_events WHERE event_id = :id")
+            while True:
+                with engine.connect() as connection:
+                    if connection.execute(query, {"id": event_id}).first():
+                        break
+                time.sleep(0.002)
+            latencies.append(time.perf_counter() - sent)
+    finally:
+        feed.stdin.close()
+        feed.wait(timeout=60)
+        engine.dispose()
+    latency = statistics.median(latencies) * 1000
+    return Row("piped event to commit (median of 20)", latency, "ms", "≤ 200", latency <= 200)
 
 
 def last_retention(url: str) -> dict:

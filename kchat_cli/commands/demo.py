@@ -31,14 +31,16 @@ def demo(
     from kchat_cli.domain import clock
     from kchat_cli.domain import demo as demo_data
     from kchat_cli.domain.setup import initialise
+    from kchat_cli.progress import progress
 
     rt = runtime(ctx)
     now = clock.now()
     initialise(rt.url, name, owner=owner, owner_name="김사장", now=now)
     rt.channel_name = name
-    record = demo_data.build(
-        rt.engine(), rt.channel_id, count=count, anchor=as_of or now, now=now, seal=rt.sealer().seal
-    )
+    with progress("demo", "events") as update:
+        record = demo_data.build(rt.engine(), rt.channel_id, count=count, anchor=as_of or now,
+                                 now=now, seal=rt.sealer().seal,
+                                 on_batch=lambda done: update(done.applied))  # fmt: skip
     say(f"demo channel {name!r}: {record['applied']} events applied")
     emit_one(
         {"channel": name, **record},

@@ -44,8 +44,10 @@ PiiOption = Annotated[
 
 def _write(out: Path | None, output: ExportFormat, rows, fields, *, plain: bool) -> int:
     from kchat_cli.files import private_output
+    from kchat_cli.progress import tracked
 
     with private_output(out) as stream:
+        rows = tracked(rows, "export", "rows") if out is not None else rows
         return emit(rows, Format(output.value), fields=fields, stream=stream, plain=plain)
 
 

@@ -103,9 +103,16 @@ def show(
 
 def _bulk(ctx: typer.Context, room_args: list[str], room_action, verb: str, dry_run: bool,
           *, action: str) -> None:  # fmt: skip
-    rt = runtime(ctx)
-    report = rt.apply_to_rooms(room_tokens(room_args), room_action, action=action,
-                               dry_run=dry_run)  # fmt: skip
+    from kchat_cli.domain.bulk import BulkReport
+
+    rt, report = runtime(ctx), BulkReport()
+    try:
+        rt.apply_to_rooms(room_tokens(room_args), room_action, action=action, dry_run=dry_run,
+                          report=report)  # fmt: skip
+    except KeyboardInterrupt:
+        say(f"interrupted: {len(report.changed)} {verb} in the batches done; the rest were not "
+            "touched: run it again to finish")  # fmt: skip
+        raise
     finish_bulk(report, verb, dry_run=dry_run)
 
 

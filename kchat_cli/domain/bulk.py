@@ -58,11 +58,14 @@ def apply_to_rooms(
     dry_run: bool = False,
     batch_size: int = BULK_BATCH,
     audit: Callable[[Session, list[int]], None] | None = None,
+    report: BulkReport | None = None,
 ) -> BulkReport:
     """Apply `action` to the rooms named by `tokens`, a batch per transaction; `audit` is
-    called in each batch's transaction with the rooms it changed."""
+    called in each batch's transaction with the rooms it changed. `report` counts committed
+    batches only, so an interrupted run can say what it did."""
     ids, refused = parse_room_ids(tokens)
-    report = BulkReport(refused=refused)
+    report = report or BulkReport()
+    report.refused += refused
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         report.merge(

@@ -144,9 +144,17 @@ def _line(ids: Iterator[str], kind: str, ts: datetime, base: dict, **fields) -> 
 
 
 def build(
-    engine: sa.Engine, channel_id: int, *, count: int, anchor: datetime, now: datetime, seal
+    engine: sa.Engine,
+    channel_id: int,
+    *,
+    count: int,
+    anchor: datetime,
+    now: datetime,
+    seal,
+    on_batch=lambda report: None,
 ) -> dict:
-    """Fill the channel with demo rooms; running it again changes nothing."""
+    """Fill the channel with demo rooms; running it again changes nothing. `on_batch` is
+    told of each batch of events applied."""
     rng = random.Random(SEED)
     plans = plan(count, rng)
     run_write(engine, lambda session: _ensure_admins(session, channel_id, now))
@@ -158,6 +166,7 @@ def build(
         on_refused=lambda line, raw, reason: refused.append(reason),
         seal=seal,
         now=lambda: now,
+        on_batch=on_batch,
     )
     if report.applied:
         with read_session(engine) as session:
