@@ -45,7 +45,7 @@ def message_rows(
     time as Korea-time text from the database; only those of the rooms `rooms` chooses, when
     given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`. For a
     `spreadsheet`, text that would run as a formula is defused (R-INPUT-1)."""
-    text = (lambda column: spreadsheet_text(column, *FORMULA_STARTS)) if spreadsheet else (
+    text = (lambda column: spreadsheet_text(column, FORMULA_STARTS)) if spreadsheet else (
         lambda column: column)  # fmt: skip
     key = spreadsheet_safe if spreadsheet else str
     user_keys = {room_id: key(user) for room_id, user in itertools.chain.from_iterable(
