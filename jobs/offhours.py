@@ -14,8 +14,11 @@ def run(context: JobContext) -> dict:
         channel_ids = list(session.scalars(sa.select(Channel.id).order_by(Channel.id)))
     sent = 0
     for channel_id in channel_ids:
-        sent += run_write(context.engine, lambda session, channel_id=channel_id: _notify(
-            session, channel_id, context), commit=not context.dry_run)  # fmt: skip
+        sent += run_write(
+            context.engine,
+            lambda session, channel_id=channel_id: _notify(session, channel_id, context),
+            commit=not context.dry_run,
+        )
         context.checkpoint()
     return {"would_send" if context.dry_run else "sent": sent}
 

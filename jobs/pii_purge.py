@@ -16,9 +16,13 @@ def run(context: JobContext) -> dict:
     destroyed = 0
     for start in range(0, len(due), PURGE_BATCH):
         chunk = due[start : start + PURGE_BATCH]
-        done = run_write(context.engine, lambda session, chunk=chunk: pii.destroy(
-            session, [consent_id for consent_id, _ in chunk]),
-            commit=not context.dry_run)  # fmt: skip
+        done = run_write(
+            context.engine,
+            lambda session, chunk=chunk: pii.destroy(
+                session, [consent_id for consent_id, _ in chunk]
+            ),
+            commit=not context.dry_run,
+        )
         destroyed += done
         context.progress(destroyed)
         if done and not context.dry_run:

@@ -20,14 +20,39 @@ class Job:
 JOBS = {
     job.name: job
     for job in (
-        Job("retention", retention.run, "delete messages older than three years, their "
-            "files and outbox copies (R-RET-1)", "30 3 * * *", 3600, "messages deleted",
-            deletes=True),
-        Job("pii-purge", pii_purge.run, "destroy customer info 3 days after completion or "
-            "consent (R-PII-2)", "0 * * * *", 1800, "records destroyed", deletes=True),
-        Job("offhours-notices", offhours.run, "off-hours notices to users who wrote while "
-            "chat was closed (R-SET-4, R-SET-5)", "* * * * *", 50, "channels done"),
-        Job("deliver", deliver.run, "send the outbox through KCHAT_TRANSPORT (SPEC §5)",
-            "every 10 seconds", 9, "items handled"),
+        Job(
+            "retention",
+            retention.run,
+            "delete messages older than three years, their files and outbox copies (R-RET-1)",
+            "30 3 * * *",
+            3600,
+            "messages deleted",
+            deletes=True,
+        ),
+        Job(
+            "pii-purge",
+            pii_purge.run,
+            "destroy customer info 3 days after completion or consent (R-PII-2)",
+            "0 * * * *",
+            1800,
+            "records destroyed",
+            deletes=True,
+        ),
+        Job(
+            "offhours-notices",
+            offhours.run,
+            "off-hours notices to users who wrote while chat was closed (R-SET-4, R-SET-5)",
+            "* * * * *",
+            50,
+            "channels done",
+        ),
+        Job(
+            "deliver",
+            deliver.run,
+            "send the outbox through KCHAT_TRANSPORT (SPEC §5)",
+            "every 10 seconds",
+            9,
+            "items handled",
+        ),
     )
-}  # fmt: skip
+}

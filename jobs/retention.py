@@ -11,9 +11,15 @@ MAX_BATCH = 1_000_000
 
 def run(context: JobContext) -> dict:
     batch_size = _batch_size()
-    report = retention.run(context.engine, as_of=context.as_of, home=context.home,
-                           dry_run=context.dry_run, batch_size=batch_size,
-                           checkpoint=context.checkpoint, progress=context.progress)  # fmt: skip
+    report = retention.run(
+        context.engine,
+        as_of=context.as_of,
+        home=context.home,
+        dry_run=context.dry_run,
+        batch_size=batch_size,
+        checkpoint=context.checkpoint,
+        progress=context.progress,
+    )
     for channel_id, messages in report.by_channel.items():
         context.deleted[channel_id] = {"messages": messages}
     return report.counts()
@@ -25,6 +31,8 @@ def _batch_size() -> int:
     if not text:
         return retention.RETENTION_BATCH
     if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_BATCH):
-        raise Invalid(f"KCHAT_RETENTION_BATCH must be a whole number from 1 to {MAX_BATCH:,}",
-                      f"the default is {retention.RETENTION_BATCH:,}")  # fmt: skip
+        raise Invalid(
+            f"KCHAT_RETENTION_BATCH must be a whole number from 1 to {MAX_BATCH:,}",
+            f"the default is {retention.RETENTION_BATCH:,}",
+        )
     return int(text)

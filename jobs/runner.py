@@ -36,10 +36,18 @@ def os_user_name() -> str:
         return f"uid {os.getuid()}"
 
 
-def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
-            as_of: datetime | None = None, dry_run: bool = False, checkpoint=None,
-            admin: str | None = None, confirmed: bool = False,
-            progress=lambda done: None) -> dict:  # fmt: skip
+def run_job(
+    engine: sa.Engine,
+    name: str,
+    *,
+    settings: JobSettings,
+    as_of: datetime | None = None,
+    dry_run: bool = False,
+    checkpoint=None,
+    admin: str | None = None,
+    confirmed: bool = False,
+    progress=lambda done: None,
+) -> dict:
     """Run the job `name` once and return its run record. `admin` is the login of the admin
     who started it, if one is named. Raises Busy when it is already running elsewhere; a
     job's own error is recorded, then raised."""
@@ -53,17 +61,33 @@ def run_job(engine: sa.Engine, name: str, *, settings: JobSettings,
     patience = WRITE_PATIENCE
     try:
         as_of = as_of or clock.now()
-        run_id = run_write(engine, lambda session: jobruns.start(
-            session, name, as_of=as_of, dry_run=dry_run, holder=locks.me(), now=clock.now(),
-            started_by=os_user_name(), admin=admins.named(session, admin)))  # fmt: skip
+        run_id = run_write(
+            engine,
+            lambda session: jobruns.start(
+                session,
+                name,
+                as_of=as_of,
+                dry_run=dry_run,
+                holder=locks.me(),
+                now=clock.now(),
+                started_by=os_user_name(),
+                admin=admins.named(session, admin),
+            ),
+        )
 
         def between_batches() -> None:
             locks.renew(engine, lock)
             if checkpoint is not None:
                 checkpoint()
 
-        context = JobContext(engine=engine, as_of=as_of, dry_run=dry_run, settings=settings,
-                             checkpoint=between_batches, progress=progress)  # fmt: skip
+        context = JobContext(
+            engine=engine,
+            as_of=as_of,
+            dry_run=dry_run,
+            settings=settings,
+            checkpoint=between_batches,
+            progress=progress,
+        )
 
         def finish(session, counts: dict) -> dict:
             record = jobruns.finish(session, run_id, outcome="ok", now=clock.now(), counts=counts)
@@ -101,32 +125,53 @@ def _let_go(engine: sa.Engine, lock: str, patience: float) -> None:
             return
 
 
-def _cut_short(engine: sa.Engine, run_id: int, outcome: str, *, error: str | None = None,
-               patience: float = WRITE_PATIENCE) -> None:  # fmt: skip
+def _cut_short(
+    engine: sa.Engine,
+    run_id: int,
+    outcome: str,
+    *,
+    error: str | None = None,
+    patience: float = WRITE_PATIENCE,
+) -> None:
     """Record how a run that did not finish ended (unless it did finish, just before); a
     failure to record it must not hide why it ended."""
     with contextlib.suppress(Exception):
-        run_write(engine, lambda session: jobruns.cut_short(
-            session, run_id, outcome=outcome, now=clock.now(), error=error),
-            patience=patience)  # fmt: skip
+        run_write(
+            engine,
+            lambda session: jobruns.cut_short(
+                session, run_id, outcome=outcome, now=clock.now(), error=error
+            ),
+            patience=patience,
+        )
 
 
 def _refuse_deleting_ahead(job: Job, as_of: datetime) -> None:
     """A destructive job as of a time ahead of now deletes what has not yet expired: only
     when confirmed (a typo in --as-of must not empty the store)."""
     if job.deletes and as_of > clock.now() + CLOCK_SKEW:
-        raise Refused(f"{job.name} as of {clock.kst_iso(as_of)}, ahead of now, would delete "
-                      "what has not yet expired", "check --as-of, or add --yes if you mean "
-                      "it")  # fmt: skip
+        raise Refused(
+            f"{job.name} as of {clock.kst_iso(as_of)}, ahead of now, would delete "
+            "what has not yet expired",
+            "check --as-of, or add --yes if you mean it",
+        )
 
 
-def _audit_deletions(session, job: Job, record: dict, admin: str | None,
-                     deleted: dict[int, dict[str, int]]) -> None:  # fmt: skip
+def _audit_deletions(
+    session, job: Job, record: dict, admin: str | None, deleted: dict[int, dict[str, int]]
+) -> None:
     """Each channel's audit log holds each run that deleted some of its data."""
     for channel_id, counts in deleted.items():
         admin_id = admins.admin_ids_by_login(session, channel_id, [admin]).get(admin)
-        audit.record(session, channel_id, admin_id, f"jobs.{job.name}",
-                     target=f"run {record['id']}",
-                     details={"as_of": clock.kst_iso(record["as_of"]),
-                              "started_by": record["started_by"], **counts},
-                     now=clock.now())  # fmt: skip
+        audit.record(
+            session,
+            channel_id,
+            admin_id,
+            f"jobs.{job.name}",
+            target=f"run {record['id']}",
+            details={
+                "as_of": clock.kst_iso(record["as_of"]),
+                "started_by": record["started_by"],
+                **counts,
+            },
+            now=clock.now(),
+        )

@@ -29,8 +29,10 @@ def trigger_for(job: Job):
         amount, unit = every.group(1), every.group(2)
         seconds = int(amount[:9]) * (60 if unit.startswith("m") else 1)
         if len(amount) > 9 or not 1 <= seconds <= LONGEST_EVERY:
-            raise Invalid(f"bad schedule for {job.name}: {text!r}",
-                          "every N seconds runs a job every 1 second to 24 hours")  # fmt: skip
+            raise Invalid(
+                f"bad schedule for {job.name}: {text!r}",
+                "every N seconds runs a job every 1 second to 24 hours",
+            )
         return IntervalTrigger(seconds=seconds, timezone=KST)
     try:
         return CronTrigger.from_crontab(text, timezone=KST)
@@ -44,11 +46,14 @@ def trigger_for(job: Job):
 def job_table(session) -> list[dict]:
     last = jobruns.last_runs(session)
     now = clock.now()
-    return [{
-        "name": job.name,
-        "schedule": schedule_of(job),
-        "summary": job.summary,
-        "last_run": last[job.name]["started_at"] if job.name in last else None,
-        "last_outcome": last[job.name]["outcome"] if job.name in last else None,
-        "next_run": trigger_for(job).get_next_fire_time(None, now),
-    } for job in JOBS.values()]  # fmt: skip
+    return [
+        {
+            "name": job.name,
+            "schedule": schedule_of(job),
+            "summary": job.summary,
+            "last_run": last[job.name]["started_at"] if job.name in last else None,
+            "last_outcome": last[job.name]["outcome"] if job.name in last else None,
+            "next_run": trigger_for(job).get_next_fire_time(None, now),
+        }
+        for job in JOBS.values()
+    ]

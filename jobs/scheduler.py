@@ -138,9 +138,17 @@ def _blocking(ready) -> None:
 
     scheduler = BlockingScheduler(timezone=KST)
     for job in JOBS.values():
-        scheduler.add_job(_run, trigger_for(job), args=[job.name], id=job.name, name=job.name,
-                          replace_existing=True, coalesce=True, max_instances=1,
-                          misfire_grace_time=job.misfire_grace)  # fmt: skip
+        scheduler.add_job(
+            _run,
+            trigger_for(job),
+            args=[job.name],
+            id=job.name,
+            name=job.name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=job.misfire_grace,
+        )
     scheduler.add_job(
         _renew,
         IntervalTrigger(seconds=RENEW_EVERY.total_seconds(), timezone=KST),

@@ -97,8 +97,10 @@ class KchatGroup(TyperGroup):
                 raise
             from kchat_cli.render import visible
 
-            typer.echo(visible(f"error: {masked(describe(exc))}; run with KCHAT_DEBUG=1 for a "
-                               "traceback"), err=True)  # fmt: skip
+            typer.echo(
+                visible(f"error: {masked(describe(exc))}; run with KCHAT_DEBUG=1 for a traceback"),
+                err=True,
+            )
             raise typer.Exit(EXIT_ERROR) from None
 
 

@@ -15,10 +15,26 @@ from pathlib import Path
 
 # Commands open without verification: they show counts, act as the system (R-AUTH-4), set
 # a store up, or are the way to verification itself.
-OPEN = frozenset({"init", "db upgrade", "db current", "demo", "ingest", "status", "unread",
-                  "jobs list", "jobs run", "jobs history", "scheduler run",
-                  "auth send-code", "auth verify", "auth status", "auth logout",
-                  "account additional-auth"})  # fmt: skip
+OPEN = frozenset(
+    {
+        "init",
+        "db upgrade",
+        "db current",
+        "demo",
+        "ingest",
+        "status",
+        "unread",
+        "jobs list",
+        "jobs run",
+        "jobs history",
+        "scheduler run",
+        "auth send-code",
+        "auth verify",
+        "auth status",
+        "auth logout",
+        "account additional-auth",
+    }
+)
 
 
 def default_home() -> Path:
@@ -110,10 +126,15 @@ class Runtime:
         def audited(session):
             admin_id = self.admin(session).id  # before the work: it may add admins
             result = work(session)
-            audit.record(session, self.channel_id, admin_id, action,
-                         target=target(result) if callable(target) else target,
-                         details=details(result) if callable(details) else details,
-                         now=clock.now())  # fmt: skip
+            audit.record(
+                session,
+                self.channel_id,
+                admin_id,
+                action,
+                target=target(result) if callable(target) else target,
+                details=details(result) if callable(details) else details,
+                now=clock.now(),
+            )
             return result
 
         return run_write(engine, audited, commit=commit)
@@ -127,19 +148,35 @@ class Runtime:
 
         def record(session, changed: list[int]) -> None:
             if changed:
-                audit.record(session, self.channel_id, self.admin(session).id, action,
-                             target=f"{len(changed)} rooms", details={"rooms": changed},
-                             now=clock.now())  # fmt: skip
+                audit.record(
+                    session,
+                    self.channel_id,
+                    self.admin(session).id,
+                    action,
+                    target=f"{len(changed)} rooms",
+                    details={"rooms": changed},
+                    now=clock.now(),
+                )
 
-        return apply_to_rooms(engine, self.channel_id, tokens, room_action,
-                              dry_run=dry_run, audit=record, report=report)  # fmt: skip
+        return apply_to_rooms(
+            engine,
+            self.channel_id,
+            tokens,
+            room_action,
+            dry_run=dry_run,
+            audit=record,
+            report=report,
+        )
 
     def job_settings(self):
         from jobs.context import JobSettings
 
-        return JobSettings(home=self.home, transport=os.environ.get("KCHAT_TRANSPORT") or None,
-                           transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
-                           secret_key=os.environ.get("KCHAT_SECRET_KEY"))  # fmt: skip
+        return JobSettings(
+            home=self.home,
+            transport=os.environ.get("KCHAT_TRANSPORT") or None,
+            transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
+            secret_key=os.environ.get("KCHAT_SECRET_KEY"),
+        )
 
     def sealer(self):
         """The store's sealer: its key is checked against the store now, before any work."""

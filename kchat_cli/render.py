@@ -180,8 +180,10 @@ def _write_csv(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_is:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     if out.isatty():  # a person reads it: nothing raw reaches the terminal
-        rows = ([visible(str(_cell(value))) if value is not None else None for value in row]
-                for row in rows)  # fmt: skip
+        rows = (
+            [visible(str(_cell(value))) if value is not None else None for value in row]
+            for row in rows
+        )
     elif not as_is:
         rows = ([_cell(value) for value in row] for row in rows)
     writer.writerows(rows)

@@ -103,9 +103,14 @@ class HttpTransport:
 
     def send(self, payload: dict) -> Outcome:
         request = urllib.request.Request(
-            self.url, method="POST", data=json.dumps(payload, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json; charset=utf-8",
-                     "Idempotency-Key": payload["idempotency_key"]})  # fmt: skip
+            self.url,
+            method="POST",
+            data=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Idempotency-Key": payload["idempotency_key"],
+            },
+        )
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
                 response.read()

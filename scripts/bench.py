@@ -245,8 +245,10 @@ def retention(url: str, env: dict, messages: int) -> list[Row]:
 
 def restore(database: Path, pristine: Path) -> None:
     """The store as it was before retention (with no log of a later run left beside it)."""
-    for leftover in (database.with_name(database.name + "-wal"),
-                     database.with_name(database.name + "-shm")):  # fmt: skip
+    for leftover in (
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+    ):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(pristine, database)
 
@@ -257,8 +259,9 @@ def interrupted_retention(database: Path, pristine: Path, command: list[str], en
     interrupted a little later after its start-up than the one before."""
     waits = []
     for number in range(5):
-        process = subprocess.Popen(KCHAT + command, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)  # fmt: skip
+        process = subprocess.Popen(
+            KCHAT + command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         time.sleep(0.7 + 0.1 * number)  # kchat's start-up, then well into the batches
         sent = time.perf_counter()
         process.send_signal(signal.SIGINT)
@@ -274,8 +277,13 @@ def interrupted_retention(database: Path, pristine: Path, command: list[str], en
     if not waits:
         raise SystemExit(f"retention ended before it could be interrupted: {error.decode()}")
     wait = statistics.median(waits)
-    return Row(f"retention: SIGINT to another process's write (median of {len(waits)})",
-               wait * 1000, "ms", "≤ 1,000", wait <= 1.0)  # fmt: skip
+    return Row(
+        f"retention: SIGINT to another process's write (median of {len(waits)})",
+        wait * 1000,
+        "ms",
+        "≤ 1,000",
+        wait <= 1.0,
+    )
 
 
 def piped_event_latency(url: str, env: dict) -> Row:
@@ -283,8 +291,13 @@ def piped_event_latency(url: str, env: dict) -> Row:
     to its commit, seen by another connection; the median of 20."""
     import sqlalchemy as sa
 
-    feed = subprocess.Popen(KCHAT + ["ingest", "-"], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    feed = subprocess.Popen(
+        KCHAT + ["ingest", "-"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     engine = sa.create_engine(url)
     latencies = []
     try:
@@ -336,13 +349,28 @@ def retention_rows(runs: list[tuple[float, dict]], messages: int) -> list[Row]:
     longest = max(record["counts"]["longest_batch_ms"] for _, record in runs)
     sqlite = f"SQLite: {RETENTION_RUNS} runs"
     return [
-        Row(f"retention: {deleted:,} of {messages:,} deleted, job's clock ({sqlite}, median)",
-            rate((seconds, record)), "msgs/s", "≥ 70,000", rate((seconds, record)) >= 70_000),
-        Row("retention: the same, by the whole process's clock", deleted / seconds, "msgs/s", "",
-            None),
-        Row(f"retention: longest write transaction ({sqlite}, longest)", longest, "ms", "≤ 250",
-            longest <= 250),
-    ]  # fmt: skip
+        Row(
+            f"retention: {deleted:,} of {messages:,} deleted, job's clock ({sqlite}, median)",
+            rate((seconds, record)),
+            "msgs/s",
+            "≥ 70,000",
+            rate((seconds, record)) >= 70_000,
+        ),
+        Row(
+            "retention: the same, by the whole process's clock",
+            deleted / seconds,
+            "msgs/s",
+            "",
+            None,
+        ),
+        Row(
+            f"retention: longest write transaction ({sqlite}, longest)",
+            longest,
+            "ms",
+            "≤ 250",
+            longest <= 250,
+        ),
+    ]
 
 
 def pipeline(first: list[str], second: list[str], env: dict) -> float:

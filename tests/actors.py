@@ -15,15 +15,18 @@ from kchat_cli.app import app
 def main(login: str, rounds: int, seed: int) -> int:
     runner, rng, failures = CliRunner(), random.Random(seed), 0
     for number in range(rounds):
-        listed = runner.invoke(app, ["--as", login, "rooms", "list", "--status", "all",
-                                     "--limit", "0", "-o", "ids"])  # fmt: skip
+        listed = runner.invoke(
+            app, ["--as", login, "rooms", "list", "--status", "all", "--limit", "0", "-o", "ids"]
+        )
         ids = listed.stdout.split()
         if not ids:
             continue
         some = rng.sample(ids, min(5, len(ids)))
-        for args in (["rooms", "read", *some],
-                     ["rooms", "label", *some, "--add", "VIP"],
-                     ["send", rng.choice(ids), f"{login}의 답변 {number}"]):  # fmt: skip
+        for args in (
+            ["rooms", "read", *some],
+            ["rooms", "label", *some, "--add", "VIP"],
+            ["send", rng.choice(ids), f"{login}의 답변 {number}"],
+        ):
             result = runner.invoke(app, ["--as", login, *args])
             if result.exit_code != 0:
                 failures += 1

@@ -31,12 +31,23 @@ def as_bob(kchat, *args, **kwargs):
     return kchat("--as", "bob", *args, **kwargs)
 
 
-@pytest.mark.parametrize("command", [
-    ("rooms", "list"), ("send", "1", "hi"), ("users", "blocked"), ("labels", "list"),
-    ("replies", "list"), ("groups", "list"), ("coupons", "list"), ("settings", "show"),
-    ("export", "messages"), ("customer-info", "show", "1"), ("outbox", "list"),
-    ("comments", "list"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("rooms", "list"),
+        ("send", "1", "hi"),
+        ("users", "blocked"),
+        ("labels", "list"),
+        ("replies", "list"),
+        ("groups", "list"),
+        ("coupons", "list"),
+        ("settings", "show"),
+        ("export", "messages"),
+        ("customer-info", "show", "1"),
+        ("outbox", "list"),
+        ("comments", "list"),
+    ],
+)
 def test_r_auth_1_chat_data_needs_verification(bob, command):
     assert as_bob(bob, *command, code=1).stderr == NEEDED
 
@@ -153,14 +164,16 @@ def test_a_session_file_with_loose_permissions_is_refused(bob):
     session_file = bob.home / "sessions" / "1-2"
     session_file.chmod(0o644)
     result = as_bob(bob, "rooms", "list", code=1)
-    assert result.stderr.startswith(f"error: the session file {session_file} can be read by "
-                                    "others; run kchat auth logout")  # fmt: skip
+    assert result.stderr.startswith(
+        f"error: the session file {session_file} can be read by others; run kchat auth logout"
+    )
 
 
 def test_r_auth_3_turning_it_off_needs_a_verified_session(bob):
     result = as_bob(bob, "account", "additional-auth", "off", code=1)
-    assert result.stderr.startswith("error: turning additional verification off needs a "
-                                    "verified session")  # fmt: skip
+    assert result.stderr.startswith(
+        "error: turning additional verification off needs a verified session"
+    )
     verify(bob, "bob")
     as_bob(bob, "account", "additional-auth", "off")
     as_bob(bob, "auth", "logout")

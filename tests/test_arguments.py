@@ -33,15 +33,37 @@ USAGE_ERRORS = [
     case("rooms", "list", "--since", "0001-01-01", id="since-0001-01-01"),
     case("rooms", "list", "--until", "0001-01-01T00:00:00", id="until-0001-01-01T00"),
     case("rooms", "list", "--since", "9999-12-31T23:59:59-12:00", id="since-9999-west"),
-    case("coupons", "create", "c1", "--benefit", "b", "--valid-until", "9999-12-31",
-         id="coupon-valid-until-9999"),  # fmt: skip
-    case("coupons", "create", "c1", "--benefit", "b", "--valid-until", "99999999d",
-         id="coupon-valid-until-99999999d"),  # fmt: skip
+    case(
+        "coupons",
+        "create",
+        "c1",
+        "--benefit",
+        "b",
+        "--valid-until",
+        "9999-12-31",
+        id="coupon-valid-until-9999",
+    ),
+    case(
+        "coupons",
+        "create",
+        "c1",
+        "--benefit",
+        "b",
+        "--valid-until",
+        "99999999d",
+        id="coupon-valid-until-99999999d",
+    ),
     case("jobs", "run", "retention", "--as-of", "0001-01-02", id="retention-as-of-0001"),
     case("jobs", "run", "offhours-notices", "--as-of", "0001-01-02", id="offhours-as-of-0001"),
-    case("demo", "--rooms", "3", "--as-of", "9999-12-31T12:00:00Z",
-         env={"KCHAT_DB": "sqlite:///{work}/demo.db", "KCHAT_HOME": "{work}/demo-home"},
-         id="demo-as-of-9999"),  # fmt: skip
+    case(
+        "demo",
+        "--rooms",
+        "3",
+        "--as-of",
+        "9999-12-31T12:00:00Z",
+        env={"KCHAT_DB": "sqlite:///{work}/demo.db", "KCHAT_HOME": "{work}/demo-home"},
+        id="demo-as-of-9999",
+    ),
     # --limit out of range
     case("rooms", "list", "--limit", HUGE, id="limit-rooms-list"),
     case("rooms", "show", "1", "--limit", HUGE, id="limit-rooms-show"),
@@ -67,8 +89,13 @@ USAGE_ERRORS = [
     case("init", "--name", BAD, "--owner", "o", says=UTF8, id="utf8-init-name"),
     # folders where files are expected, files that are not there
     case("ingest", "{work}/folder", id="ingest-folder"),
-    case("ingest", "--reject-file", "{work}/folder", "{work}/events.jsonl",
-         id="ingest-reject-file-folder"),  # fmt: skip
+    case(
+        "ingest",
+        "--reject-file",
+        "{work}/folder",
+        "{work}/events.jsonl",
+        id="ingest-reject-file-folder",
+    ),
     case("export", "rooms", "--out", "{work}/folder", id="export-out-folder"),
     case("send", "1", "--image", "{work}/folder", id="send-image-folder"),
     case("send", "1", "--file", "{work}/missing.bin", id="send-file-missing"),
@@ -78,30 +105,52 @@ USAGE_ERRORS = [
     case("--db", "postgresql://[::1", "unread", id="db-bad-ipv6"),
     case("--db", "sqlite:///:memory:", "init", "--name", "x", "--owner", "o", id="db-memory"),
     # settings from the environment
-    case("jobs", "run", "retention", env={"KCHAT_RETENTION_BATCH": "abc"},
-         id="retention-batch-abc"),  # fmt: skip
-    case("jobs", "run", "retention", env={"KCHAT_RETENTION_BATCH": HUGE},
-         id="retention-batch-huge"),  # fmt: skip
+    case(
+        "jobs", "run", "retention", env={"KCHAT_RETENTION_BATCH": "abc"}, id="retention-batch-abc"
+    ),
+    case(
+        "jobs", "run", "retention", env={"KCHAT_RETENTION_BATCH": HUGE}, id="retention-batch-huge"
+    ),
     case("jobs", "run", "deliver", env={"KCHAT_TRANSPORT_TIMEOUT": "abc"}, id="timeout-abc"),
-    case("jobs", "run", "deliver",
-         env={"KCHAT_TRANSPORT_TIMEOUT": "nan", "KCHAT_TRANSPORT": TRANSPORT}, id="timeout-nan"),
-    case("jobs", "run", "deliver",
-         env={"KCHAT_TRANSPORT_TIMEOUT": "-1", "KCHAT_TRANSPORT": TRANSPORT}, id="timeout-neg"),
-    case("jobs", "run", "deliver",
-         env={"KCHAT_TRANSPORT_TIMEOUT": "inf", "KCHAT_TRANSPORT": TRANSPORT}, id="timeout-inf"),
+    case(
+        "jobs",
+        "run",
+        "deliver",
+        env={"KCHAT_TRANSPORT_TIMEOUT": "nan", "KCHAT_TRANSPORT": TRANSPORT},
+        id="timeout-nan",
+    ),
+    case(
+        "jobs",
+        "run",
+        "deliver",
+        env={"KCHAT_TRANSPORT_TIMEOUT": "-1", "KCHAT_TRANSPORT": TRANSPORT},
+        id="timeout-neg",
+    ),
+    case(
+        "jobs",
+        "run",
+        "deliver",
+        env={"KCHAT_TRANSPORT_TIMEOUT": "inf", "KCHAT_TRANSPORT": TRANSPORT},
+        id="timeout-inf",
+    ),
     case("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": "file:"}, id="transport-file-empty"),
-    case("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": "https://[::1"},
-         id="transport-bad-ipv6"),  # fmt: skip
+    case(
+        "jobs", "run", "deliver", env={"KCHAT_TRANSPORT": "https://[::1"}, id="transport-bad-ipv6"
+    ),
     case("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": "http://"}, id="transport-no-host"),
-    case("jobs", "list", env={"KCHAT_SCHEDULE_RETENTION": f"every {HUGE} seconds"},
-         id="schedule-huge"),  # fmt: skip
+    case(
+        "jobs",
+        "list",
+        env={"KCHAT_SCHEDULE_RETENTION": f"every {HUGE} seconds"},
+        id="schedule-huge",
+    ),
     case("jobs", "list", env={"KCHAT_SCHEDULE_DELIVER": "every 0 seconds"}, id="schedule-zero"),
     # search and verification codes
     case("search", "%" * 30_000, id="search-30000-percent"),
     case("auth", "verify", "abcdef", id="verify-letters"),
     case("auth", "verify", "", id="verify-empty"),
     case("auth", "verify", "１２３４５６", id="verify-full-width-digits"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("args", "env", "says"), USAGE_ERRORS)
@@ -155,12 +204,16 @@ def test_a_malformed_code_uses_no_verification_try(kchat):
     result = kchat("--as", "bob", "auth", "verify", "abcdef", code=2)
     assert "KCHAT_DEBUG" not in result.stderr
     with kchat.engine.connect() as connection:
-        attempts = connection.execute(
-            sa.text(
-                "SELECT attempts FROM auth_codes JOIN admins ON admins.id = auth_codes.admin_id "
-                "WHERE admins.login = 'bob'"
+        attempts = (
+            connection.execute(
+                sa.text(
+                    "SELECT attempts FROM auth_codes JOIN admins "
+                    "ON admins.id = auth_codes.admin_id WHERE admins.login = 'bob'"
+                )
             )
-        ).scalars().all()  # fmt: skip
+            .scalars()
+            .all()
+        )
     assert attempts == [0]
 
 

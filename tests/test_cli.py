@@ -46,15 +46,18 @@ def test_kchat_unread_starts_without_sqlmodel_or_the_orm(kchat, ev):
     """`kchat unread` is the light command (its whole process has a budget): it reads the
     counter with SQLAlchemy Core, and never imports sqlmodel or SQLAlchemy's ORM."""
     kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
-    probe = ("import atexit, sys\n"
-             "heavy = {'sqlmodel', 'sqlalchemy.orm'}\n"
-             "atexit.register(lambda: print(sorted(heavy & set(sys.modules)), file=sys.stderr))\n"
-             "from kchat_cli.app import main\n"
-             "sys.argv = ['kchat', 'unread']\n"
-             "main()\n")  # fmt: skip
+    probe = (
+        "import atexit, sys\n"
+        "heavy = {'sqlmodel', 'sqlalchemy.orm'}\n"
+        "atexit.register(lambda: print(sorted(heavy & set(sys.modules)), file=sys.stderr))\n"
+        "from kchat_cli.app import main\n"
+        "sys.argv = ['kchat', 'unread']\n"
+        "main()\n"
+    )
     env = {**os.environ, **{k: v for k, v in kchat.env.items() if v is not None}}
-    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
-                            text=True, check=False)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
     assert (result.stdout.strip(), result.stderr.strip()) == ("1", "[]")
 
 
@@ -273,8 +276,7 @@ def test_demo_is_deterministic_and_covers_every_status(store_url, tmp_path):
     verify(cli, "owner")
     rooms = cli.json("rooms", "list", "--status", "all", "--limit", "0")
     assert 190 <= len(rooms) <= 210
-    assert {room["status"] for room in rooms} == {"unread", "unanswered", "answered",
-                                                  "completed"}  # fmt: skip
+    assert {room["status"] for room in rooms} == {"unread", "unanswered", "answered", "completed"}
     assert {room["friend"] for room in rooms} == {True, False}
     assert any(room["legacy"] for room in rooms)
     assert json.loads(cli("demo", "-o", "json").stdout)["applied"] == 0

@@ -94,13 +94,20 @@ def test_http_delivers_json_with_idempotency_key_and_no_admin_name(kchat, ev, si
         assert headers["Content-Type"].startswith("application/json")
         text = json.dumps(payload, ensure_ascii=False)
         assert "alice" not in text and "김앨리스" not in text, "R-SEND-2"
-        assert set(payload) == {"id", "idempotency_key", "channel", "user", "kind", "text",
-                                "file", "created_at"}  # fmt: skip
+        assert set(payload) == {
+            "id",
+            "idempotency_key",
+            "channel",
+            "user",
+            "kind",
+            "text",
+            "file",
+            "created_at",
+        }
     assert {item["status"] for item in kchat.json("outbox", "list")} == {"sent"}
 
 
-def test_server_failing_twice_then_succeeding_gets_exactly_one_delivery_per_item(
-        kchat, ev, sink):  # fmt: skip
+def test_server_failing_twice_then_succeeding_gets_exactly_one_delivery_per_item(kchat, ev, sink):
     queue_messages(kchat, ev, count=3)
     sink.plan = lambda key, attempt: 500 if attempt <= 2 else 200
     start = clock.now()
@@ -189,8 +196,9 @@ def test_stdout_transport_prints_json_lines(kchat, ev):
 
 def test_deliver_dry_run_sends_nothing(kchat, ev, sink):
     queue_messages(kchat, ev, count=2)
-    result = kchat("jobs", "run", "deliver", "--dry-run", "-o", "json",
-                   env={"KCHAT_TRANSPORT": sink.url})  # fmt: skip
+    result = kchat(
+        "jobs", "run", "deliver", "--dry-run", "-o", "json", env={"KCHAT_TRANSPORT": sink.url}
+    )
     assert json.loads(result.stdout)["counts"] == {"due": 2}
     assert sink.tries == Counter()
     assert {item["status"] for item in kchat.json("outbox", "list")} == {"pending"}

@@ -32,8 +32,14 @@ def applied_ids(kchat) -> set[str]:
 
 
 def message(event_id: str, user: str = "u1", **fields) -> dict:
-    return {"id": event_id, "type": "message", "user": user, "ts": kst("2026-11-20 10:00"),
-            "text": "문의드려요", **fields}  # fmt: skip
+    return {
+        "id": event_id,
+        "type": "message",
+        "user": user,
+        "ts": kst("2026-11-20 10:00"),
+        "text": "문의드려요",
+        **fields,
+    }
 
 
 def raw(event: dict) -> str:
@@ -64,7 +70,7 @@ HOSTILE_VALUES = st.one_of(
             "2026-13-45T99:99",
             "x" * 300_000,
         ]
-    ),  # fmt: skip
+    ),
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
     st.integers(min_value=50, max_value=5000).map(lambda depth: "[" * depth + "]" * depth),
@@ -72,14 +78,28 @@ HOSTILE_VALUES = st.one_of(
 FIELDS = ["type", "user", "ts", "text", "kind", "from", "admin", "legacy", "nickname", "file"]
 # An id is kept exactly: these can never be one.
 BAD_IDS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.lists(st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.lists(st.integers(), max_size=2),
     st.sampled_from(["", " ", "\x00", "a\ud800", "\x1b[2J", "x" * 201]),
-)  # fmt: skip
+)
 # Lines that are not JSON events at all (their text, as it is written to the file).
-GARBAGE = st.sampled_from([
-    "not json", "{", "[]", "null", "42", '"text"', "{" * 100_000 + "}" * 100_000,
-    "[" * 100_000 + "]" * 100_000, '{"n": ' + "9" * 5000 + "}", "\ufeff{}",
-])  # fmt: skip
+GARBAGE = st.sampled_from(
+    [
+        "not json",
+        "{",
+        "[]",
+        "null",
+        "42",
+        '"text"',
+        "{" * 100_000 + "}" * 100_000,
+        "[" * 100_000 + "]" * 100_000,
+        '{"n": ' + "9" * 5000 + "}",
+        "\ufeff{}",
+    ]
+)
 GOOD_TEXT = st.text(min_size=1, max_size=40).filter(str.strip) | st.sampled_from(
     ["a\x00b", "a\ud800b", "\x1b[31mred", "=cmd|' /C calc'!A1", "줄\n바꿈"]
 )
@@ -117,9 +137,15 @@ def numbered(lines: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
     return numbered_lines
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])  # fmt: skip
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(lines=event_lines())
 def test_r_input_1_no_line_stops_ingest_good_lines_apply_bad_ones_are_refused(
     kchat, tmp_path, lines
@@ -168,11 +194,25 @@ def test_r_input_1_a_nul_is_kept_as_a_visible_replacement_and_the_batch_applies(
 def test_r_input_1_a_lone_surrogate_is_replaced_in_every_text_field(kchat, tmp_path):
     lines = [
         raw(message("e1", text="a\ud800", nickname="b\udfff")),
-        raw({"id": "e2", "type": "comment", "user": "u2", "ts": kst("2026-11-20 10:00"),
-             "post": "p1", "text": "c\ud800"}),  # fmt: skip
-        raw(message("e3", kind="file", text=None,
-                    file={"name": "f\ud800.pdf", "size": 3, "mime": "x/y", "sha256": SHA})),
-    ]  # fmt: skip
+        raw(
+            {
+                "id": "e2",
+                "type": "comment",
+                "user": "u2",
+                "ts": kst("2026-11-20 10:00"),
+                "post": "p1",
+                "text": "c\ud800",
+            }
+        ),
+        raw(
+            message(
+                "e3",
+                kind="file",
+                text=None,
+                file={"name": "f\ud800.pdf", "size": 3, "mime": "x/y", "sha256": SHA},
+            )
+        ),
+    ]
     kchat("ingest", lines_file(tmp_path, lines))
     assert room_of(kchat, "u1")["name"] == "b\ufffd"
     assert [c["text"] for c in kchat.json("comments", "list")] == ["c\ufffd"]
@@ -184,12 +224,22 @@ def test_r_input_1_a_lone_surrogate_is_replaced_in_every_text_field(kchat, tmp_p
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        ('{"id": "x1", "type": "message", "user": "u1", "ts": "2026-11-20T10:00:00", '
-         '"text": "hi", "n": ' + "9" * 5000 + "}", "not JSON (a number too long to read)"),
+        (
+            '{"id": "x1", "type": "message", "user": "u1", "ts": "2026-11-20T10:00:00", '
+            '"text": "hi", "n": ' + "9" * 5000 + "}",
+            "not JSON (a number too long to read)",
+        ),
         ('{"id": ' + "9" * 5000 + ', "type": "open"}', "not JSON (a number too long to read)"),
-        (raw(message("x2", kind="file", file={"name": "a", "size": 2**63, "mime": "x/y",
-                                               "sha256": SHA})),
-         "file.size must be a whole number of bytes, at most 1 TiB"),
+        (
+            raw(
+                message(
+                    "x2",
+                    kind="file",
+                    file={"name": "a", "size": 2**63, "mime": "x/y", "sha256": SHA},
+                )
+            ),
+            "file.size must be a whole number of bytes, at most 1 TiB",
+        ),
         (raw(message("x3", ts="9999-12-31T23:59:59")), "ts is out of range (years 2000 to 2099)"),
         (raw(message("x4", ts="0001-01-01T00:00:00")), "ts is out of range (years 2000 to 2099)"),
         (raw(message("x5", ts="9999-12-31T23:59:59-12:00")), "ts is out of range"),
@@ -200,12 +250,13 @@ def test_r_input_1_a_lone_surrogate_is_replaced_in_every_text_field(kchat, tmp_p
         (raw(message("x8", text="x" * 100_001)), "text is longer than 100,000 characters"),
         ('{"id": "x9", "text": "' + "x" * (1 << 20) + '"}', "longer than 1,048,576 bytes"),
     ],
-)  # fmt: skip
+)
 def test_r_input_1_hostile_lines_are_refused_alone(kchat, tmp_path, line, reason):
     good = [raw(message("g1")), raw(message("g2", user="u2"))]
     rejects = tmp_path / "rejects.jsonl"
-    result = kchat("ingest", lines_file(tmp_path, [good[0], line, good[1]]), "--reject-file",
-                   rejects, code=3)  # fmt: skip
+    result = kchat(
+        "ingest", lines_file(tmp_path, [good[0], line, good[1]]), "--reject-file", rejects, code=3
+    )
     assert f"line 2: {reason}" in result.stderr
     assert "1 refused" in result.stderr
     assert {"g1", "g2"} <= applied_ids(kchat)
@@ -233,17 +284,22 @@ def test_r_input_1_a_store_refusal_of_one_line_costs_only_that_line(kchat, tmp_p
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql(
                 "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison' "
-                "BEGIN SELECT RAISE(ABORT, 'poisoned'); END")  # fmt: skip
+                "BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+            )
         else:
             connection.exec_driver_sql(
                 "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
                 "IF NEW.text = 'poison' THEN RAISE EXCEPTION 'poisoned' USING ERRCODE = '22000';"
-                " END IF; RETURN NEW; END $$ LANGUAGE plpgsql")  # fmt: skip
+                " END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
             connection.exec_driver_sql(
                 "CREATE TRIGGER poison BEFORE INSERT ON messages FOR EACH ROW "
-                "EXECUTE FUNCTION poison()")  # fmt: skip
-    lines = [raw(message(f"e{n}", user=f"u{n % 7}", text="poison" if n == 37 else f"ok {n}"))
-             for n in range(100)]  # fmt: skip
+                "EXECUTE FUNCTION poison()"
+            )
+    lines = [
+        raw(message(f"e{n}", user=f"u{n % 7}", text="poison" if n == 37 else f"ok {n}"))
+        for n in range(100)
+    ]
     rejects = tmp_path / "rejects.jsonl"
     result = kchat("ingest", lines_file(tmp_path, lines), "--reject-file", rejects, code=3)
     assert "99 applied, 0 duplicates, 1 refused" in result.stderr
@@ -253,10 +309,20 @@ def test_r_input_1_a_store_refusal_of_one_line_costs_only_that_line(kchat, tmp_p
 
 
 def run_kchat(kchat, *args, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home),
-           "KCHAT_ADMIN": "alice"}  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "kchat_cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60, **kwargs)  # fmt: skip
+    env = {
+        **os.environ,
+        "KCHAT_DB": kchat.url,
+        "KCHAT_HOME": str(kchat.home),
+        "KCHAT_ADMIN": "alice",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kchat_cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
 
 
 def test_r_input_1_a_fifo_and_process_substitution_are_read(kchat, tmp_path):

@@ -31,8 +31,10 @@ def kst(text: str) -> datetime:
 
 
 def schedule(*windows, holidays=()) -> Schedule:
-    return Schedule(tuple(Window(*window) for window in windows),
-                    frozenset(date.fromisoformat(day) for day in holidays))  # fmt: skip
+    return Schedule(
+        tuple(Window(*window) for window in windows),
+        frozenset(date.fromisoformat(day) for day in holidays),
+    )
 
 
 def test_r_set_2_parse_days():
@@ -51,10 +53,18 @@ def test_r_set_3_parse_ranges():
     assert parse_ranges("00:00-24:00") == [(0, 1440)]
 
 
-@pytest.mark.parametrize("days, ranges", [
-    ("funday", "09:00-18:00"), ("mon", "25:00-26:00"), ("mon", "09:00-09:00"),
-    ("mon", "9-18"), ("mon", "24:00-02:00"), ("mon", "09:60-10:00"), ("mon", "24:30-01:00"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "days, ranges",
+    [
+        ("funday", "09:00-18:00"),
+        ("mon", "25:00-26:00"),
+        ("mon", "09:00-09:00"),
+        ("mon", "9-18"),
+        ("mon", "24:00-02:00"),
+        ("mon", "09:60-10:00"),
+        ("mon", "24:30-01:00"),
+    ],
+)
 def test_r_set_2_bad_values_are_refused(days, ranges):
     with pytest.raises(Invalid):
         parse_days(days)
@@ -116,8 +126,9 @@ def test_offhours_period_begins_when_the_last_window_ended():
 
 
 def test_describe_names_days_and_hours():
-    office = schedule(*((day, 9 * 60, 18 * 60) for day in range(5)), (5, 10 * 60, 14 * 60),
-                      (6, 22 * 60, 2 * 60))  # fmt: skip
+    office = schedule(
+        *((day, 9 * 60, 18 * 60) for day in range(5)), (5, 10 * 60, 14 * 60), (6, 22 * 60, 2 * 60)
+    )
     assert describe(office) == "월~금 09:00-18:00, 토 10:00-14:00, 일 22:00-다음날 02:00"
     assert describe(Schedule()) == "매일 24시간"
 
@@ -157,8 +168,9 @@ schedules = st.builds(
     st.lists(windows(), max_size=10),
     st.sets(st.dates(date(2026, 11, 1), date(2026, 11, 30)), max_size=6),
 )
-instants = st.datetimes(datetime(2026, 11, 1), datetime(2026, 11, 30, 23, 59),
-                        timezones=st.timezones())  # fmt: skip
+instants = st.datetimes(
+    datetime(2026, 11, 1), datetime(2026, 11, 30, 23, 59), timezones=st.timezones()
+)
 
 
 @settings(max_examples=600, deadline=None)
@@ -196,6 +208,7 @@ def test_r_set_2_a_machine_far_from_korea_decides_the_same(zone, tmp_path):
         "print(json.dumps([is_available(office, parse_when(t)) for t in times]))"
     )
     env = {**os.environ, "TZ": zone}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     assert json.loads(done.stdout) == [True, False, False, True]

@@ -131,8 +131,16 @@ def test_history_import_of_admin_messages_is_not_resent(kchat, ev):
 
 
 def test_comments_are_kept(kchat):
-    kchat.ingest({"id": "c1", "type": "comment", "user": "u1", "ts": "2026-11-20T10:00:00",
-                  "post": "p1", "text": "이벤트 참여합니다"})  # fmt: skip
+    kchat.ingest(
+        {
+            "id": "c1",
+            "type": "comment",
+            "user": "u1",
+            "ts": "2026-11-20T10:00:00",
+            "post": "p1",
+            "text": "이벤트 참여합니다",
+        }
+    )
     with kchat.engine.connect() as connection:
         comments = connection.execute(sa.select(Comment.post, Comment.text)).all()
     assert comments == [("p1", "이벤트 참여합니다")]

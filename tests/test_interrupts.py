@@ -32,8 +32,15 @@ def events(count: int, *, prefix: str = "e", old: bool = True) -> list[dict]:
     made = []
     for n in range(count):
         when = (OLD if old and n % 2 else NEW).format(day=n % 9 + 1, minute=n % 60)
-        made.append({"id": f"{prefix}{n}", "type": "message", "user": f"u{n % max(count // 10, 1)}",
-                     "ts": kst(when), "text": f"문의 {n} 환불 배송"})  # fmt: skip
+        made.append(
+            {
+                "id": f"{prefix}{n}",
+                "type": "message",
+                "user": f"u{n % max(count // 10, 1)}",
+                "ts": kst(when),
+                "text": f"문의 {n} 환불 배송",
+            }
+        )
     return made
 
 
@@ -52,27 +59,34 @@ def fingerprint(cli) -> dict:
 
         return {
             # Admin messages sent while setting up are stamped with that moment: left out.
-            "rooms": rows("SELECT u.key, r.status, r.unread, r.seq, r.read_seq, r.held, "
-                          "r.last_user_at, CASE WHEN r.last_admin_at IS NULL THEN "
-                          "r.last_message_at END FROM rooms r JOIN users u ON u.id = r.user_id"),
-            "messages": rows("SELECT u.key, m.sender, m.text, CASE WHEN m.sender = 'user' THEN "
-                             "m.ts END, m.seq, m.hidden FROM messages m JOIN rooms r ON "
-                             "r.id = m.room_id JOIN users u ON u.id = r.user_id"),
-            "labels": rows("SELECT u.key, l.name FROM room_labels rl JOIN rooms r ON "
-                           "r.id = rl.room_id JOIN users u ON u.id = r.user_id "
-                           "JOIN labels l ON l.id = rl.label_id"),
+            "rooms": rows(
+                "SELECT u.key, r.status, r.unread, r.seq, r.read_seq, r.held, "
+                "r.last_user_at, CASE WHEN r.last_admin_at IS NULL THEN "
+                "r.last_message_at END FROM rooms r JOIN users u ON u.id = r.user_id"
+            ),
+            "messages": rows(
+                "SELECT u.key, m.sender, m.text, CASE WHEN m.sender = 'user' THEN "
+                "m.ts END, m.seq, m.hidden FROM messages m JOIN rooms r ON "
+                "r.id = m.room_id JOIN users u ON u.id = r.user_id"
+            ),
+            "labels": rows(
+                "SELECT u.key, l.name FROM room_labels rl JOIN rooms r ON "
+                "r.id = rl.room_id JOIN users u ON u.id = r.user_id "
+                "JOIN labels l ON l.id = rl.label_id"
+            ),
             "outbox": rows("SELECT kind, text, status FROM outbox"),
             "events": rows("SELECT event_id FROM ingested_events"),
             "consents": rows("SELECT count(*) FROM consents"),
             "unread": rows("SELECT unread_total FROM channels"),
-        }  # fmt: skip
+        }
 
 
 def assert_another_process_writes_at_once(cli) -> None:
     """The interrupted work holds no lock: a write that waits for nobody succeeds."""
     if cli.url.startswith("sqlite"):
-        store = sqlite3.connect(cli.url.removeprefix("sqlite:///"), timeout=0.05,
-                                isolation_level=None)  # fmt: skip
+        store = sqlite3.connect(
+            cli.url.removeprefix("sqlite:///"), timeout=0.05, isolation_level=None
+        )
         store.execute("BEGIN IMMEDIATE")
         store.execute("UPDATE rooms SET held = held")
         store.execute("ROLLBACK")
@@ -97,20 +111,27 @@ def assert_search_index_true(cli) -> None:
     store = sqlite3.connect(cli.url.removeprefix("sqlite:///"))
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     try:
-        names = store.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name "
-                              "GLOB 'messages_fts_" + "[0-9]" * 6 + "'").fetchall()  # fmt: skip
+        names = store.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name "
+            "GLOB 'messages_fts_" + "[0-9]" * 6 + "'"
+        ).fetchall()
         for (name,) in names:  # table names from the schema, not from input
             store.execute(f"INSERT INTO {name}({name}) VALUES ('integrity-check')")  # noqa: S608
-            store.execute(f"CREATE VIRTUAL TABLE temp.v_{name} USING fts5vocab(main, {name}, "
-                          "'instance')")  # fmt: skip
+            store.execute(
+                f"CREATE VIRTUAL TABLE temp.v_{name} USING fts5vocab(main, {name}, 'instance')"
+            )
             indexed = set(store.execute(f"SELECT DISTINCT doc FROM v_{name}"))  # noqa: S608
             start = datetime.strptime(name.removeprefix(search_index.PREFIX), "%Y%m")
             start = start.replace(tzinfo=UTC)
-            bounds = [int((moment - epoch).total_seconds() * 1_000_000)
-                      for moment in (start, search_index.next_month(start))]  # fmt: skip
-            present = set(store.execute(
-                "SELECT id FROM messages WHERE ts >= ? AND ts < ? AND text IS NOT NULL",
-                bounds))  # fmt: skip
+            bounds = [
+                int((moment - epoch).total_seconds() * 1_000_000)
+                for moment in (start, search_index.next_month(start))
+            ]
+            present = set(
+                store.execute(
+                    "SELECT id FROM messages WHERE ts >= ? AND ts < ? AND text IS NOT NULL", bounds
+                )
+            )
             assert indexed <= present, f"{name} points at deleted messages"
     finally:
         store.close()
@@ -158,8 +179,15 @@ def points(kchat, total: int) -> list[int]:
 def prepare_consents(cli) -> None:
     cli("plugin", "register", "--biz-app", "shop", "--fields", "name,phone")
     for n in range(6):
-        cli.ingest({"id": f"m{n}", "type": "message", "user": f"c{n}",
-                    "ts": kst("2026-11-20 10:00"), "text": "문의"})  # fmt: skip
+        cli.ingest(
+            {
+                "id": f"m{n}",
+                "type": "message",
+                "user": f"c{n}",
+                "ts": kst("2026-11-20 10:00"),
+                "text": "문의",
+            }
+        )
         room = [r for r in cli.json("rooms", "list", "--status", "all") if r["user"] == f"c{n}"]
         cli("customer-info", "request", room[0]["id"])
         consent = {"id": f"k{n}", "type": "consent", "user": f"c{n}", "ts": kst("2026-11-20 10:05")}
@@ -180,22 +208,33 @@ def prepare_labels(cli) -> None:
 
 # Each operation: how to set a store up for it, and the command that does the work.
 OPERATIONS = {
-    "ingest": (lambda cli, tmp: None,
-               lambda cli, tmp: ("ingest", write_events(tmp / "in.jsonl", events(40)),
-                                 "--batch-size", "5")),
-    "retention": (lambda cli, tmp: cli("ingest", write_events(tmp / "old.jsonl", events(40))),
-                  lambda cli, tmp: ("jobs", "run", "retention", "--as-of",
-                                    kst("2026-11-25 12:00"))),
-    "pii-purge": (lambda cli, tmp: prepare_consents(cli),
-                  lambda cli, tmp: ("jobs", "run", "pii-purge", "--as-of",
-                                    kst("2026-11-24 12:00"))),
-    "deliver": (lambda cli, tmp: prepare_replies(cli),
-                lambda cli, tmp: ("jobs", "run", "deliver")),
-    "export": (lambda cli, tmp: cli.ingest(*events(30, old=False)),
-               lambda cli, tmp: ("export", "messages", "--out", str(cli.home / "export.csv"))),
-    "label": (lambda cli, tmp: prepare_labels(cli),
-              lambda cli, tmp: ("rooms", "label", *map(str, range(1, 7)), "--add", "VIP")),
-}  # fmt: skip
+    "ingest": (
+        lambda cli, tmp: None,
+        lambda cli, tmp: (
+            "ingest",
+            write_events(tmp / "in.jsonl", events(40)),
+            "--batch-size",
+            "5",
+        ),
+    ),
+    "retention": (
+        lambda cli, tmp: cli("ingest", write_events(tmp / "old.jsonl", events(40))),
+        lambda cli, tmp: ("jobs", "run", "retention", "--as-of", kst("2026-11-25 12:00")),
+    ),
+    "pii-purge": (
+        lambda cli, tmp: prepare_consents(cli),
+        lambda cli, tmp: ("jobs", "run", "pii-purge", "--as-of", kst("2026-11-24 12:00")),
+    ),
+    "deliver": (lambda cli, tmp: prepare_replies(cli), lambda cli, tmp: ("jobs", "run", "deliver")),
+    "export": (
+        lambda cli, tmp: cli.ingest(*events(30, old=False)),
+        lambda cli, tmp: ("export", "messages", "--out", str(cli.home / "export.csv")),
+    ),
+    "label": (
+        lambda cli, tmp: prepare_labels(cli),
+        lambda cli, tmp: ("rooms", "label", *map(str, range(1, 7)), "--add", "VIP"),
+    ),
+}
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
@@ -230,11 +269,21 @@ def test_ctrl_c_at_any_statement_rolls_back_and_a_rerun_finishes(
 
 
 def run_kchat(cli, *args, batch: int = 200, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "KCHAT_DB": cli.url, "KCHAT_HOME": str(cli.home), "KCHAT_ADMIN": "alice",
-           "KCHAT_RETENTION_BATCH": str(batch)}  # fmt: skip
-    return subprocess.Popen([sys.executable, "-m", "kchat_cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)  # fmt: skip
+    env = {
+        **os.environ,
+        "KCHAT_DB": cli.url,
+        "KCHAT_HOME": str(cli.home),
+        "KCHAT_ADMIN": "alice",
+        "KCHAT_RETENTION_BATCH": str(batch),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "kchat_cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def wait_for(condition, seconds: float = 60.0) -> None:
@@ -312,8 +361,9 @@ def test_sigkill_at_any_moment_of_retention_leaves_search_working(sqlite_kchat, 
             with contextlib.closing(sqlite3.connect(store)) as connection:
                 return connection.execute("SELECT count(*) FROM messages").fetchone()[0]
 
-        process = run_kchat(cli, "jobs", "run", "retention", "--as-of", kst("2026-11-25 12:00"),
-                            batch=50)  # fmt: skip
+        process = run_kchat(
+            cli, "jobs", "run", "retention", "--as-of", kst("2026-11-25 12:00"), batch=50
+        )
         wait_for(lambda left=left, messages=messages: messages() <= left)
         process.kill()
         process.wait()

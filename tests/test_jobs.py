@@ -45,9 +45,17 @@ def test_a_job_running_elsewhere_is_refused_exit_1(kchat):
         holder = f"{locks.me().rpartition(':')[0]}:{sleeper.pid}"
         now = clock.now()
         with kchat.engine.begin() as connection:
-            connection.execute(sa.insert(Lock), [{
-                "name": "job:deliver", "holder": holder, "acquired_at": now,
-                "expires_at": now + locks.LEASE}])  # fmt: skip
+            connection.execute(
+                sa.insert(Lock),
+                [
+                    {
+                        "name": "job:deliver",
+                        "holder": holder,
+                        "acquired_at": now,
+                        "expires_at": now + locks.LEASE,
+                    }
+                ],
+            )
         result = kchat("jobs", "run", "deliver", code=1)
         assert result.stderr.startswith(f"error: job:deliver is held by {holder} since ")
     finally:
@@ -59,9 +67,19 @@ def test_a_job_running_elsewhere_is_refused_exit_1(kchat):
 
 def test_a_run_cut_short_is_marked_interrupted(kchat):
     with kchat.engine.begin() as connection:
-        connection.execute(sa.insert(JobRun), [{
-            "name": "deliver", "as_of": clock.now(), "dry_run": False, "started_at": clock.now(),
-            "outcome": "running", "holder": "elsewhere:1"}])  # fmt: skip
+        connection.execute(
+            sa.insert(JobRun),
+            [
+                {
+                    "name": "deliver",
+                    "as_of": clock.now(),
+                    "dry_run": False,
+                    "started_at": clock.now(),
+                    "outcome": "running",
+                    "holder": "elsewhere:1",
+                }
+            ],
+        )
     kchat("jobs", "run", "deliver")
     outcomes = [run["outcome"] for run in kchat.json("jobs", "history", "deliver")]
     assert outcomes == ["ok", "interrupted"]

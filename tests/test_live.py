@@ -18,13 +18,19 @@ from kchat_cli.domain import clock
 
 
 def env_of(kchat, **more) -> dict:
-    return {**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home),
-            "KCHAT_ADMIN": "alice", **more}  # fmt: skip
+    return {
+        **os.environ,
+        "KCHAT_DB": kchat.url,
+        "KCHAT_HOME": str(kchat.home),
+        "KCHAT_ADMIN": "alice",
+        **more,
+    }
 
 
 def kchat_process(kchat, *args, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kchat_cli", *args],
-                            env=kwargs.pop("env", env_of(kchat)), **kwargs)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "kchat_cli", *args], env=kwargs.pop("env", env_of(kchat)), **kwargs
+    )
 
 
 def within(seconds: float, condition) -> float:
@@ -74,8 +80,7 @@ def test_a_reply_leaves_within_a_second_under_the_scheduler(kchat, ev, tmp_path)
     room = room_of(kchat, "u1")["id"]
     delivered = tmp_path / "delivered.jsonl"
     env = env_of(kchat, KCHAT_TRANSPORT=f"file:{delivered}")
-    scheduler = kchat_process(kchat, "scheduler", "run", env=env, stderr=subprocess.PIPE,
-                              text=True)  # fmt: skip
+    scheduler = kchat_process(kchat, "scheduler", "run", env=env, stderr=subprocess.PIPE, text=True)
     try:
         assert "scheduler started" in scheduler.stderr.readline()
         waits = []
@@ -83,8 +88,15 @@ def test_a_reply_leaves_within_a_second_under_the_scheduler(kchat, ev, tmp_path)
             sent = kchat("send", room, f"답변 {number}", env={"KCHAT_TRANSPORT": str(delivered)})
             assert "no scheduler runs" not in sent.stderr
             lines = number + 1
-            waits.append(within(1.0, lambda lines=lines: delivered.exists() and len(
-                delivered.read_text(encoding="utf-8").splitlines()) == lines))  # fmt: skip
+            waits.append(
+                within(
+                    1.0,
+                    lambda lines=lines: (
+                        delivered.exists()
+                        and len(delivered.read_text(encoding="utf-8").splitlines()) == lines
+                    ),
+                )
+            )
         assert max(waits) < 1.0
     finally:
         scheduler.send_signal(signal.SIGTERM)
@@ -109,16 +121,23 @@ def test_without_a_scheduler_queueing_says_how_it_will_leave(kchat, ev):
     assert kchat.json("status")["scheduler"] == "not running"
 
 
-@pytest.mark.parametrize("command", [
-    ("export", "messages", "-o", "csv"), ("rooms", "list", "--status", "all"),
-    ("rooms", "show", "1", "--peek"), ("search", "문의"), ("outbox", "list"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("export", "messages", "-o", "csv"),
+        ("rooms", "list", "--status", "all"),
+        ("rooms", "show", "1", "--peek"),
+        ("search", "문의"),
+        ("outbox", "list"),
+    ],
+)
 def test_a_closed_pipe_ends_quietly_with_status_0(kchat, command):
     kchat.ingest(*(json.loads(message(f"p{n}", f"u{n % 40}")) for n in range(400)))
     args = " ".join(f"'{part}'" for part in command)
     shell = f"{sys.executable} -m kchat_cli {args} | head -1; echo status=${{PIPESTATUS[0]}} >&2"
-    done = subprocess.run(["bash", "-c", shell], env=env_of(kchat), capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        ["bash", "-c", shell], env=env_of(kchat), capture_output=True, text=True, timeout=60
+    )
     assert done.stderr.strip().splitlines()[-1] == "status=0", done.stderr
     assert "error" not in done.stderr and "Broken" not in done.stderr
     assert len(done.stdout.splitlines()) == 1
@@ -151,8 +170,9 @@ def test_long_work_shows_progress_on_a_terminal_only(kchat, tmp_path):
     assert "events" in shown and "/s" in shown, "a progress line with counts and rate"
     piped = kchat("ingest", str(source))
     assert piped.stderr == "0 applied, 30000 duplicates, 0 refused\n", "nothing else when piped"
-    code, shown = on_a_terminal(kchat, "jobs", "run", "retention", "--as-of",
-                                kst("2030-01-01 00:00"), "--yes")  # fmt: skip
+    code, shown = on_a_terminal(
+        kchat, "jobs", "run", "retention", "--as-of", kst("2030-01-01 00:00"), "--yes"
+    )
     assert code == 0 and "messages deleted" in shown
 
 
@@ -162,9 +182,17 @@ def test_status_names_a_running_scheduler(kchat):
 
     now = clock.now()
     with kchat.engine.begin() as connection:
-        connection.execute(Lock.__table__.insert(), [{
-            "name": locks.SCHEDULER, "holder": locks.me(), "acquired_at": now - timedelta(hours=1),
-            "expires_at": now + timedelta(minutes=1)}])  # fmt: skip
+        connection.execute(
+            Lock.__table__.insert(),
+            [
+                {
+                    "name": locks.SCHEDULER,
+                    "holder": locks.me(),
+                    "acquired_at": now - timedelta(hours=1),
+                    "expires_at": now + timedelta(minutes=1),
+                }
+            ],
+        )
     status = kchat.json("status")
     assert status["scheduler"] == locks.me()
     assert clock.parse_instant(status["scheduler_since"]) <= now - timedelta(minutes=59)

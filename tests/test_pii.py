@@ -18,8 +18,13 @@ PHONE = "010-9876-5432"
 
 
 def consent(user: str, at: str, event_id: str = "consent-1") -> dict:
-    return {"id": event_id, "type": "consent", "user": user, "ts": kst(at),
-            "fields": {"name": "김민지", "phone": PHONE}}  # fmt: skip
+    return {
+        "id": event_id,
+        "type": "consent",
+        "user": user,
+        "ts": kst(at),
+        "fields": {"name": "김민지", "phone": PHONE},
+    }
 
 
 def with_request(kchat, ev) -> int:
@@ -109,8 +114,9 @@ def test_encrypted_at_rest_and_gone_from_the_file_after_purge(sqlite_kchat, ev):
     database = Path(kchat.url.removeprefix("sqlite:///"))
 
     def stored() -> bytes:
-        return b"".join(path.read_bytes() for path in (database, Path(f"{database}-wal"))
-                        if path.exists())  # fmt: skip
+        return b"".join(
+            path.read_bytes() for path in (database, Path(f"{database}-wal")) if path.exists()
+        )
 
     with kchat.engine.connect() as connection:
         token = connection.execute(sa.select(Consent.data)).scalar()
@@ -150,16 +156,22 @@ def test_an_export_without_include_pii_holds_no_personal_data(kchat, ev, tmp_pat
     (row,) = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert json.loads(row["customer_info"]) == {"name": "김민지", "phone": PHONE}
     assert int(row["id"]) == room
-    audited = [json.loads(line) for line in
-               kchat("export", "audit", "-o", "jsonl").stdout.splitlines()]  # fmt: skip
-    (entry,) = [e for e in audited if e["action"] == "export.rooms" and
-                json.loads(e["details"])["include_pii"]]  # fmt: skip
+    audited = [
+        json.loads(line) for line in kchat("export", "audit", "-o", "jsonl").stdout.splitlines()
+    ]
+    (entry,) = [
+        e
+        for e in audited
+        if e["action"] == "export.rooms" and json.loads(e["details"])["include_pii"]
+    ]
     assert entry["admin"] == "alice"
 
 
 def test_exports_take_the_room_filters(kchat, ev):
-    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="VIP 문의"),
-                 ev.says("u2", "2026-11-20 10:01", text="일반 문의"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 10:00", text="VIP 문의"),
+        ev.says("u2", "2026-11-20 10:01", text="일반 문의"),
+    )
     kchat("labels", "create", "VIP")
     kchat("rooms", "label", room_of(kchat, "u1")["id"], "--add", "VIP")
     rooms = [
@@ -167,8 +179,9 @@ def test_exports_take_the_room_filters(kchat, ev):
         for line in kchat("export", "rooms", "--label", "VIP", "-o", "jsonl").stdout.splitlines()
     ]
     assert [room["user"] for room in rooms] == ["u1"]
-    messages = list(csv.DictReader(io.StringIO(
-        kchat("export", "messages", "--label", "VIP").stdout)))  # fmt: skip
+    messages = list(
+        csv.DictReader(io.StringIO(kchat("export", "messages", "--label", "VIP").stdout))
+    )
     assert [m["text"] for m in messages] == ["VIP 문의"]
     everything = kchat("export", "rooms", "-o", "jsonl").stdout.splitlines()
     assert len(everything) == 2, "exports take every room by default"

@@ -15,12 +15,15 @@ def conversations(kchat, ev):
     """u1 waits 10 minutes (alice's), u2 30 minutes then 2 (bob's), u3 is never answered."""
     kchat("admins", "add", "bob", "--name", "박보검")
     kchat.ingest(
-        ev.says("u1", "2026-11-20 09:00"), ev.says("u1", "2026-11-20 09:05"),
+        ev.says("u1", "2026-11-20 09:00"),
+        ev.says("u1", "2026-11-20 09:05"),
         ev.answer("u1", "2026-11-20 09:10"),
-        ev.says("u2", "2026-11-20 10:00"), ev.answer("u2", "2026-11-20 10:30", admin="bob"),
-        ev.says("u2", "2026-11-21 11:00"), ev.answer("u2", "2026-11-21 11:02", admin="bob"),
+        ev.says("u2", "2026-11-20 10:00"),
+        ev.answer("u2", "2026-11-20 10:30", admin="bob"),
+        ev.says("u2", "2026-11-21 11:00"),
+        ev.answer("u2", "2026-11-21 11:02", admin="bob"),
         ev.says("u3", "2026-11-21 12:00"),
-    )  # fmt: skip
+    )
     kchat("rooms", "assign", room_of(kchat, "u1")["id"], "--to", "alice")
     kchat("rooms", "assign", room_of(kchat, "u2")["id"], "--to", "bob")
 
@@ -60,8 +63,12 @@ def test_resolution_time_from_the_consultation_start_to_completion(kchat, ev):
     conversations(kchat, ev)
     channel = find_channel(kchat.engine, None)
     done = parse_instant(kst("2026-11-20 11:00"))
-    apply_to_rooms(kchat.engine, channel.id, [str(room_of(kchat, "u1")["id"])],
-                   actions.Complete(channel.id, done))  # fmt: skip
+    apply_to_rooms(
+        kchat.engine,
+        channel.id,
+        [str(room_of(kchat, "u1")["id"])],
+        actions.Complete(channel.id, done),
+    )
     rows = by_group(kchat, "--by", "assignee")
     assert rows["alice"]["resolution_median"] == timedelta(hours=2).total_seconds()
     assert rows["bob"]["resolution_median"] is None

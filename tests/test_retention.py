@@ -72,7 +72,7 @@ def store_with_history(kchat, ev):
         ev.says("u1", "2026-11-20 10:00", text="최근 문의"),
         ev.says("u2", "2023-11-25 11:00", text="만료될 문의"),
         ev.says("u2", "2023-11-25 11:30", text="만료될 두번째"),
-    )  # fmt: skip
+    )
     return room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
 
 
@@ -138,16 +138,30 @@ def recounted(engine) -> tuple[dict, dict]:
     shown = sa.and_(messages.c.room_id == Room.id, messages.c.hidden.is_(False))
 
     def latest(sender):
-        return (sa.select(sa.func.max(messages.c.ts)).where(shown, messages.c.sender == sender)
-                .scalar_subquery())  # fmt: skip
+        return (
+            sa.select(sa.func.max(messages.c.ts))
+            .where(shown, messages.c.sender == sender)
+            .scalar_subquery()
+        )
 
-    unread = (sa.select(sa.func.count()).where(shown, messages.c.sender == "user",
-                                               messages.c.seq > Room.read_seq)
-              .scalar_subquery())  # fmt: skip
+    unread = (
+        sa.select(sa.func.count())
+        .where(shown, messages.c.sender == "user", messages.c.seq > Room.read_seq)
+        .scalar_subquery()
+    )
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(
-            Room.id, Room.unread, Room.last_user_at, Room.last_admin_at, Room.last_message_at,
-            unread, latest("user"), latest("admin"))).all()  # fmt: skip
+        rows = connection.execute(
+            sa.select(
+                Room.id,
+                Room.unread,
+                Room.last_user_at,
+                Room.last_admin_at,
+                Room.last_message_at,
+                unread,
+                latest("user"),
+                latest("admin"),
+            )
+        ).all()
     stored = {row[0]: tuple(row[1:5]) for row in rows}
     truth = {}
     for room_id, *_, unread_now, last_user, last_admin in rows:
@@ -172,11 +186,12 @@ def test_r_ret_1_rooms_describe_what_remains(kchat, ev):
     for n in (0, 3, 6):
         kchat("rooms", "read", room_of(kchat, f"u{n}")["id"])
     kchat("users", "block", room_of(kchat, "u4")["id"])
-    kchat.ingest(ev.says("u4", "2023-01-01 10:00", text="차단 후 옛 메시지"),
-                 ev.says("u4", "2026-01-01 10:00", text="차단 후 최근"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u4", "2023-01-01 10:00", text="차단 후 옛 메시지"),
+        ev.says("u4", "2026-01-01 10:00", text="차단 후 최근"),
+    )
     before = kchat("unread").stdout
-    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home,
-                           batch_size=3)  # fmt: skip
+    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=3)
     assert report.batches > 5 and report.messages > 20
     stored, truth = recounted(kchat.engine)
     assert stored == truth
@@ -192,8 +207,10 @@ def test_batches_write_through_a_connection_handed_back_as_found(sqlite_kchat):
     goes back to the pool with the store's usual settings."""
 
     def settings(driver) -> tuple:
-        return tuple(driver.execute(f"PRAGMA {name}").fetchone()[0]
-                     for name in ("wal_autocheckpoint", "temp_store", "foreign_keys"))  # fmt: skip
+        return tuple(
+            driver.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("wal_autocheckpoint", "temp_store", "foreign_keys")
+        )
 
     with batch_writer(sqlite_kchat.engine) as writer:
         driver = writer.connection.driver_connection
@@ -212,7 +229,8 @@ def test_retention_vacuums_what_it_deleted_on_postgresql(pg_kchat, ev):
     pg_kchat("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     with pg_kchat.engine.connect() as connection:
         counted = connection.exec_driver_sql(
-            "SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass").scalar()  # fmt: skip
+            "SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass"
+        ).scalar()
         vacuumed = connection.exec_driver_sql(
             "SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = 'messages'::regclass"
         ).scalar()
@@ -239,10 +257,12 @@ def test_dry_run_reports_and_changes_nothing(kchat, ev):
 def test_dry_run_counts_messages_sharing_a_time_once(kchat, ev):
     """Nothing is deleted in a dry run, so each batch must start after the last one's time:
     three messages at one instant, batches of two."""
-    kchat.ingest(*(ev.says(f"u{n}", "2022-01-01 10:00") for n in range(3)),
-                 ev.says("u9", "2022-03-01 10:00"))  # fmt: skip
-    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home,
-                           batch_size=2, dry_run=True)  # fmt: skip
+    kchat.ingest(
+        *(ev.says(f"u{n}", "2022-01-01 10:00") for n in range(3)), ev.says("u9", "2022-03-01 10:00")
+    )
+    report = retention.run(
+        kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2, dry_run=True
+    )
     # Two batches, and one finding nothing from the search index's cut on.
     assert (report.messages, report.batches) == (4, 3)
     assert len(texts(kchat)) == 4
@@ -286,8 +306,11 @@ def test_outbox_items_younger_than_their_expired_message_lose_the_link(kchat, ev
     store_with_history(kchat, ev)
     kchat("send", room_of(kchat, "u1")["id"], "오래된 답장")
     with kchat.engine.begin() as connection:
-        connection.execute(sa.update(Message).where(Message.text == "오래된 답장").values(
-            ts=parse_instant("2020-01-01T00:00:00+09:00")))  # fmt: skip
+        connection.execute(
+            sa.update(Message)
+            .where(Message.text == "오래된 답장")
+            .values(ts=parse_instant("2020-01-01T00:00:00+09:00"))
+        )
     run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert run["counts"]["outbox"] == 0, "the item itself is young"
     with kchat.engine.connect() as connection:
@@ -299,8 +322,10 @@ def test_outbox_items_younger_than_their_expired_message_lose_the_link(kchat, ev
 def test_r_ret_1_deleted_text_is_not_in_the_sqlite_files(sqlite_kchat, ev):
     kchat = sqlite_kchat
     marker = "비밀스러운환불사유7431"
-    kchat.ingest(ev.says("u1", "2023-01-01 10:00", text=marker),
-                 ev.says("u1", "2026-11-20 10:00", text="남을 메시지"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2023-01-01 10:00", text=marker),
+        ev.says("u1", "2026-11-20 10:00", text="남을 메시지"),
+    )
     database = kchat.url.removeprefix("sqlite:///")
 
     def in_files(text: str) -> bool:
@@ -321,15 +346,16 @@ def test_r_ret_1_deleted_text_is_not_in_the_sqlite_files(sqlite_kchat, ev):
     assert "남을 메시지".encode() in Path(database).read_bytes()
 
 
-def test_search_tables_of_expired_months_go_whole_and_the_cut_month_row_by_row(sqlite_kchat,
-                                                                                ev):  # fmt: skip
+def test_search_tables_of_expired_months_go_whole_and_the_cut_month_row_by_row(sqlite_kchat, ev):
     """As of 2026-11-25 12:00 KST everything up to 2023-11-25 03:00 UTC has expired: October
     2023's table holds expired messages only and is dropped; November 2023's keeps a message,
     so its expired one is unindexed (and the table merged, leaving no delete entries)."""
     kchat = sqlite_kchat
-    kchat.ingest(ev.says("u1", "2023-10-15 10:00", text="시월의 환불"),
-                 ev.says("u2", "2023-11-20 10:00", text="십일월의 배송"),
-                 ev.says("u3", "2023-11-28 10:00", text="남는 교환 문의"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2023-10-15 10:00", text="시월의 환불"),
+        ev.says("u2", "2023-11-20 10:00", text="십일월의 배송"),
+        ev.says("u3", "2023-11-28 10:00", text="남는 교환 문의"),
+    )
     assert set(index_state(kchat)) == {"messages_fts_202310", "messages_fts_202311"}
     run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (2, 1)
@@ -342,8 +368,10 @@ def test_search_tables_of_expired_months_go_whole_and_the_cut_month_row_by_row(s
 
 def test_a_held_rooms_old_month_is_indexed_afresh_then_dropped_once_unheld(sqlite_kchat, ev):
     kchat = sqlite_kchat
-    kchat.ingest(ev.says("u1", "2023-01-05 10:00", text="보존될 계약 내용"),
-                 ev.says("u2", "2023-01-06 10:00", text="지워질 주소 변경"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2023-01-05 10:00", text="보존될 계약 내용"),
+        ev.says("u2", "2023-01-06 10:00", text="지워질 주소 변경"),
+    )
     kchat("rooms", "hold", room_of(kchat, "u1")["id"])
     run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
     assert (run["counts"]["messages"], run["counts"]["index_tables_dropped"]) == (1, 0)
@@ -355,13 +383,16 @@ def test_a_held_rooms_old_month_is_indexed_afresh_then_dropped_once_unheld(sqlit
     assert index_state(kchat) == {}
 
 
-def test_a_run_cut_short_after_its_batches_leaves_the_search_index_true(sqlite_kchat, ev,
-                                                                        monkeypatch):  # fmt: skip
+def test_a_run_cut_short_after_its_batches_leaves_the_search_index_true(
+    sqlite_kchat, ev, monkeypatch
+):
     """A month before the cut loses its search table in the batch that deletes its messages,
     not after: however the run ends, the index points at no deleted message."""
     kchat = sqlite_kchat
-    kchat.ingest(ev.says("u1", "2023-01-05 10:00", text="지워질 주소 변경"),
-                 ev.says("u2", "2026-11-20 10:00", text="남는 주소 변경"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2023-01-05 10:00", text="지워질 주소 변경"),
+        ev.says("u2", "2026-11-20 10:00", text="남는 주소 변경"),
+    )
 
     def cut_short(*args, **kwargs):
         raise RuntimeError("killed")
@@ -377,8 +408,7 @@ def test_a_run_cut_short_after_its_batches_leaves_the_search_index_true(sqlite_k
     assert (report.messages, report.index_tables_dropped) == (0, 0)
 
 
-def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat, ev,
-                                                                     monkeypatch):  # fmt: skip
+def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat, ev, monkeypatch):
     """A copy of deleted text may stay in the WAL while another process reads through the
     final checkpoint: the run says so and fails; the next one empties it."""
     kchat = sqlite_kchat
@@ -404,8 +434,11 @@ def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat
 def test_batching_with_a_batch_of_two(kchat, ev):
     """Batches of two before the search index's cut (November 2023 as of AS_OF), of one
     from the cut on, where messages are unindexed row by row (ROW_BY_ROW_COST)."""
-    kchat.ingest(*(ev.says(f"u{n}", f"2022-01-0{n + 1} 10:00") for n in range(5)),
-                 ev.says("u1", "2023-11-02 10:00"), ev.says("u2", "2023-11-03 10:00"))  # fmt: skip
+    kchat.ingest(
+        *(ev.says(f"u{n}", f"2022-01-0{n + 1} 10:00") for n in range(5)),
+        ev.says("u1", "2023-11-02 10:00"),
+        ev.says("u2", "2023-11-03 10:00"),
+    )
     engine = kchat.engine
     commits = []
 
@@ -414,8 +447,7 @@ def test_batching_with_a_batch_of_two(kchat, ev):
 
     sa.event.listen(engine, "commit", count)
     try:
-        report = retention.run(engine, as_of=parse_instant(AS_OF), home=kchat.home,
-                               batch_size=2)  # fmt: skip
+        report = retention.run(engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
     finally:
         sa.event.remove(engine, "commit", count)
     # 2 + 2 + 1 before the cut; 1 + 1 and one finding nothing more after it.
@@ -465,9 +497,16 @@ def twin(request, store_url, tmp_path):
 
 def snapshot(cli) -> tuple:
     with cli.engine.connect() as connection:
-        rooms = connection.execute(sa.select(
-            Room.id, Room.unread, Room.status, Room.last_message_at, Room.last_user_at,
-            Room.last_admin_at).order_by(Room.id)).all()  # fmt: skip
+        rooms = connection.execute(
+            sa.select(
+                Room.id,
+                Room.unread,
+                Room.status,
+                Room.last_message_at,
+                Room.last_user_at,
+                Room.last_admin_at,
+            ).order_by(Room.id)
+        ).all()
         messages = connection.execute(sa.select(Message.id).order_by(Message.id)).all()
     return rooms, messages, cli("unread").stdout, index_state(cli)
 
@@ -475,16 +514,25 @@ def snapshot(cli) -> tuple:
 def test_sigkill_mid_run_then_rerun_ends_as_an_uninterrupted_run(kchat, twin, ev, tmp_path):
     lines = []
     for n in range(4000):
-        lines.append(ev.says(f"u{n % 400}", f"2022-{n % 12 + 1:02d}-01 10:{n % 60:02d}",
-                             text=f"옛 메시지 {n}"))  # fmt: skip
+        lines.append(
+            ev.says(
+                f"u{n % 400}", f"2022-{n % 12 + 1:02d}-01 10:{n % 60:02d}", text=f"옛 메시지 {n}"
+            )
+        )
     lines.append(ev.says("u1", "2026-11-20 10:00", text="남을 메시지"))
     for cli in (kchat, twin):
         cli.ingest(*lines)
     twin("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
-    env = {**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home),
-           "KCHAT_RETENTION_BATCH": "5"}  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "kchat_cli", "jobs", "run", "retention",
-                                "--yes", "--as-of", AS_OF], env=env)  # fmt: skip
+    env = {
+        **os.environ,
+        "KCHAT_DB": kchat.url,
+        "KCHAT_HOME": str(kchat.home),
+        "KCHAT_RETENTION_BATCH": "5",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kchat_cli", "jobs", "run", "retention", "--yes", "--as-of", AS_OF],
+        env=env,
+    )
     try:
         with kchat.engine.connect() as connection:
             count = sa.select(sa.func.count()).select_from(Message)

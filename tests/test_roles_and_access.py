@@ -49,32 +49,72 @@ def command_paths(command=None, prefix=()) -> list[str]:
 # Arguments that get each gated command as far as the store; a command added to kchat must
 # be added here, and is gated unless it is declared open.
 GATED_SAMPLES = {
-    "rooms list": [], "rooms show": ["1"], "rooms read": ["1"], "rooms complete": ["1"],
-    "rooms reopen": ["1"], "rooms star": ["1"], "rooms unstar": ["1"],
-    "rooms assign": ["1", "--clear"], "rooms label": ["1", "--add", "VIP"],
-    "rooms leave": ["1", "--yes"], "rooms rename": ["1", "x"], "rooms memo": ["1", "x"],
-    "rooms request-add": ["1"], "rooms to-group": ["1", "--group", "g"], "rooms hold": ["1"],
-    "rooms unhold": ["1"], "send": ["1", "hi"], "outbox list": [], "export rooms": [],
-    "export messages": [], "export audit": [], "admins list": [],
-    "admins add": ["eve", "--name", "이브"], "admins remove": ["alice", "--yes"],
-    "admins set-role": ["eve", "owner"], "settings show": [], "settings chat": ["off"],
-    "settings hours set": ["mon", "09:00-18:00"], "settings hours clear": ["mon"],
-    "settings holidays add": ["2026-12-25"], "settings holidays remove": ["2026-12-25"],
-    "settings holidays list": [], "settings offhours-message default": [],
-    "settings offhours-message set": ["닫혔어요 {hours}"], "settings guide-message on": [],
-    "settings guide-message off": [], "settings guide-message set": ["안내"],
-    "users block": ["1"], "users unblock": ["1"], "users blocked": [], "labels list": [],
-    "labels create": ["VIP"], "labels rename": ["VIP", "VVIP"], "labels delete": ["VIP", "--yes"],
-    "replies list": [], "replies create": ["hi", "안녕하세요"], "replies edit": ["hi", "네"],
-    "replies delete": ["hi", "--yes"], "coupons list": [],
+    "rooms list": [],
+    "rooms show": ["1"],
+    "rooms read": ["1"],
+    "rooms complete": ["1"],
+    "rooms reopen": ["1"],
+    "rooms star": ["1"],
+    "rooms unstar": ["1"],
+    "rooms assign": ["1", "--clear"],
+    "rooms label": ["1", "--add", "VIP"],
+    "rooms leave": ["1", "--yes"],
+    "rooms rename": ["1", "x"],
+    "rooms memo": ["1", "x"],
+    "rooms request-add": ["1"],
+    "rooms to-group": ["1", "--group", "g"],
+    "rooms hold": ["1"],
+    "rooms unhold": ["1"],
+    "send": ["1", "hi"],
+    "outbox list": [],
+    "export rooms": [],
+    "export messages": [],
+    "export audit": [],
+    "admins list": [],
+    "admins add": ["eve", "--name", "이브"],
+    "admins remove": ["alice", "--yes"],
+    "admins set-role": ["eve", "owner"],
+    "settings show": [],
+    "settings chat": ["off"],
+    "settings hours set": ["mon", "09:00-18:00"],
+    "settings hours clear": ["mon"],
+    "settings holidays add": ["2026-12-25"],
+    "settings holidays remove": ["2026-12-25"],
+    "settings holidays list": [],
+    "settings offhours-message default": [],
+    "settings offhours-message set": ["닫혔어요 {hours}"],
+    "settings guide-message on": [],
+    "settings guide-message off": [],
+    "settings guide-message set": ["안내"],
+    "users block": ["1"],
+    "users unblock": ["1"],
+    "users blocked": [],
+    "labels list": [],
+    "labels create": ["VIP"],
+    "labels rename": ["VIP", "VVIP"],
+    "labels delete": ["VIP", "--yes"],
+    "replies list": [],
+    "replies create": ["hi", "안녕하세요"],
+    "replies edit": ["hi", "네"],
+    "replies delete": ["hi", "--yes"],
+    "coupons list": [],
     "coupons create": ["c", "--benefit", "b", "--valid-until", "2099-01-01"],
-    "coupons delete": ["1", "--yes"], "groups list": [], "groups create": ["g"],
-    "groups delete": ["g", "--yes"], "groups members": ["g"], "groups message": ["g", "hi"],
-    "comments list": [], "account notifications": ["off"],
-    "plugin register": ["--biz-app", "shop", "--fields", "name"], "plugin status": [],
-    "customer-info request": ["1"], "customer-info show": ["1"], "search": ["문의"],
-    "watch": ["--count", "1"], "report": [],
-}  # fmt: skip
+    "coupons delete": ["1", "--yes"],
+    "groups list": [],
+    "groups create": ["g"],
+    "groups delete": ["g", "--yes"],
+    "groups members": ["g"],
+    "groups message": ["g", "hi"],
+    "comments list": [],
+    "account notifications": ["off"],
+    "plugin register": ["--biz-app", "shop", "--fields", "name"],
+    "plugin status": [],
+    "customer-info request": ["1"],
+    "customer-info show": ["1"],
+    "search": ["문의"],
+    "watch": ["--count", "1"],
+    "report": [],
+}
 
 
 def test_r_auth_1_every_command_is_gated_unless_declared_open():
@@ -94,9 +134,12 @@ def test_r_auth_1_a_gated_command_refuses_an_unverified_admin(team, path):
 
 def test_r_role_1_a_manager_cannot_manage_admins_or_the_plugin(team):
     verify(team, "bob")
-    for args in (("admins", "add", "eve", "--name", "이브", "--role", "owner"),
-                 ("admins", "remove", "alice", "--yes"), ("admins", "set-role", "bob", "owner"),
-                 ("plugin", "register", "--biz-app", "shop", "--fields", "name")):  # fmt: skip
+    for args in (
+        ("admins", "add", "eve", "--name", "이브", "--role", "owner"),
+        ("admins", "remove", "alice", "--yes"),
+        ("admins", "set-role", "bob", "owner"),
+        ("plugin", "register", "--biz-app", "shop", "--fields", "name"),
+    ):
         result = as_bob(team, *args, code=1)
         assert "only an owner can" in result.stderr and "'bob' is a manager" in result.stderr
     assert {a["login"]: a["role"] for a in team.json("admins", "list")} == {
@@ -131,8 +174,11 @@ def test_r_auth_5_at_most_five_codes_an_hour(team):
     for _ in range(5):
         as_bob(team, "auth", "send-code")
     result = as_bob(team, "auth", "send-code", code=1)
-    assert re.fullmatch(r"error: 5 codes were sent to 'bob' within an hour; try again in "
-                        r"(60|59) minutes\n", result.stderr)  # fmt: skip
+    assert re.fullmatch(
+        r"error: 5 codes were sent to 'bob' within an hour; try again in "
+        r"(60|59) minutes\n",
+        result.stderr,
+    )
     with team.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(AuthCode)).scalar() == 5
     inbox = team.home / "inbox.jsonl"
@@ -150,8 +196,9 @@ def test_r_auth_5_ten_wrong_tries_an_hour_pause_verification(team):
     assert tries == 10
     code = verify_code_of(team)
     result = as_bob(team, "auth", "verify", code, code=1)
-    assert result.stderr.startswith("error: 10 wrong codes within an hour: verification is "
-                                    "paused; try again in ")  # fmt: skip
+    assert result.stderr.startswith(
+        "error: 10 wrong codes within an hour: verification is paused; try again in "
+    )
     assert as_bob(team, "auth", "send-code", code=1).stderr.startswith("error: 10 wrong codes")
     with team.engine.begin() as connection:
         connection.execute(sa.update(AuthFailure).values(at=clock.now() - timedelta(hours=2)))
@@ -184,8 +231,10 @@ def test_r_auth_5_the_store_alone_does_not_yield_the_code(team):
         stored = connection.execute(sa.select(AuthCode.code_hash)).scalar()
     nonce, _, digest = stored.partition("$")
     assert code not in stored
-    unkeyed = {hashlib.sha256(f"{nonce}:{guess}".encode()).hexdigest()
-               for guess in (code, f"{nonce}{code}")}  # fmt: skip
+    unkeyed = {
+        hashlib.sha256(f"{nonce}:{guess}".encode()).hexdigest()
+        for guess in (code, f"{nonce}{code}")
+    }
     assert digest not in unkeyed
     as_bob(team, "auth", "verify", code)
 
@@ -222,8 +271,11 @@ def test_r_auth_5_a_login_cannot_name_a_path(team, tmp_path):
 
 
 def test_r_auth_1_admins_and_plugin_are_gated(team):
-    for args in (("admins", "list"), ("admins", "add", "eve", "--name", "이브"),
-                 ("plugin", "status")):  # fmt: skip
+    for args in (
+        ("admins", "list"),
+        ("admins", "add", "eve", "--name", "이브"),
+        ("plugin", "status"),
+    ):
         assert as_bob(team, *args, code=1).stderr == NEEDED
 
 
@@ -231,8 +283,10 @@ def test_r_auth_1_admins_and_plugin_are_gated(team):
 def test_a_destructive_job_ahead_of_now_needs_yes(team, job):
     ahead = kst("2099-01-01 00:00")
     result = team("jobs", "run", job, "--as-of", ahead, code=1)
-    assert result.stderr.startswith(f"error: {job} as of 2099-01-01T00:00:00+09:00, ahead of "
-                                    "now, would delete what has not yet expired")  # fmt: skip
+    assert result.stderr.startswith(
+        f"error: {job} as of 2099-01-01T00:00:00+09:00, ahead of "
+        "now, would delete what has not yet expired"
+    )
     assert team.json("jobs", "history") == []
     assert room_of(team, "u1")["last_message_at"] is not None, "nothing deleted"
     team("jobs", "run", job, "--as-of", ahead, "--dry-run")
@@ -246,8 +300,9 @@ def test_every_run_records_who_started_it_and_deletions_are_audited(team):
     assert run["counts"]["messages"] == 1
     assert run["started_by"] and run["admin"] == "alice"
     with team.engine.connect() as connection:
-        (entry,) = connection.execute(sa.select(AuditEntry.__table__).where(
-            AuditEntry.action == "jobs.retention")).all()  # fmt: skip
+        (entry,) = connection.execute(
+            sa.select(AuditEntry.__table__).where(AuditEntry.action == "jobs.retention")
+        ).all()
         run_row = connection.execute(sa.select(JobRun.__table__)).one()
     assert entry.target == f"run {run['id']}"
     assert json.loads(entry.details)["messages"] == 1
@@ -255,8 +310,11 @@ def test_every_run_records_who_started_it_and_deletions_are_audited(team):
     quiet = team.json("jobs", "run", "retention", env={"KCHAT_ADMIN": None})
     assert quiet["admin"] is None and quiet["counts"]["messages"] == 0
     with team.engine.connect() as connection:
-        audited = connection.execute(sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "jobs.retention")).scalar()  # fmt: skip
+        audited = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "jobs.retention")
+        ).scalar()
     assert audited == 1, "a run that deleted nothing is in the job history only"
 
 

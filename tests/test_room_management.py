@@ -27,9 +27,11 @@ def outbox(kchat, kind=None):
 
 @pytest.fixture
 def two_rooms(kchat, ev):
-    kchat.ingest(ev.open("u1", "2026-11-23 09:00", nickname="민지"),
-                 ev.says("u1", "2026-11-23 09:01", text="환불 문의"),
-                 ev.says("u2", "2026-11-23 09:02", text="배송 문의"))  # fmt: skip
+    kchat.ingest(
+        ev.open("u1", "2026-11-23 09:00", nickname="민지"),
+        ev.says("u1", "2026-11-23 09:01", text="환불 문의"),
+        ev.says("u2", "2026-11-23 09:02", text="배송 문의"),
+    )
     return room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
 
 
@@ -37,7 +39,8 @@ def two_rooms(kchat, ev):
 
 
 def test_r_block_1_blocked_user_gets_the_exact_notice_and_stays_out_of_the_room(
-        kchat, ev, two_rooms):  # fmt: skip
+    kchat, ev, two_rooms
+):
     u1, _ = two_rooms
     kchat("users", "block", u1)
     kchat.ingest(ev.says("u1", "2026-11-23 10:00", text="왜 차단했어요"), args=NOW)
@@ -49,8 +52,11 @@ def test_r_block_1_blocked_user_gets_the_exact_notice_and_stays_out_of_the_room(
     texts = [m["text"] for m in kchat.json("rooms", "show", u1, "--peek")["messages"]]
     assert texts == ["환불 문의"], "nor the room"
     exported = kchat("export", "messages", "--include-hidden").stdout
-    kept = [(row["from"], row["text"]) for row in csv.DictReader(io.StringIO(exported))
-            if row["hidden"] == "true"]  # fmt: skip
+    kept = [
+        (row["from"], row["text"])
+        for row in csv.DictReader(io.StringIO(exported))
+        if row["hidden"] == "true"
+    ]
     assert kept == [("user", "왜 차단했어요"), ("system", BLOCKED_NOTICE)], "kept for the record"
 
 
@@ -246,16 +252,20 @@ def test_r_room_1_rename_and_memo(kchat, two_rooms):
 
 def test_r_group_1_group_message_to_friends_who_are_not_blocked(kchat, ev, two_rooms):
     u1, u2 = two_rooms
-    kchat.ingest(ev.friend("u1", "2026-11-23 09:10"), ev.says("u3", "2026-11-23 09:11"),
-                 ev.friend("u3", "2026-11-23 09:12"))  # fmt: skip
+    kchat.ingest(
+        ev.friend("u1", "2026-11-23 09:10"),
+        ev.says("u3", "2026-11-23 09:11"),
+        ev.friend("u3", "2026-11-23 09:12"),
+    )
     u3 = room_of(kchat, "u3")["id"]
     kchat("groups", "create", "겨울이벤트")
     result = kchat("rooms", "to-group", "-", "--group", "겨울이벤트", input=f"{u1}\n{u2}\n{u3}\n")
     assert "3 added to the group" in result.stderr
     kchat("users", "block", u3)
-    assert [(m["user"], m["friend"], m["blocked"]) for m in
-            kchat.json("groups", "members", "겨울이벤트")] == [
-        ("u1", True, False), ("u2", False, False), ("u3", True, True)]  # fmt: skip
+    assert [
+        (m["user"], m["friend"], m["blocked"])
+        for m in kchat.json("groups", "members", "겨울이벤트")
+    ] == [("u1", True, False), ("u2", False, False), ("u3", True, True)]
     result = kchat("groups", "message", "겨울이벤트", "겨울 한정 메뉴 출시!", code=3)
     assert "queued for 1 members, 2 skipped" in result.stderr
     assert "skipped u2: not a friend" in result.stderr and "skipped u3: blocked" in result.stderr

@@ -20,7 +20,9 @@ def start_scheduler(kchat, **env) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "kchat_cli", "scheduler", "run"],
         env={**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home), **env},
-        stderr=subprocess.PIPE, text=True)  # fmt: skip
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for line in process.stderr:
         if "scheduler started" in line:
             return process
@@ -44,8 +46,9 @@ def test_a_second_scheduler_says_who_runs_and_exits_1_and_sigterm_exits_0(kchat)
     first = start_scheduler(kchat)
     try:
         second = kchat("scheduler", "run", code=1)
-        assert second.stderr.startswith(f"error: scheduler is held by {os.uname().nodename}:"
-                                        f"{first.pid} since ")  # fmt: skip
+        assert second.stderr.startswith(
+            f"error: scheduler is held by {os.uname().nodename}:{first.pid} since "
+        )
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
         assert "stopping on SIGTERM" in first.stderr.read()
@@ -80,8 +83,13 @@ def test_a_stopped_job_finishes_its_batch_and_is_recorded_stopped(kchat, ev, mon
         raise Stopped()
 
     with pytest.raises(Stopped):
-        run_job(kchat.engine, "retention", as_of=parse_instant(kst("2026-11-25 12:00")),
-                settings=JobSettings(home=kchat.home), checkpoint=stop_now)  # fmt: skip
+        run_job(
+            kchat.engine,
+            "retention",
+            as_of=parse_instant(kst("2026-11-25 12:00")),
+            settings=JobSettings(home=kchat.home),
+            checkpoint=stop_now,
+        )
     (run,) = kchat.json("jobs", "history", "retention")
     assert run["outcome"] == "stopped"
     with kchat.engine.connect() as connection:

@@ -6,11 +6,13 @@ from conftest import kst, room_of
 
 @pytest.fixture
 def chats(kchat, ev):
-    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="환불 문의드려요"),
-                 ev.says("u2", "2026-11-20 10:01", text="환영합니다"),
-                 ev.says("u2", "2026-11-20 10:02", text="100% 환불 되나요? 주문_번호 A1"),
-                 ev.answer("u1", "2026-11-20 10:03", text="환불 접수해 드렸습니다"),
-                 ev.says("u3", "2026-11-21 09:00", text="배송 문의"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 10:00", text="환불 문의드려요"),
+        ev.says("u2", "2026-11-20 10:01", text="환영합니다"),
+        ev.says("u2", "2026-11-20 10:02", text="100% 환불 되나요? 주문_번호 A1"),
+        ev.answer("u1", "2026-11-20 10:03", text="환불 접수해 드렸습니다"),
+        ev.says("u3", "2026-11-21 09:00", text="배송 문의"),
+    )
     return kchat
 
 
@@ -19,8 +21,11 @@ def found(kchat, *args) -> list[str]:
 
 
 def test_finds_환불_in_환불_문의드려요_and_not_in_환영합니다(chats):
-    assert found(chats, "환불") == ["환불 접수해 드렸습니다", "100% 환불 되나요? 주문_번호 A1",
-                                   "환불 문의드려요"]  # fmt: skip
+    assert found(chats, "환불") == [
+        "환불 접수해 드렸습니다",
+        "100% 환불 되나요? 주문_번호 A1",
+        "환불 문의드려요",
+    ]
     assert "환영합니다" not in found(chats, "환불")
 
 
@@ -46,16 +51,26 @@ def test_search_takes_the_filters_of_rooms_list(chats):
 
 def test_since_and_until_hold_at_the_edges_of_the_index_months(kchat, ev):
     """SQLite's index tables are UTC months: Korea's 1 November 00:30 is still October's."""
-    kchat.ingest(ev.says("u1", "2026-10-31 23:30", text="환불 문의 가"),
-                 ev.says("u1", "2026-11-01 00:30", text="환불 문의 나"),
-                 ev.says("u1", "2026-12-01 08:30", text="환불 문의 다"),
-                 ev.says("u1", "2026-12-01 09:30", text="환불 문의 라"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2026-10-31 23:30", text="환불 문의 가"),
+        ev.says("u1", "2026-11-01 00:30", text="환불 문의 나"),
+        ev.says("u1", "2026-12-01 08:30", text="환불 문의 다"),
+        ev.says("u1", "2026-12-01 09:30", text="환불 문의 라"),
+    )
     assert found(kchat, "환불 문의", "--since", "2026-11-01") == [
-        "환불 문의 라", "환불 문의 다", "환불 문의 나"]  # fmt: skip
+        "환불 문의 라",
+        "환불 문의 다",
+        "환불 문의 나",
+    ]
     assert found(kchat, "환불 문의", "--until", "2026-12-01T09:00") == [
-        "환불 문의 다", "환불 문의 나", "환불 문의 가"]  # fmt: skip
+        "환불 문의 다",
+        "환불 문의 나",
+        "환불 문의 가",
+    ]
     assert found(kchat, "환불 문의", "--since", "2026-11-01", "--until", "2026-12-01T09:00") == [
-        "환불 문의 다", "환불 문의 나"]  # fmt: skip
+        "환불 문의 다",
+        "환불 문의 나",
+    ]
     # Newest first across the months, to the limit; the same for a two-character word.
     assert found(kchat, "환불 문의", "--limit", "3") == [
         "환불 문의 라",
@@ -81,15 +96,22 @@ def test_retention_removes_index_entries_with_their_messages(chats):
 def test_the_sqlite_index_keeps_each_utc_month_in_a_table_of_its_own(sqlite_kchat, ev):
     """Messages are indexed by kchat itself (no triggers), into their month's table; both
     insert paths (ingest's bulk one, an answer's with deliveries) are covered."""
-    sqlite_kchat.ingest(ev.says("u1", "2026-12-01 08:59", text="환불 문의드려요"),
-                        ev.says("u1", "2026-12-01 09:00", text="환불 문의 둘"))  # fmt: skip
+    sqlite_kchat.ingest(
+        ev.says("u1", "2026-12-01 08:59", text="환불 문의드려요"),
+        ev.says("u1", "2026-12-01 09:00", text="환불 문의 둘"),
+    )
     sqlite_kchat("send", room_of(sqlite_kchat, "u1")["id"], "환불 문의 답변")  # sent now
 
     def indexed(table: str) -> list[str]:
         with sqlite_kchat.engine.connect() as connection:
-            return connection.exec_driver_sql(
-                f"SELECT m.text FROM {table} f JOIN messages m ON m.id = f.rowid "  # noqa: S608
-                "WHERE f.text LIKE '%불 문의%' ORDER BY m.id").scalars().all()  # fmt: skip
+            return (
+                connection.exec_driver_sql(
+                    f"SELECT m.text FROM {table} f JOIN messages m ON m.id = f.rowid "  # noqa: S608
+                    "WHERE f.text LIKE '%불 문의%' ORDER BY m.id"
+                )
+                .scalars()
+                .all()
+            )
 
     assert "환불 문의드려요" in indexed("messages_fts_202611")  # 2026-11-30 23:59 UTC
     assert "환불 문의 둘" in indexed("messages_fts_202612")

@@ -31,9 +31,14 @@ def files_in(kchat) -> list:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-@pytest.mark.parametrize("name, content, mime", [
-    ("receipt.png", PNG, "image/png"), ("photo.JPG", JPEG, "image/jpeg"),
-    ("anim.gif", GIF, "image/gif")])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, content, mime",
+    [
+        ("receipt.png", PNG, "image/png"),
+        ("photo.JPG", JPEG, "image/jpeg"),
+        ("anim.gif", GIF, "image/gif"),
+    ],
+)
 def test_r_send_1_images_are_kept_content_addressed(kchat, room, tmp_path, name, content, mime):
     image = tmp_path / name
     image.write_bytes(content)
@@ -56,8 +61,9 @@ def test_r_send_1_an_executable_sent_as_an_image_is_refused(kchat, room, tmp_pat
     assert result.stderr == "error: cute.png is an executable, not an image\n"
     mislabelled = tmp_path / "photo.png"
     mislabelled.write_bytes(JPEG)
-    assert "its content says otherwise" in kchat("send", room, "--image", mislabelled,
-                                                 code=1).stderr  # fmt: skip
+    assert (
+        "its content says otherwise" in kchat("send", room, "--image", mislabelled, code=1).stderr
+    )
     document = tmp_path / "doc.pdf"
     document.write_bytes(b"%PDF-1.7")
     assert "send it with --file" in kchat("send", room, "--image", document, code=1).stderr
@@ -121,8 +127,9 @@ def test_r_send_3_saved_replies(kchat, room):
 
 
 def test_r_coupon_1_to_friends_only_and_never_expired(kchat, ev, room):
-    coupon = kchat("coupons", "create", "겨울 할인", "--benefit", "10% 할인",
-                   "--valid-until", "2099-12-31").stdout.strip()  # fmt: skip
+    coupon = kchat(
+        "coupons", "create", "겨울 할인", "--benefit", "10% 할인", "--valid-until", "2099-12-31"
+    ).stdout.strip()
     refused = kchat("send", room, "--coupon", coupon, code=1)
     assert refused.stderr == (
         "error: u1 is not a friend of the channel: coupons go to friends; "
@@ -153,8 +160,9 @@ def test_r_coupon_1_to_friends_only_and_never_expired(kchat, ev, room):
 
 
 def test_r_coupon_1_cannot_be_created_expired(kchat):
-    result = kchat("coupons", "create", "x", "--benefit", "y", "--valid-until", "2020-01-01",
-                   code=2)  # fmt: skip
+    result = kchat(
+        "coupons", "create", "x", "--benefit", "y", "--valid-until", "2020-01-01", code=2
+    )
     assert result.stderr.startswith("error: the coupon would be expired already")
 
 

@@ -29,8 +29,9 @@ def test_r_set_1_chat_off_refuses_user_messages(kchat, ev, tmp_path):
     kchat("settings", "chat", "off")
     rejects = tmp_path / "rejects.jsonl"
     message = ev.says("u1", "2026-11-20 10:01")
-    result = kchat.ingest(message, ev.answer("u2", "2026-11-20 10:02"), code=3,
-                          args=("--reject-file", rejects))  # fmt: skip
+    result = kchat.ingest(
+        message, ev.answer("u2", "2026-11-20 10:02"), code=3, args=("--reject-file", rejects)
+    )
     assert "line 1: chat_disabled" in result.stderr
     assert json.loads(rejects.read_text(encoding="utf-8")) == message
     assert kchat("unread").stdout.strip() == "0"
@@ -44,8 +45,9 @@ def test_r_set_1_no_offhours_notice_while_chat_is_off(kchat, ev):
     kchat.ingest(ev.says("u1", MONDAY_NIGHT), args=("--as-of", kst(MONDAY_NIGHT)))
     kchat("settings", "chat", "off")
     kchat.ingest(ev.says("u2", MONDAY_NIGHT), args=("--as-of", kst(MONDAY_NIGHT)), code=3)
-    result = kchat("jobs", "run", "offhours-notices", "--as-of", kst("2026-11-23 20:05"),
-                   "-o", "json")  # fmt: skip
+    result = kchat(
+        "jobs", "run", "offhours-notices", "--as-of", kst("2026-11-23 20:05"), "-o", "json"
+    )
     assert json.loads(result.stdout)["counts"] == {"sent": 0}
     assert [item["user"] for item in notices_in(kchat, "offhours")] == ["u1"]
 
@@ -98,10 +100,8 @@ def test_r_set_4_custom_text_expands_hours_and_warns_without_them(kchat):
 def test_r_set_5_one_notice_per_room_per_offhours_period(kchat, ev):
     office_hours(kchat)
     as_of = ("--as-of", kst("2026-11-23 23:00"))
-    kchat.ingest(ev.says("u1", "2026-11-23 20:00"), ev.says("u1", "2026-11-23 20:01"),
-                 args=as_of)  # fmt: skip
-    kchat.ingest(ev.says("u1", "2026-11-23 22:30"), ev.says("u2", "2026-11-23 22:40"),
-                 args=as_of)  # fmt: skip
+    kchat.ingest(ev.says("u1", "2026-11-23 20:00"), ev.says("u1", "2026-11-23 20:01"), args=as_of)
+    kchat.ingest(ev.says("u1", "2026-11-23 22:30"), ev.says("u2", "2026-11-23 22:40"), args=as_of)
     assert sorted(item["user"] for item in notices_in(kchat, "offhours")) == ["u1", "u2"]
     tuesday_night = kst("2026-11-24 19:00")
     kchat.ingest(ev.says("u1", "2026-11-24 19:00"), args=("--as-of", tuesday_night))
@@ -112,8 +112,9 @@ def test_r_set_5_no_notice_once_the_period_is_over(kchat, ev):
     office_hours(kchat)
     kchat.ingest(ev.says("u1", "2026-11-23 20:00"), args=("--as-of", kst("2026-11-24 09:30")))
     assert notices_in(kchat, "offhours") == []
-    result = kchat("jobs", "run", "offhours-notices", "--as-of", kst("2026-11-24 10:00"),
-                   "-o", "json")  # fmt: skip
+    result = kchat(
+        "jobs", "run", "offhours-notices", "--as-of", kst("2026-11-24 10:00"), "-o", "json"
+    )
     assert json.loads(result.stdout)["counts"] == {"sent": 0}
 
 
@@ -142,8 +143,11 @@ def test_r_set_5_job_first_then_ingest_sends_no_second(kchat, ev):
     kchat.ingest(ev.says("u1", "2026-11-23 20:40"), args=("--as-of", kst("2026-11-23 20:40")))
     assert [item["user"] for item in notices_in(kchat, "offhours")] == ["u1"]
     with kchat.engine.connect() as connection:
-        claims = connection.execute(sa.select(NoticeClaim.period).where(
-            NoticeClaim.kind == "offhours")).scalars().all()  # fmt: skip
+        claims = (
+            connection.execute(sa.select(NoticeClaim.period).where(NoticeClaim.kind == "offhours"))
+            .scalars()
+            .all()
+        )
     assert claims == [kst("2026-11-23 18:00")]
 
 
@@ -167,11 +171,16 @@ def test_r_set_5_a_second_claim_in_the_store_is_refused(kchat, ev):
 
 def test_r_set_6_guide_once_per_user_ever_on_first_open(kchat, ev):
     at = ("--as-of", kst("2026-11-23 10:00"))
-    kchat.ingest(ev.open("stranger", "2026-11-23 10:00"), ev.open("later_fan", "2026-11-23 09:59"),
-                 args=at)  # fmt: skip
+    kchat.ingest(
+        ev.open("stranger", "2026-11-23 10:00"), ev.open("later_fan", "2026-11-23 09:59"), args=at
+    )
     kchat.ingest(ev.friend("later_fan", "2026-11-23 09:59"), args=at)
-    kchat.ingest(ev.open("stranger", "2026-11-23 10:00"), ev.says("stranger", "2026-11-23 10:00"),
-                 ev.open("later_fan", "2026-11-23 10:00"), args=at)  # fmt: skip
+    kchat.ingest(
+        ev.open("stranger", "2026-11-23 10:00"),
+        ev.says("stranger", "2026-11-23 10:00"),
+        ev.open("later_fan", "2026-11-23 10:00"),
+        args=at,
+    )
     guides = notices_in(kchat, "guide")
     assert sorted(item["user"] for item in guides) == ["later_fan", "stranger"], (
         "each got one, on the first entry, when neither was a friend"
@@ -184,10 +193,15 @@ def test_r_set_6_guide_once_per_user_ever_on_first_open(kchat, ev):
 
 def test_r_set_6_guide_only_for_non_friends(kchat, ev):
     at = ("--as-of", kst("2026-11-23 10:00"))
-    kchat.ingest(ev.friend("fan", "2026-11-23 09:00"), ev.open("fan", "2026-11-23 09:59"),
-                 ev.open("stranger", "2026-11-23 10:00"), args=at)  # fmt: skip
-    kchat.ingest(ev.open("stranger", "2026-11-23 10:00"), ev.open("fan", "2026-11-23 10:00"),
-                 args=at)  # fmt: skip
+    kchat.ingest(
+        ev.friend("fan", "2026-11-23 09:00"),
+        ev.open("fan", "2026-11-23 09:59"),
+        ev.open("stranger", "2026-11-23 10:00"),
+        args=at,
+    )
+    kchat.ingest(
+        ev.open("stranger", "2026-11-23 10:00"), ev.open("fan", "2026-11-23 10:00"), args=at
+    )
     assert [item["user"] for item in notices_in(kchat, "guide")] == ["stranger"]
 
 

@@ -114,7 +114,8 @@ def test_event_ids_survive_0007_down_and_up(kchat, ev):
         command.downgrade(migrate._config(connection), "0006")
         connection.commit()
         kept = connection.exec_driver_sql(
-            "SELECT event_id, ingested_at IS NOT NULL FROM ingested_events").all()  # fmt: skip
+            "SELECT event_id, ingested_at IS NOT NULL FROM ingested_events"
+        ).all()
     assert [tuple(row) for row in kept] == [(event["id"], True)]
     migrate.upgrade(kchat.engine)
     assert kchat.json("ingest", "-", input=json.dumps(event) + "\n")["duplicates"] == 1
@@ -176,37 +177,56 @@ def test_0010_splits_the_search_index_by_month_and_joins_it_back_down(sqlite_kch
     from alembic import command
 
     kchat = sqlite_kchat
-    kchat.ingest(ev.says("u1", "2026-10-20 10:00", text="시월 환불 문의"),
-                 ev.says("u1", "2026-11-20 10:00", text="십일월 환불 문의"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2026-10-20 10:00", text="시월 환불 문의"),
+        ev.says("u1", "2026-11-20 10:00", text="십일월 환불 문의"),
+    )
 
     def tables() -> set[str]:
         with kchat.engine.connect() as connection:
-            return set(connection.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE name GLOB 'messages_fts*' "
-                "AND name NOT GLOB '*_data' AND name NOT GLOB '*_idx' "
-                "AND name NOT GLOB '*_config'").scalars())  # fmt: skip
+            return set(
+                connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE name GLOB 'messages_fts*' "
+                    "AND name NOT GLOB '*_data' AND name NOT GLOB '*_idx' "
+                    "AND name NOT GLOB '*_config'"
+                ).scalars()
+            )
 
     def hits(table: str) -> list[str]:
         with kchat.engine.connect() as connection:
-            return connection.exec_driver_sql(
-                f"SELECT m.text FROM {table} f JOIN messages m ON m.id = f.rowid "  # noqa: S608
-                "WHERE f.text LIKE '%환불 문%' ORDER BY m.id").scalars().all()  # fmt: skip
+            return (
+                connection.exec_driver_sql(
+                    f"SELECT m.text FROM {table} f JOIN messages m ON m.id = f.rowid "  # noqa: S608
+                    "WHERE f.text LIKE '%환불 문%' ORDER BY m.id"
+                )
+                .scalars()
+                .all()
+            )
 
     months = {"messages_fts_202610", "messages_fts_202611"}
     assert tables() == months
     with kchat.engine.connect() as connection:
         command.downgrade(migrate._config(connection), "0009")
         connection.commit()
-    assert tables() == {"messages_fts", "messages_fts_insert", "messages_fts_delete",
-                        "messages_fts_update"}  # fmt: skip
+    assert tables() == {
+        "messages_fts",
+        "messages_fts_insert",
+        "messages_fts_delete",
+        "messages_fts_update",
+    }
     assert hits("messages_fts") == ["시월 환불 문의", "십일월 환불 문의"]
     migrate.upgrade(kchat.engine)
     assert tables() == months
     assert (hits("messages_fts_202610"), hits("messages_fts_202611")) == (
-        ["시월 환불 문의"], ["십일월 환불 문의"])  # fmt: skip
+        ["시월 환불 문의"],
+        ["십일월 환불 문의"],
+    )
     kchat.ingest(ev.says("u1", "2026-11-21 10:00", text="또 환불 문의"))
     assert [m["text"] for m in kchat.json("search", "환불 문")] == [
-        "또 환불 문의", "십일월 환불 문의", "시월 환불 문의"]  # fmt: skip
+        "또 환불 문의",
+        "십일월 환불 문의",
+        "시월 환불 문의",
+    ]
 
 
 microseconds = st.integers(0, (datetime(2242, 1, 1, tzinfo=UTC) - EPOCH) // MICROSECOND)

@@ -40,13 +40,32 @@ def hostile(kchat, ev, tmp_path):
     events = [
         {"id": "h1", "type": "open", "user": "u\u202e1", "ts": at, "nickname": HOSTILE},
         {"id": "h2", "type": "message", "user": "u\u202e1", "ts": at, "text": HOSTILE},
-        {"id": "h3", "type": "message", "user": "u\u202e1", "ts": at, "kind": "file",
-         "text": HOSTILE, "file": {"name": HOSTILE, "size": 5, "mime": HOSTILE, "sha256": SHA}},
-        {"id": "h4", "type": "comment", "user": "u\u202e1", "ts": at, "post": "p\u202e1",
-         "text": HOSTILE},
-        {"id": "h5", "type": "message", "user": "u2", "ts": at, "text": "=cmd|' /C calc'!A1",
-         "nickname": '=HYPERLINK("http://evil","x")'},
-    ]  # fmt: skip
+        {
+            "id": "h3",
+            "type": "message",
+            "user": "u\u202e1",
+            "ts": at,
+            "kind": "file",
+            "text": HOSTILE,
+            "file": {"name": HOSTILE, "size": 5, "mime": HOSTILE, "sha256": SHA},
+        },
+        {
+            "id": "h4",
+            "type": "comment",
+            "user": "u\u202e1",
+            "ts": at,
+            "post": "p\u202e1",
+            "text": HOSTILE,
+        },
+        {
+            "id": "h5",
+            "type": "message",
+            "user": "u2",
+            "ts": at,
+            "text": "=cmd|' /C calc'!A1",
+            "nickname": '=HYPERLINK("http://evil","x")',
+        },
+    ]
     kchat.ingest(*events)
     room = room_of(kchat, "u\u202e1")["id"]
     kchat("labels", "create", NAME)
@@ -150,8 +169,11 @@ def test_r_input_1_csv_cells_never_run_as_formulas(kchat, hostile):
     texts = [row["text"] for row in messages if row["user"] == "u2"]
     assert texts == ["'=cmd|' /C calc'!A1"]
     listed = list(csv.DictReader(io.StringIO(kchat("labels", "list", "-o", "csv").stdout)))
-    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
-               for row in listed for cell in row.values())  # fmt: skip
+    assert all(
+        not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        for row in listed
+        for cell in row.values()
+    )
     jsonl = [
         json.loads(line)
         for line in kchat("export", "messages", "-o", "jsonl").stdout.split("\n")
@@ -162,16 +184,30 @@ def test_r_input_1_csv_cells_never_run_as_formulas(kchat, hostile):
 
 def test_r_input_1_watch_shows_new_messages_escaped(kchat, ev, tmp_path):
     kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
-    env = {**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home),
-           "KCHAT_ADMIN": "alice"}  # fmt: skip
+    env = {
+        **os.environ,
+        "KCHAT_DB": kchat.url,
+        "KCHAT_HOME": str(kchat.home),
+        "KCHAT_ADMIN": "alice",
+    }
     watcher = subprocess.Popen(
         [sys.executable, "-m", "kchat_cli", "watch", "--count", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert b"watching" in watcher.stderr.readline()
-        kchat.ingest({"id": "w1", "type": "message", "user": "u1", "ts": kst("2026-11-20 10:01"),
-                      "text": HOSTILE, "nickname": HOSTILE})  # fmt: skip
+        kchat.ingest(
+            {
+                "id": "w1",
+                "type": "message",
+                "user": "u1",
+                "ts": kst("2026-11-20 10:01"),
+                "text": HOSTILE,
+                "nickname": HOSTILE,
+            }
+        )
         out, err = watcher.communicate(timeout=30)
     finally:
         watcher.kill()

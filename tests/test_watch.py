@@ -16,10 +16,23 @@ from kchat_cli.store.session import read_session
 def start_watch(kchat, login: str, count: int) -> subprocess.Popen:
     """A real `kchat watch` for `login`; returns once it is watching."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "kchat_cli", "--as", login, "watch", "-o", "jsonl",
-         "--count", str(count)],
+        [
+            sys.executable,
+            "-m",
+            "kchat_cli",
+            "--as",
+            login,
+            "watch",
+            "-o",
+            "jsonl",
+            "--count",
+            str(count),
+        ],
         env={**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = process.stderr.readline()
     assert line.startswith(f"watching 헬로카페 as {login}"), line
     return process
@@ -37,8 +50,10 @@ def test_several_admins_follow_messages_and_room_changes_live(kchat, ev):
     kchat("--as", "bob", "account", "notifications", "off")
     alice = start_watch(kchat, "alice", count=4)
     bob = start_watch(kchat, "bob", count=4)
-    kchat.ingest(ev.says("u1", "2026-11-20 10:05", text="환불 문의"),
-                 ev.says("u2", "2026-11-20 10:06", text="배송 문의"))  # fmt: skip
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 10:05", text="환불 문의"),
+        ev.says("u2", "2026-11-20 10:06", text="배송 문의"),
+    )
     kchat("rooms", "read", room_of(kchat, "u1")["id"])
     (alice_events, alice_err), (bob_events, bob_err) = events_of(alice), events_of(bob)
     for events in (alice_events, bob_events):
@@ -59,8 +74,9 @@ def test_the_cursor_misses_nothing_and_repeats_nothing(kchat, ev):
         cursor = watch.start(session, channel.id)
     seen = []
     for batch in range(3):
-        kchat.ingest(*(ev.says(f"u{n}", f"2026-11-20 10:{batch:02d}", text=f"{batch}-{n}")
-                       for n in range(4)))  # fmt: skip
+        kchat.ingest(
+            *(ev.says(f"u{n}", f"2026-11-20 10:{batch:02d}", text=f"{batch}-{n}") for n in range(4))
+        )
         with read_session(engine) as session:
             events, cursor = watch.changes(session, channel.id, cursor)
         seen += [e["text"] for e in events if e["type"] == "message"]
@@ -86,17 +102,28 @@ def test_watch_resumes_without_gaps_after_a_lost_connection(pg_kchat, ev, pg_adm
     kchat = pg_kchat
     watcher = start_watch(kchat, "alice", count=0)
     try:
-        kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="하나"),
-                     ev.says("u1", "2026-11-20 10:01", text="둘"))  # fmt: skip
+        kchat.ingest(
+            ev.says("u1", "2026-11-20 10:00", text="하나"),
+            ev.says("u1", "2026-11-20 10:01", text="둘"),
+        )
         assert messages_from(watcher, 2) == ["하나", "둘"]
         with pg_admin.connect() as connection:
-            cut = connection.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND application_name = 'kchat watch'")).scalars().all()  # fmt: skip
+            cut = (
+                connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND application_name = 'kchat watch'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert cut, "the watcher's listening connection was cut"
-        kchat.ingest(ev.says("u2", "2026-11-20 10:02", text="셋"),
-                     ev.says("u2", "2026-11-20 10:03", text="넷"))  # fmt: skip
+        kchat.ingest(
+            ev.says("u2", "2026-11-20 10:02", text="셋"),
+            ev.says("u2", "2026-11-20 10:03", text="넷"),
+        )
         assert messages_from(watcher, 2) == ["셋", "넷"], "after the cut: no gap, no repeat"
     finally:
         watcher.terminate()

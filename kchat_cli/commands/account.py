@@ -22,9 +22,13 @@ def additional_auth(ctx: typer.Context, state: StateArgument) -> None:
     """
     rt = runtime(ctx)
     on = state is OnOff.on
-    rt.write(lambda session: auth.set_additional_auth(session, rt.admin(session), on, rt.home,
-                                                      clock.now()),
-             action="account.additional-auth", details={"on": on})  # fmt: skip
+    rt.write(
+        lambda session: auth.set_additional_auth(
+            session, rt.admin(session), on, rt.home, clock.now()
+        ),
+        action="account.additional-auth",
+        details={"on": on},
+    )
     say(f"additional verification is {state.value}")
 
 

@@ -70,9 +70,11 @@ def remove(
 
     rt = runtime(ctx)
     if confirmed(f"remove admin {login!r}", yes=yes):
-        count = rt.write(lambda session: admins.remove_admin(session, rt.admin(session), login,
-                                                             now=clock.now()),
-                         action="admins.remove", target=f"admin {login}")  # fmt: skip
+        count = rt.write(
+            lambda session: admins.remove_admin(session, rt.admin(session), login, now=clock.now()),
+            action="admins.remove",
+            target=f"admin {login}",
+        )
         say(f"admin {login!r} removed; {count} rooms unassigned")
 
 
@@ -94,9 +96,11 @@ def set_role(
     from kchat_cli.domain import admins
 
     rt = runtime(ctx)
-    changed = rt.write(lambda session: admins.set_role(session, rt.admin(session), login,
-                                                       role.value),
-                       action="admins.set-role", target=f"admin {login}",
-                       details={"role": role.value})  # fmt: skip
+    changed = rt.write(
+        lambda session: admins.set_role(session, rt.admin(session), login, role.value),
+        action="admins.set-role",
+        target=f"admin {login}",
+        details={"role": role.value},
+    )
     article = "an" if role is Role.owner else "a"
     say(f"admin {login!r} is {'now' if changed else 'already'} {article} {role.value}")

@@ -28,9 +28,13 @@ def send_code(
     """
     rt = runtime(ctx)
     sealer = rt.sealer()
-    rt.write(lambda session: auth.send_code(session, rt.admin(session), via=via.value,
-                                            sealer=sealer, now=clock.now()),
-             action="auth.send-code", details={"via": via.value})  # fmt: skip
+    rt.write(
+        lambda session: auth.send_code(
+            session, rt.admin(session), via=via.value, sealer=sealer, now=clock.now()
+        ),
+        action="auth.send-code",
+        details={"via": via.value},
+    )
     say(f"a code is queued for you by {via.value}; then run kchat auth verify CODE")
     say_when_it_leaves(rt, "the code")
 
@@ -47,10 +51,13 @@ def verify(
     auth.check_code(code)
     rt = runtime(ctx)
     sealer = rt.sealer()
-    outcome = rt.write(lambda session: auth.verify(session, rt.admin(session), code,
-                                                   sealer=sealer, now=clock.now()),
-                       action="auth.verify",
-                       details=lambda done: {"verified": done.token is not None})  # fmt: skip
+    outcome = rt.write(
+        lambda session: auth.verify(
+            session, rt.admin(session), code, sealer=sealer, now=clock.now()
+        ),
+        action="auth.verify",
+        details=lambda done: {"verified": done.token is not None},
+    )
     if outcome.refusal is not None:
         raise outcome.refusal
     with rt.read() as session:

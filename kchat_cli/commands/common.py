@@ -125,8 +125,10 @@ def say_when_it_leaves(rt: Runtime, what: str) -> None:
     with rt.read() as session:
         scheduler = locks.live_holder(session, locks.SCHEDULER, clock.now())
     if scheduler is None:
-        say(f"no scheduler runs for this store: {what} leaves with the next "
-            "`kchat jobs run deliver` (or keep `kchat scheduler run` going)")  # fmt: skip
+        say(
+            f"no scheduler runs for this store: {what} leaves with the next "
+            "`kchat jobs run deliver` (or keep `kchat scheduler run` going)"
+        )
 
 
 def finish_bulk(report, verb: str, *, dry_run: bool) -> None:
@@ -184,10 +186,28 @@ BlockedOption = Annotated[bool, typer.Option("--blocked", help="Blocked users' r
 LeftOption = Annotated[bool, typer.Option("--left", help="Rooms that were left.")]
 
 
-def room_filter(status, labels, assignee, since, until, starred, blocked, left, limit,
-                default_status: str | None = None):  # fmt: skip
+def room_filter(
+    status,
+    labels,
+    assignee,
+    since,
+    until,
+    starred,
+    blocked,
+    left,
+    limit,
+    default_status: str | None = None,
+):
     from kchat_cli.domain.listing import RoomFilter
 
-    return RoomFilter(status=status.value if status else default_status, labels=labels or [],
-                      assignee=assignee, since=since, until=until, starred=starred,
-                      blocked=blocked, left=left, limit=limit)  # fmt: skip
+    return RoomFilter(
+        status=status.value if status else default_status,
+        labels=labels or [],
+        assignee=assignee,
+        since=since,
+        until=until,
+        starred=starred,
+        blocked=blocked,
+        left=left,
+        limit=limit,
+    )

@@ -38,19 +38,34 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The coupon's name.")],
     benefit: Annotated[str, typer.Option("--benefit", help="What it gives.")],
-    valid_until: Annotated[datetime, typer.Option(
-        "--valid-until", parser=until_value, metavar="T",
-        help="Valid until this time; a bare date includes that whole day (Korea time).")],
-) -> None:  # fmt: skip
+    valid_until: Annotated[
+        datetime,
+        typer.Option(
+            "--valid-until",
+            parser=until_value,
+            metavar="T",
+            help="Valid until this time; a bare date includes that whole day (Korea time).",
+        ),
+    ],
+) -> None:
     """Create a coupon; prints its id.
 
     Example: kchat coupons create "겨울 할인" --benefit "10% 할인" --valid-until 2026-12-31
     """
     rt = runtime(ctx)
-    coupon_id = rt.write(lambda session: coupons.create(
-        session, rt.channel_id, name=name, benefit=benefit, valid_until=valid_until,
-        now=clock.now()), action="coupons.create", target=lambda created: f"coupon {created}",
-        details={"name": name})  # fmt: skip
+    coupon_id = rt.write(
+        lambda session: coupons.create(
+            session,
+            rt.channel_id,
+            name=name,
+            benefit=benefit,
+            valid_until=valid_until,
+            now=clock.now(),
+        ),
+        action="coupons.create",
+        target=lambda created: f"coupon {created}",
+        details={"name": name},
+    )
     typer.echo(coupon_id)
     say(f"coupon {coupon_id} created")
 

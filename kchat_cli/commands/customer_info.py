@@ -19,11 +19,16 @@ def request(ctx: typer.Context, room: RoomArgument) -> None:
 
     def work(session) -> int:
         state = actions.sendable_room(session, rt.channel_id, room)
-        return pii.request(session, rt.channel_id, state, admin_id=rt.admin(session).id,
-                           now=clock.now())  # fmt: skip
+        return pii.request(
+            session, rt.channel_id, state, admin_id=rt.admin(session).id, now=clock.now()
+        )
 
-    rt.write(work, action="customer-info.request", target=f"room {room}",
-             details=lambda request_id: {"request": request_id})  # fmt: skip
+    rt.write(
+        work,
+        action="customer-info.request",
+        target=f"room {room}",
+        details=lambda request_id: {"request": request_id},
+    )
     say(f"consent request sent to room {room}")
 
 
@@ -36,6 +41,9 @@ def show(ctx: typer.Context, room: RoomArgument, output: OutputOption = Format.t
     """
     rt = runtime(ctx)
     sealer = rt.sealer()
-    record = rt.write(lambda session: pii.show(session, rt.channel_id, room, sealer),
-                      action="customer-info.show", target=f"room {room}")  # fmt: skip
+    record = rt.write(
+        lambda session: pii.show(session, rt.channel_id, room, sealer),
+        action="customer-info.show",
+        target=f"room {room}",
+    )
     emit_one(record, output, fields=pii.INFO_FIELDS)

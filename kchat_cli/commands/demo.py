@@ -38,9 +38,15 @@ def demo(
     initialise(rt.url, name, owner=owner, owner_name="김사장", now=now)
     rt.channel_name = name
     with progress("demo", "events") as update:
-        record = demo_data.build(rt.engine(), rt.channel_id, count=count, anchor=as_of or now,
-                                 now=now, seal=rt.sealer().seal,
-                                 on_batch=lambda done: update(done.applied))  # fmt: skip
+        record = demo_data.build(
+            rt.engine(),
+            rt.channel_id,
+            count=count,
+            anchor=as_of or now,
+            now=now,
+            seal=rt.sealer().seal,
+            on_batch=lambda done: update(done.applied),
+        )
     say(f"demo channel {name!r}: {record['applied']} events applied")
     emit_one(
         {"channel": name, **record},

@@ -30,9 +30,14 @@ class ExportFormat(enum.StrEnum):
     jsonl = "jsonl"
 
 
-OutOption = Annotated[Path | None, typer.Option(
-    "--out", help="Write to this file (created 0600, in place only when complete) instead of "
-                  "standard output.")]  # fmt: skip
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Write to this file (created 0600, in place only when complete) instead of "
+        "standard output.",
+    ),
+]
 ExportOutput = Annotated[ExportFormat, typer.Option("--output", "-o", help="csv or jsonl.")]
 PiiOption = Annotated[
     bool,
@@ -86,14 +91,19 @@ def rooms(
     from kchat_cli.domain.export import room_fields, room_rows
 
     rt = runtime(ctx)
-    filt = room_filter(status, label, assignee, since, until, starred, blocked, left, 0,
-                       default_status="all")  # fmt: skip
-    _audited(rt, "export.rooms", {"include_pii": include_pii, "status": filt.effective_status},
-             out)  # fmt: skip
+    filt = room_filter(
+        status, label, assignee, since, until, starred, blocked, left, 0, default_status="all"
+    )
+    _audited(rt, "export.rooms", {"include_pii": include_pii, "status": filt.effective_status}, out)
     sealer = rt.sealer() if include_pii else None
     with rt.read() as session:
-        count = _write(out, output, room_rows(session, rt.channel_id, filt, sealer),
-                       room_fields(include_pii=include_pii), plain=False)  # fmt: skip
+        count = _write(
+            out,
+            output,
+            room_rows(session, rt.channel_id, filt, sealer),
+            room_fields(include_pii=include_pii),
+            plain=False,
+        )
     say(f"exported {count} rooms" + (f" to {out}" if out else ""))
 
 
@@ -108,12 +118,17 @@ def messages(
     starred: StarredOption = False,
     blocked: BlockedOption = False,
     left: LeftOption = False,
-    include_hidden: Annotated[bool, typer.Option(
-        "--include-hidden", help="Also blocked users' messages, kept for the record "
-                                 "(R-BLOCK-1), with a hidden column.")] = False,
+    include_hidden: Annotated[
+        bool,
+        typer.Option(
+            "--include-hidden",
+            help="Also blocked users' messages, kept for the record "
+            "(R-BLOCK-1), with a hidden column.",
+        ),
+    ] = False,
     output: ExportOutput = ExportFormat.csv,
     out: OutOption = None,
-) -> None:  # fmt: skip
+) -> None:
     """Export messages in time order, streamed. --since/--until are the messages' times;
     the other filters choose rooms as `rooms list` does (default: every room).
 
@@ -123,15 +138,31 @@ def messages(
 
     rt = runtime(ctx)
     rooms_chosen = any([status, label, assignee, starred, blocked, left])
-    filt = room_filter(status, label, assignee, None, None, starred, blocked, left, 0,
-                       default_status="all") if rooms_chosen else None  # fmt: skip
+    filt = (
+        room_filter(
+            status, label, assignee, None, None, starred, blocked, left, 0, default_status="all"
+        )
+        if rooms_chosen
+        else None
+    )
     _audited(rt, "export.messages", {"include_hidden": include_hidden}, out)
     with rt.read() as session:
-        rows = message_rows(session, rt.channel_id, since=since, until=until, rooms=filt,
-                            include_hidden=include_hidden,
-                            spreadsheet=output is ExportFormat.csv)  # fmt: skip
-        count = _write(out, output, rows, message_fields(include_hidden=include_hidden),
-                       plain=not include_hidden)  # fmt: skip
+        rows = message_rows(
+            session,
+            rt.channel_id,
+            since=since,
+            until=until,
+            rooms=filt,
+            include_hidden=include_hidden,
+            spreadsheet=output is ExportFormat.csv,
+        )
+        count = _write(
+            out,
+            output,
+            rows,
+            message_fields(include_hidden=include_hidden),
+            plain=not include_hidden,
+        )
     say(f"exported {count} messages" + (f" to {out}" if out else ""))
 
 

@@ -89,10 +89,12 @@ def message(
     Example: kchat groups message 겨울이벤트 "겨울 한정 메뉴가 나왔어요!"
     """
     rt = runtime(ctx)
-    queued, skipped = rt.write(lambda session: groups.message(
-        session, rt.channel_id, name, text, now=clock.now()), action="groups.message",
-        target=f"group {name}", details=lambda done: {"queued": done[0],
-                                                      "skipped": len(done[1])})  # fmt: skip
+    queued, skipped = rt.write(
+        lambda session: groups.message(session, rt.channel_id, name, text, now=clock.now()),
+        action="groups.message",
+        target=f"group {name}",
+        details=lambda done: {"queued": done[0], "skipped": len(done[1])},
+    )
     say(f"queued for {queued} members, {len(skipped)} skipped")
     if queued:
         say_when_it_leaves(rt, "the message")

@@ -68,12 +68,21 @@ def run(
 
     with progress(name, unit) as update:
         try:
-            record = run_job(rt.engine(), name, as_of=as_of, dry_run=dry_run,
-                             settings=rt.job_settings(), admin=rt.admin_login, confirmed=yes,
-                             progress=advance)  # fmt: skip
+            record = run_job(
+                rt.engine(),
+                name,
+                as_of=as_of,
+                dry_run=dry_run,
+                settings=rt.job_settings(),
+                admin=rt.admin_login,
+                confirmed=yes,
+                progress=advance,
+            )
         except KeyboardInterrupt:
-            say(f"interrupted: {name} stopped after {done:,} {unit}; what it did stays done, "
-                "and running it again finishes the rest")  # fmt: skip
+            say(
+                f"interrupted: {name} stopped after {done:,} {unit}; what it did stays done, "
+                "and running it again finishes the rest"
+            )
             raise
     emit_one(record, output, fields=RUN_FIELDS)
 

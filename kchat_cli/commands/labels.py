@@ -49,8 +49,9 @@ def create(ctx: typer.Context, name: NameArgument) -> None:
 
 
 @app.command()
-def rename(ctx: typer.Context, old: NameArgument,
-           new: Annotated[str, typer.Argument(help="Its new name.")]) -> None:  # fmt: skip
+def rename(
+    ctx: typer.Context, old: NameArgument, new: Annotated[str, typer.Argument(help="Its new name.")]
+) -> None:
     """Rename a label; its rooms keep it.
 
     Example: kchat labels rename 단골 "단골 고객"
@@ -66,8 +67,9 @@ def rename(ctx: typer.Context, old: NameArgument,
 
 
 @app.command()
-def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False,
-           dry_run: DryRunOption = False) -> None:  # fmt: skip
+def delete(
+    ctx: typer.Context, name: NameArgument, yes: YesOption = False, dry_run: DryRunOption = False
+) -> None:
     """Delete a label; it is removed from its rooms too (this cannot be undone).
 
     Example: kchat labels delete 이벤트 --yes

@@ -14,20 +14,26 @@ app = app_for("The personal-info plugin that lets you request customer info (R-P
 @app.command()
 def register(
     ctx: typer.Context,
-    biz_app: Annotated[str, typer.Option("--biz-app", metavar="APP",
-                                         help="The biz app linked to the channel.")],
-    fields: Annotated[str, typer.Option("--fields", metavar="F,…",
-                                        help="What it collects: name,phone,…")],
-) -> None:  # fmt: skip
+    biz_app: Annotated[
+        str, typer.Option("--biz-app", metavar="APP", help="The biz app linked to the channel.")
+    ],
+    fields: Annotated[
+        str, typer.Option("--fields", metavar="F,…", help="What it collects: name,phone,…")
+    ],
+) -> None:
     """Register the plugin for the channel (owners only); its status becomes `available`.
 
     Example: kchat plugin register --biz-app myshop --fields name,phone,address
     """
     rt = runtime(ctx)
     names = fields.split(",")
-    rt.write(lambda session: pii.register(session, rt.admin(session), biz_app=biz_app,
-                                          fields=names, now=clock.now()),
-             action="plugin.register", details={"biz_app": biz_app, "fields": names})  # fmt: skip
+    rt.write(
+        lambda session: pii.register(
+            session, rt.admin(session), biz_app=biz_app, fields=names, now=clock.now()
+        ),
+        action="plugin.register",
+        details={"biz_app": biz_app, "fields": names},
+    )
     say(f"the personal-info plugin of {biz_app} is available")
 
 

@@ -12,8 +12,11 @@ app = app_for("Saved replies (자주 쓰는 답변, R-SEND-3), sent with `send R
 
 NameArgument = Annotated[str, typer.Argument(help="The reply's name.")]
 TextArgument = Annotated[str, typer.Argument(help="Its text, up to 1,000 characters.")]
-REPLY_TABLE = [("NAME", field("name")), ("TEXT", lambda r: clip(60)(r["text"])),
-               ("UPDATED", lambda r: short_time(r["updated_at"]))]  # fmt: skip
+REPLY_TABLE = [
+    ("NAME", field("name")),
+    ("TEXT", lambda r: clip(60)(r["text"])),
+    ("UPDATED", lambda r: short_time(r["updated_at"])),
+]
 
 
 @app.command("list")

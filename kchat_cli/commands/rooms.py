@@ -78,9 +78,13 @@ def show(
     Example: kchat rooms show 42 --peek
     """
     rt = runtime(ctx)
-    record = rt.write(lambda session: actions.view_room(
-        session, rt.channel_id, room, limit=limit, mark_read=not peek),
-        action="rooms.show", target=f"room {room}")  # fmt: skip
+    record = rt.write(
+        lambda session: actions.view_room(
+            session, rt.channel_id, room, limit=limit, mark_read=not peek
+        ),
+        action="rooms.show",
+        target=f"room {room}",
+    )
     messages = record["messages"]
     if output is Format.json:
         from kchat_cli.render import emit_one
@@ -101,17 +105,21 @@ def show(
         emit(messages, output, fields=MESSAGE_FIELDS)
 
 
-def _bulk(ctx: typer.Context, room_args: list[str], room_action, verb: str, dry_run: bool,
-          *, action: str) -> None:  # fmt: skip
+def _bulk(
+    ctx: typer.Context, room_args: list[str], room_action, verb: str, dry_run: bool, *, action: str
+) -> None:
     from kchat_cli.domain.bulk import BulkReport
 
     rt, report = runtime(ctx), BulkReport()
     try:
-        rt.apply_to_rooms(room_tokens(room_args), room_action, action=action, dry_run=dry_run,
-                          report=report)  # fmt: skip
+        rt.apply_to_rooms(
+            room_tokens(room_args), room_action, action=action, dry_run=dry_run, report=report
+        )
     except KeyboardInterrupt:
-        say(f"interrupted: {len(report.changed)} {verb} in the batches done; the rest were not "
-            "touched: run it again to finish")  # fmt: skip
+        say(
+            f"interrupted: {len(report.changed)} {verb} in the batches done; the rest were not "
+            "touched: run it again to finish"
+        )
         raise
     finish_bulk(report, verb, dry_run=dry_run)
 
@@ -173,11 +181,12 @@ def unstar(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 def assign(
     ctx: typer.Context,
     rooms: RoomsArgument,
-    to: Annotated[str | None, typer.Option("--to", metavar="LOGIN",
-                                           help="The admin in charge (담당자).")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="LOGIN", help="The admin in charge (담당자).")
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Assign to no one.")] = False,
     dry_run: DryRunOption = False,
-) -> None:  # fmt: skip
+) -> None:
     """Assign rooms to one admin of the channel, or to no one (R-ASSIGN-1).
 
     Any admin can still send in any room.
@@ -194,12 +203,15 @@ def assign(
 def label(
     ctx: typer.Context,
     rooms: RoomsArgument,
-    add: Annotated[list[str] | None, typer.Option("--add", metavar="LABEL",
-                                                  help="Add this label; repeatable.")] = None,
-    remove: Annotated[list[str] | None, typer.Option(
-        "--remove", metavar="LABEL", help="Remove this label; repeatable.")] = None,
+    add: Annotated[
+        list[str] | None, typer.Option("--add", metavar="LABEL", help="Add this label; repeatable.")
+    ] = None,
+    remove: Annotated[
+        list[str] | None,
+        typer.Option("--remove", metavar="LABEL", help="Remove this label; repeatable."),
+    ] = None,
     dry_run: DryRunOption = False,
-) -> None:  # fmt: skip
+) -> None:
     """Add or remove labels on rooms (R-LABEL-1); labels are made with `labels create`.
 
     Example: kchat rooms list --since 30d --limit 0 -o ids | kchat rooms label - --add VIP
@@ -207,8 +219,14 @@ def label(
     from kchat_cli.domain.labels import LabelChange
 
     rt = runtime(ctx)
-    _bulk(ctx, rooms, LabelChange(rt.channel_id, add or [], remove or []), "relabelled",
-          dry_run, action="rooms.label")  # fmt: skip
+    _bulk(
+        ctx,
+        rooms,
+        LabelChange(rt.channel_id, add or [], remove or []),
+        "relabelled",
+        dry_run,
+        action="rooms.label",
+    )
 
 
 @app.command()
@@ -232,8 +250,11 @@ def leave(
         with rt.read() as session:
             blocked = count_blocked(session, rt.channel_id, tokens)
         if blocked:
-            yes = confirmed(f"{blocked} of these rooms belong to blocked users; leaving makes "
-                            "their blocks permanent. Leave them", yes=False)  # fmt: skip
+            yes = confirmed(
+                f"{blocked} of these rooms belong to blocked users; leaving makes "
+                "their blocks permanent. Leave them",
+                yes=False,
+            )
     report = rt.apply_to_rooms(
         tokens, actions.leaver(clock.now(), confirmed=yes), action="rooms.leave", dry_run=dry_run
     )
@@ -302,9 +323,19 @@ def request_add(
 
     rt = runtime(ctx)
     outgoing = actions.Outgoing(add_request=True)
-    record = rt.write(lambda session: actions.send(
-        session, rt.channel_id, room, outgoing, admin_id=rt.admin(session).id, home=rt.home,
-        now=clock.now()), action="rooms.request-add", target=f"room {room}")  # fmt: skip
+    record = rt.write(
+        lambda session: actions.send(
+            session,
+            rt.channel_id,
+            room,
+            outgoing,
+            admin_id=rt.admin(session).id,
+            home=rt.home,
+            now=clock.now(),
+        ),
+        action="rooms.request-add",
+        target=f"room {room}",
+    )
     say(f"queued a channel-add request to room {room}")
     emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)
 

@@ -49,9 +49,15 @@ def search(
 
     rt = runtime(ctx)
     chosen = any([status, label, assignee, starred, blocked, left])
-    rooms = room_filter(status, label, assignee, None, None, starred, blocked, left, 0,
-                        default_status="all") if chosen else None  # fmt: skip
+    rooms = (
+        room_filter(
+            status, label, assignee, None, None, starred, blocked, left, 0, default_status="all"
+        )
+        if chosen
+        else None
+    )
     with rt.read() as session:
-        records = find(session, rt.channel_id, text, rooms=rooms, since=since, until=until,
-                       limit=limit)  # fmt: skip
+        records = find(
+            session, rt.channel_id, text, rooms=rooms, since=since, until=until, limit=limit
+        )
     emit(records, output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE, empty="nothing found")

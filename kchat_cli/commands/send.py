@@ -18,16 +18,22 @@ def send(
     ctx: typer.Context,
     room: RoomArgument,
     text: Annotated[str | None, typer.Argument(help="A text, up to 1,000 characters.")] = None,
-    image: Annotated[Path | None, typer.Option(
-        "--image", help="A jpg, jpeg, png or gif up to 20 MiB.")] = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="A jpg, jpeg, png or gif up to 20 MiB.")
+    ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="Any file up to 300 MiB.")] = None,
-    reply: Annotated[str | None, typer.Option(
-        "--reply", metavar="NAME", help="A saved reply, by name (R-SEND-3).")] = None,
-    coupon: Annotated[int | None, typer.Option(
-        "--coupon", metavar="ID", min=1, max=MAX_ID,
-        help="A coupon, to a friend (R-COUPON-1).")] = None,
+    reply: Annotated[
+        str | None,
+        typer.Option("--reply", metavar="NAME", help="A saved reply, by name (R-SEND-3)."),
+    ] = None,
+    coupon: Annotated[
+        int | None,
+        typer.Option(
+            "--coupon", metavar="ID", min=1, max=MAX_ID, help="A coupon, to a friend (R-COUPON-1)."
+        ),
+    ] = None,
     output: OutputOption = Format.table,
-) -> None:  # fmt: skip
+) -> None:
     """Send one thing to a room's user; it is queued in the outbox for delivery (R-SEND-1).
 
     The message records which admin sent it, for admins only (R-SEND-2); a completed
@@ -43,8 +49,9 @@ def send(
 
     def work(session):
         admin = rt.admin(session)
-        return actions.send(session, rt.channel_id, room, outgoing, admin_id=admin.id,
-                            home=rt.home, now=clock.now())  # fmt: skip
+        return actions.send(
+            session, rt.channel_id, room, outgoing, admin_id=admin.id, home=rt.home, now=clock.now()
+        )
 
     record = rt.write(
         work,

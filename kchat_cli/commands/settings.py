@@ -63,15 +63,22 @@ def chat(ctx: typer.Context, state: Annotated[OnOff, typer.Argument(help="on or 
 def hours_set(
     ctx: typer.Context,
     days: Annotated[str, typer.Argument(help="mon, mon-fri, sat,sun, all (or 월…일).")],
-    ranges: Annotated[str, typer.Argument(
-        help="HH:MM-HH:MM[,HH:MM-HH:MM…]; an end before the start runs into the next morning.")],
-) -> None:  # fmt: skip
+    ranges: Annotated[
+        str,
+        typer.Argument(
+            help="HH:MM-HH:MM[,HH:MM-HH:MM…]; an end before the start runs into the next morning."
+        ),
+    ],
+) -> None:
     """Set the available hours of some weekdays, replacing theirs (Korea time).
 
     Example: kchat settings hours set mon-fri 09:00-12:00,13:00-18:00
     """
-    _change(ctx, lambda s, c: chat_settings.set_hours(s, c, days, ranges),
-            f"hours of {days} set to {ranges}")  # fmt: skip
+    _change(
+        ctx,
+        lambda s, c: chat_settings.set_hours(s, c, days, ranges),
+        f"hours of {days} set to {ranges}",
+    )
 
 
 @hours_app.command("clear")
@@ -97,8 +104,11 @@ def holidays_add(
     Example: kchat settings holidays add 2026-12-25 --note 성탄절
     """
     parsed = chat_settings.parse_day(day)
-    _change(ctx, lambda s, c: chat_settings.add_holiday(s, c, parsed, note) and None,
-            f"{parsed} is a holiday")  # fmt: skip
+    _change(
+        ctx,
+        lambda s, c: chat_settings.add_holiday(s, c, parsed, note) and None,
+        f"{parsed} is a holiday",
+    )
 
 
 @holidays_app.command("remove")
@@ -111,8 +121,11 @@ def holidays_remove(
     Example: kchat settings holidays remove 2026-12-25
     """
     parsed = chat_settings.parse_day(day)
-    _change(ctx, lambda s, c: chat_settings.remove_holiday(s, c, parsed),
-            f"{parsed} is no longer a holiday")  # fmt: skip
+    _change(
+        ctx,
+        lambda s, c: chat_settings.remove_holiday(s, c, parsed),
+        f"{parsed} is no longer a holiday",
+    )
 
 
 @holidays_app.command("list")
@@ -133,8 +146,11 @@ def offhours_default(ctx: typer.Context) -> None:
 
     Example: kchat settings offhours-message default
     """
-    _change(ctx, lambda s, c: chat_settings.set_offhours_text(s, c, None),
-            "the off-hours message is the default")  # fmt: skip
+    _change(
+        ctx,
+        lambda s, c: chat_settings.set_offhours_text(s, c, None),
+        "the off-hours message is the default",
+    )
 
 
 @offhours_app.command("set")
@@ -146,8 +162,11 @@ def offhours_set(
 
     Example: kchat settings offhours-message set "상담 시간({hours})에 답변드릴게요."
     """
-    _change(ctx, lambda s, c: chat_settings.set_offhours_text(s, c, text),
-            "the off-hours message is set")  # fmt: skip
+    _change(
+        ctx,
+        lambda s, c: chat_settings.set_offhours_text(s, c, text),
+        "the off-hours message is set",
+    )
 
 
 @guide_app.command("on")
@@ -165,8 +184,7 @@ def guide_off(ctx: typer.Context) -> None:
 
     Example: kchat settings guide-message off
     """
-    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, on=False),
-            "the guide message is off")  # fmt: skip
+    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, on=False), "the guide message is off")
 
 
 @guide_app.command("set")
@@ -178,5 +196,4 @@ def guide_set(
 
     Example: kchat settings guide-message set "안녕하세요! 문의를 남겨 주세요."
     """
-    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, text=text),
-            "the guide message is set")  # fmt: skip
+    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, text=text), "the guide message is set")

@@ -33,8 +33,11 @@ def block(ctx: typer.Context, room: RoomArgument) -> None:
         action="users.block",
         target=f"room {room}",
     )
-    say(f"the user of room {room} is blocked" if changed else
-        f"the user of room {room} was blocked already")  # fmt: skip
+    say(
+        f"the user of room {room} is blocked"
+        if changed
+        else f"the user of room {room} was blocked already"
+    )
 
 
 @app.command()
@@ -49,8 +52,11 @@ def unblock(ctx: typer.Context, room: RoomArgument) -> None:
         action="users.unblock",
         target=f"room {room}",
     )
-    say(f"the user of room {room} is unblocked" if changed else
-        f"the user of room {room} was not blocked")  # fmt: skip
+    say(
+        f"the user of room {room} is unblocked"
+        if changed
+        else f"the user of room {room} was not blocked"
+    )
 
 
 @app.command()

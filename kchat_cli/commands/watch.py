@@ -17,11 +17,16 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 @app.command()
 def watch(
     ctx: typer.Context,
-    count: Annotated[int, typer.Option("--count", "-c", min=0, max=MAX_LIMIT,
-                                       help="Stop after this many events; 0 to go on.")] = 0,
-    output: Annotated[Format, typer.Option(
-        "--output", "-o", help="table (a line an event) or jsonl.")] = Format.table,
-) -> None:  # fmt: skip
+    count: Annotated[
+        int,
+        typer.Option(
+            "--count", "-c", min=0, max=MAX_LIMIT, help="Stop after this many events; 0 to go on."
+        ),
+    ] = 0,
+    output: Annotated[
+        Format, typer.Option("--output", "-o", help="table (a line an event) or jsonl.")
+    ] = Format.table,
+) -> None:
     """Follow new user messages and room changes as they happen (R-SYNC-1); with your
     notifications on, each new message rings the terminal bell and, where notify-send
     exists, shows a desktop notification (R-UNR-3). Ctrl-C stops.
@@ -35,8 +40,10 @@ def watch(
     with rt.read() as session:
         admin = rt.admin(session)
         alerts = admin.notifications
-    say(f"watching {rt.channel().name} as {admin.login} "
-        f"(notifications {'on' if alerts else 'off'}); Ctrl-C stops")  # fmt: skip
+    say(
+        f"watching {rt.channel().name} as {admin.login} "
+        f"(notifications {'on' if alerts else 'off'}); Ctrl-C stops"
+    )
     seen = 0
     try:
         for event in follow(rt.engine(), rt.channel_id):
@@ -59,13 +66,21 @@ def _line(event: dict) -> str:
     if event["type"] == "message":
         return f"{short_time(event['ts'])}  room {event['room']}  {who}: {clip(80)(event['text'])}"
     assignee = f", assigned to {event['assignee']}" if event["assignee"] else ""
-    return (f"{short_time(event['ts'])}  room {event['room']}  {who}: "
-            f"{event['status']}, {event['unread']} unread{assignee}")  # fmt: skip
+    return (
+        f"{short_time(event['ts'])}  room {event['room']}  {who}: "
+        f"{event['status']}, {event['unread']} unread{assignee}"
+    )
 
 
 def _alert(event: dict) -> None:
     sys.stderr.write("\a")
     sys.stderr.flush()
     if shutil.which("notify-send"):
-        subprocess.run(["notify-send", f"kchat: {event['name'] or event['user']}",
-                        event["text"] or f"[{event['kind']}]"], check=False)  # fmt: skip
+        subprocess.run(
+            [
+                "notify-send",
+                f"kchat: {event['name'] or event['user']}",
+                event["text"] or f"[{event['kind']}]",
+            ],
+            check=False,
+        )

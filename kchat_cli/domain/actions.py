@@ -68,8 +68,11 @@ class Assign:
         self.channel_id, self.login = channel_id, login
 
     def prepare(self, session: Session, _rooms: list[RoomState]) -> None:
-        self.admin_id = None if self.login is None else admins.active_admin(
-            session, self.channel_id, self.login).id  # fmt: skip
+        self.admin_id = (
+            None
+            if self.login is None
+            else admins.active_admin(session, self.channel_id, self.login).id
+        )
 
     def __call__(self, _session: Session, room: RoomState) -> None:
         room.assignee_id = self.admin_id
@@ -117,8 +120,9 @@ def unblock(session: Session, channel_id: int, room_id: int) -> bool:
     return True
 
 
-def view_room(session: Session, channel_id: int, room_id: int, *, limit: int,
-              mark_read: bool) -> dict:  # fmt: skip
+def view_room(
+    session: Session, channel_id: int, room_id: int, *, limit: int, mark_read: bool
+) -> dict:
     """The room record with its latest messages; viewing reads it unless told not to."""
     if mark_read:
         room = load_room(session, channel_id, room_id)
@@ -144,8 +148,7 @@ def memo(session: Session, channel_id: int, room_id: int, text: str) -> None:
 
 
 def _room_row(session: Session, channel_id: int, room_id: int) -> Room:
-    room = session.scalar(sa.select(Room).where(Room.id == room_id,
-                                                Room.channel_id == channel_id))  # fmt: skip
+    room = session.scalar(sa.select(Room).where(Room.id == room_id, Room.channel_id == channel_id))
     if room is None:
         raise NotFound(f"no room {room_id}", "see kchat rooms list")
     return room
@@ -173,9 +176,16 @@ class Outgoing:
     """What an admin sends: exactly one of a text, a saved reply, an image, a file, a
     coupon or a channel-add request."""
 
-    def __init__(self, *, text: str | None = None, reply: str | None = None,
-                 image: Path | None = None, file: Path | None = None,
-                 coupon: int | None = None, add_request: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        text: str | None = None,
+        reply: str | None = None,
+        image: Path | None = None,
+        file: Path | None = None,
+        coupon: int | None = None,
+        add_request: bool = False,
+    ):
         given = [value for value in (text, reply, image, file, coupon) if value is not None]
         if len(given) + add_request != 1:
             raise Invalid("send one thing: a TEXT, --reply, --image, --file or --coupon")
@@ -183,8 +193,16 @@ class Outgoing:
         self.coupon, self.add_request = coupon, add_request
 
 
-def send(session: Session, channel_id: int, room_id: int, outgoing: Outgoing, *,
-         admin_id: int, home: Path, now: datetime) -> dict:  # fmt: skip
+def send(
+    session: Session,
+    channel_id: int,
+    room_id: int,
+    outgoing: Outgoing,
+    *,
+    admin_id: int,
+    home: Path,
+    now: datetime,
+) -> dict:
     """An admin's message to the user: recorded with its admin (R-SEND-2), queued for
     delivery; a completed room is back in progress (R-DONE-1)."""
     room = sendable_room(session, channel_id, room_id)
@@ -198,8 +216,10 @@ def send(session: Session, channel_id: int, room_id: int, outgoing: Outgoing, *,
         kind, text = "coupon", coupon_text(session, channel_id, room, outgoing.coupon, now)
     elif outgoing.add_request:
         if room.friend:
-            raise Refused(f"{room.user_key} is already a friend of the channel",
-                          "R-ADDREQ-1: an add request goes to non-friends only")  # fmt: skip
+            raise Refused(
+                f"{room.user_key} is already a friend of the channel",
+                "R-ADDREQ-1: an add request goes to non-friends only",
+            )
         kind, text = "add_request", ADD_REQUEST_TEXT
     if kind == "text":
         text = check_text(text)
@@ -209,8 +229,9 @@ def send(session: Session, channel_id: int, room_id: int, outgoing: Outgoing, *,
     return listing.message_by_id(session, message_id)
 
 
-def coupon_text(session: Session, channel_id: int, room: RoomState, coupon_id: int,
-                now: datetime) -> str:  # fmt: skip
+def coupon_text(
+    session: Session, channel_id: int, room: RoomState, coupon_id: int, now: datetime
+) -> str:
     """R-COUPON-1: to a friend, while the coupon is valid."""
     coupon = session.scalar(
         sa.select(Coupon).where(Coupon.id == coupon_id, Coupon.channel_id == channel_id)

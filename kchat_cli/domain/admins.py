@@ -27,8 +27,10 @@ def check_login(login: str) -> str:
 def require_owner(admin: Admin, doing: str) -> None:
     """R-ROLE-1: only an owner may `doing`."""
     if admin.role != "owner":
-        raise Refused(f"only an owner can {doing}; {admin.login!r} is a {admin.role}",
-                      "ask an owner of the channel")  # fmt: skip
+        raise Refused(
+            f"only an owner can {doing}; {admin.login!r} is a {admin.role}",
+            "ask an owner of the channel",
+        )
 
 
 def create_channel(
@@ -46,15 +48,31 @@ def create_channel(
     return channel, True
 
 
-def add_admin(session: Session, by: Admin, login: str, *, name: str, phone: str | None = None,
-              role: str = "manager", now: datetime) -> Admin:  # fmt: skip
+def add_admin(
+    session: Session,
+    by: Admin,
+    login: str,
+    *,
+    name: str,
+    phone: str | None = None,
+    role: str = "manager",
+    now: datetime,
+) -> Admin:
     """An owner adds an admin (R-ROLE-1)."""
     require_owner(by, "add admins")
     return enroll(session, by.channel_id, login, name=name, phone=phone, role=role, now=now)
 
 
-def enroll(session: Session, channel_id: int, login: str, *, name: str,
-           phone: str | None = None, role: str = "manager", now: datetime) -> Admin:  # fmt: skip
+def enroll(
+    session: Session,
+    channel_id: int,
+    login: str,
+    *,
+    name: str,
+    phone: str | None = None,
+    role: str = "manager",
+    now: datetime,
+) -> Admin:
     """A new admin, with additional verification ON (R-AUTH-1): as an owner adds one, or as
     a store is set up. A removed admin added again comes back as now described, their past
     messages still theirs, with no session from before."""
@@ -63,8 +81,9 @@ def enroll(session: Session, channel_id: int, login: str, *, name: str,
     check_login(login)
     name = typed(name, "the admin's name")
     phone = None if phone is None else typed(phone, "the phone number", limit=PHONE_LIMIT)
-    admin = session.scalar(sa.select(Admin).where(Admin.channel_id == channel_id,
-                                                  Admin.login == login))  # fmt: skip
+    admin = session.scalar(
+        sa.select(Admin).where(Admin.channel_id == channel_id, Admin.login == login)
+    )
     if admin is not None and admin.removed_at is None:
         raise Refused(f"admin {login!r} already exists", "see kchat admins list")
     if admin is None:
@@ -76,8 +95,9 @@ def enroll(session: Session, channel_id: int, login: str, *, name: str,
     return admin
 
 
-def active_admin(session: Session, channel_id: int, login: str, *,
-                 for_update: bool = False) -> Admin:  # fmt: skip
+def active_admin(
+    session: Session, channel_id: int, login: str, *, for_update: bool = False
+) -> Admin:
     query = sa.select(Admin).where(
         Admin.channel_id == channel_id, Admin.login == login, Admin.removed_at.is_(None)
     )
@@ -111,11 +131,14 @@ def remove_admin(session: Session, by: Admin, login: str, *, now: datetime) -> i
     admin = active_admin(session, by.channel_id, login, for_update=True)
     _keep_an_owner(session, admin, "removed")
     admin.removed_at = now
-    session.execute(sa.update(AuthSession).where(AuthSession.admin_id == admin.id,
-                                                 AuthSession.ended_at.is_(None))
-                    .values(ended_at=now))  # fmt: skip
-    unassigned = session.execute(sa.update(Room).where(Room.assignee_id == admin.id)
-                                 .values(assignee_id=None))  # fmt: skip
+    session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.admin_id == admin.id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    unassigned = session.execute(
+        sa.update(Room).where(Room.assignee_id == admin.id).values(assignee_id=None)
+    )
     return unassigned.rowcount
 
 
@@ -139,9 +162,13 @@ def _keep_an_owner(session: Session, admin: Admin, change: str) -> None:
     locked, so two owners cannot demote each other at once."""
     if admin.role != "owner":
         return
-    owners = session.scalars(sa.select(Admin.id).where(
-        Admin.channel_id == admin.channel_id, Admin.role == "owner",
-        Admin.removed_at.is_(None)).with_for_update()).all()  # fmt: skip
+    owners = session.scalars(
+        sa.select(Admin.id)
+        .where(
+            Admin.channel_id == admin.channel_id, Admin.role == "owner", Admin.removed_at.is_(None)
+        )
+        .with_for_update()
+    ).all()
     if len(owners) == 1:
         raise Refused(
             f"{admin.login!r} is the channel's last owner and cannot be {change}",

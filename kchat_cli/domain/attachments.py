@@ -40,8 +40,11 @@ def store(home: Path, source: Path, *, image: bool) -> FileInfo:
         )
     if size == 0:
         raise Invalid(f"{source.name} is empty")
-    mime = _image_type(source) if image else (
-        mimetypes.guess_type(source.name)[0] or "application/octet-stream")  # fmt: skip
+    mime = (
+        _image_type(source)
+        if image
+        else (mimetypes.guess_type(source.name)[0] or "application/octet-stream")
+    )
     return FileInfo(name=source.name, size=size, mime=mime, sha256=_keep(home, source))
 
 
@@ -57,8 +60,9 @@ def _image_type(source: Path) -> str:
     """By name and by content: jpg, jpeg, png or gif, whose bytes say so too."""
     extension = source.suffix.lower().lstrip(".")
     if extension not in IMAGE_TYPES:
-        raise Refused(f"{source.name} is not a jpg, jpeg, png or gif image",
-                      "send it with --file instead")  # fmt: skip
+        raise Refused(
+            f"{source.name} is not a jpg, jpeg, png or gif image", "send it with --file instead"
+        )
     mime, signatures = IMAGE_TYPES[extension]
     with source.open("rb") as handle:
         head = handle.read(16)

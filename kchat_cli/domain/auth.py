@@ -75,40 +75,55 @@ def _wait(since: datetime, now: datetime) -> str:
 def _refuse_when_ground(session: Session, admin: Admin, now: datetime) -> None:
     """R-AUTH-5: after ten wrong tries within an hour, no code is sent or checked until the
     oldest of them is an hour old."""
-    failures = session.scalars(sa.select(AuthFailure.at).where(
-        AuthFailure.admin_id == admin.id, AuthFailure.at > now - HOUR)
-        .order_by(AuthFailure.at.desc()).limit(WRONG_TRIES_AN_HOUR)).all()  # fmt: skip
+    failures = session.scalars(
+        sa.select(AuthFailure.at)
+        .where(AuthFailure.admin_id == admin.id, AuthFailure.at > now - HOUR)
+        .order_by(AuthFailure.at.desc())
+        .limit(WRONG_TRIES_AN_HOUR)
+    ).all()
     if len(failures) >= WRONG_TRIES_AN_HOUR:
-        raise Refused(f"{WRONG_TRIES_AN_HOUR} wrong codes within an hour: verification is "
-                      "paused", _wait(failures[-1], now))  # fmt: skip
+        raise Refused(
+            f"{WRONG_TRIES_AN_HOUR} wrong codes within an hour: verification is paused",
+            _wait(failures[-1], now),
+        )
 
 
-def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer,
-              now: datetime) -> None:  # fmt: skip
+def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer, now: datetime) -> None:
     """A new code for `admin`, queued in the outbox for them alone; earlier codes die. At
     most five an hour (R-AUTH-5): each is a message to a phone."""
     if via not in CHANNELS:
         raise Invalid(f"unknown channel {via!r}", "use --via kakao or --via sms")
     if via == "sms" and not admin.phone:
-        raise Refused(f"admin {admin.login!r} has no phone number for SMS",
-                      "use --via kakao")  # fmt: skip
+        raise Refused(f"admin {admin.login!r} has no phone number for SMS", "use --via kakao")
     session.get(Admin, admin.id, with_for_update=True)  # one code at a time per admin
     _refuse_when_ground(session, admin, now)
-    sent = session.scalars(sa.select(AuthCode.created_at).where(
-        AuthCode.admin_id == admin.id, AuthCode.created_at > now - HOUR)
-        .order_by(AuthCode.created_at.desc()).limit(CODES_AN_HOUR)).all()  # fmt: skip
+    sent = session.scalars(
+        sa.select(AuthCode.created_at)
+        .where(AuthCode.admin_id == admin.id, AuthCode.created_at > now - HOUR)
+        .order_by(AuthCode.created_at.desc())
+        .limit(CODES_AN_HOUR)
+    ).all()
     if len(sent) >= CODES_AN_HOUR:
-        raise Refused(f"{CODES_AN_HOUR} codes were sent to {admin.login!r} within an hour",
-                      _wait(sent[-1], now))  # fmt: skip
+        raise Refused(
+            f"{CODES_AN_HOUR} codes were sent to {admin.login!r} within an hour",
+            _wait(sent[-1], now),
+        )
     code = f"{secrets.randbelow(10**6):06d}"
-    session.execute(sa.update(AuthCode).where(AuthCode.admin_id == admin.id,
-                                              AuthCode.used_at.is_(None))
-                    .values(used_at=now))  # fmt: skip
+    session.execute(
+        sa.update(AuthCode)
+        .where(AuthCode.admin_id == admin.id, AuthCode.used_at.is_(None))
+        .values(used_at=now)
+    )
     # A dead code is not worth a message: one still waiting in the outbox is not sent.
-    session.execute(sa.update(OutboxItem).where(
-        OutboxItem.admin_id == admin.id, OutboxItem.kind == "code",
-        OutboxItem.status == "pending").values(status="failed", sealed_text=None,
-                                               last_error="a newer code was sent"))  # fmt: skip
+    session.execute(
+        sa.update(OutboxItem)
+        .where(
+            OutboxItem.admin_id == admin.id,
+            OutboxItem.kind == "code",
+            OutboxItem.status == "pending",
+        )
+        .values(status="failed", sealed_text=None, last_error="a newer code was sent")
+    )
     session.add(
         AuthCode(
             admin_id=admin.id,
@@ -118,10 +133,18 @@ def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer,
             expires_at=now + CODE_LIFETIME,
         )
     )
-    outbox.enqueue(session, [{"channel_id": admin.channel_id, "admin_id": admin.id,
-                              "kind": "code", "sealed_text": sealer.seal({"code": code,
-                                                                          "via": via})}],
-                   now=now)  # fmt: skip
+    outbox.enqueue(
+        session,
+        [
+            {
+                "channel_id": admin.channel_id,
+                "admin_id": admin.id,
+                "kind": "code",
+                "sealed_text": sealer.seal({"code": code, "via": via}),
+            }
+        ],
+        now=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,8 +156,9 @@ class Verification:
     refusal: Refused | None = None
 
 
-def verify(session: Session, admin: Admin, code: str, *, sealer: Sealer,
-           now: datetime) -> Verification:  # fmt: skip
+def verify(
+    session: Session, admin: Admin, code: str, *, sealer: Sealer, now: datetime
+) -> Verification:
     """Check `code`; on success, open a session of this OS user, whose token goes in the
     session file. A wrong code counts a try; the fifth kills the code, the tenth within an
     hour pauses verification (R-AUTH-5)."""
@@ -143,31 +167,48 @@ def verify(session: Session, admin: Admin, code: str, *, sealer: Sealer,
         _refuse_when_ground(session, admin, now)
     except Refused as refusal:
         return Verification(refusal=refusal)
-    current = session.scalar(sa.select(AuthCode).where(
-        AuthCode.admin_id == admin.id, AuthCode.used_at.is_(None))
-        .order_by(AuthCode.id.desc()).limit(1).with_for_update())  # fmt: skip
+    current = session.scalar(
+        sa.select(AuthCode)
+        .where(AuthCode.admin_id == admin.id, AuthCode.used_at.is_(None))
+        .order_by(AuthCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
     if current is None:
         return Verification(refusal=Refused("no code is waiting", "run kchat auth send-code"))
     if current.expires_at <= now:
         current.used_at = now
-        return Verification(refusal=Refused("the code has expired (codes last 5 minutes)",
-                                            "run kchat auth send-code"))  # fmt: skip
+        return Verification(
+            refusal=Refused(
+                "the code has expired (codes last 5 minutes)", "run kchat auth send-code"
+            )
+        )
     if not _matches(sealer, admin, code, current.code_hash):
         session.add(AuthFailure(admin_id=admin.id, at=now))
         current.attempts += 1
         if current.attempts >= MAX_TRIES:
             current.used_at = now
-            return Verification(refusal=Refused(
-                f"wrong code, {MAX_TRIES} times: this code is dead",
-                "run kchat auth send-code for a new one"))  # fmt: skip
+            return Verification(
+                refusal=Refused(
+                    f"wrong code, {MAX_TRIES} times: this code is dead",
+                    "run kchat auth send-code for a new one",
+                )
+            )
         left = MAX_TRIES - current.attempts
         return Verification(
             refusal=Refused(f"wrong code; {left} {'try' if left == 1 else 'tries'} left")
         )
     current.used_at = now
     token = secrets.token_urlsafe(32)
-    session.add(AuthSession(admin_id=admin.id, token_hash=_token_digest(token), created_at=now,
-                            expires_at=now + SESSION_LIFETIME, os_user=os_user()))  # fmt: skip
+    session.add(
+        AuthSession(
+            admin_id=admin.id,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+            os_user=os_user(),
+        )
+    )
     return Verification(token=token)
 
 
@@ -196,8 +237,9 @@ def read_session_file(home: Path, admin: Admin) -> str | None:
     except FileNotFoundError:
         return None
     except OSError:
-        raise Refused(f"the session file {path} is not a file",
-                      "run kchat auth logout, then verify again") from None  # fmt: skip
+        raise Refused(
+            f"the session file {path} is not a file", "run kchat auth logout, then verify again"
+        ) from None
     with os.fdopen(descriptor) as handle:
         _check_owned(path, "file", os.fstat(handle.fileno()))
         return handle.read().strip()
@@ -206,15 +248,20 @@ def read_session_file(home: Path, admin: Admin) -> str | None:
 def _check_owned(path: Path, what: str, found: os.stat_result | None = None) -> None:
     found = found or os.lstat(path)
     if found.st_uid != os.geteuid():
-        raise Refused(f"the session {what} {path} belongs to another user",
-                      "verify as yourself: kchat auth send-code")  # fmt: skip
+        raise Refused(
+            f"the session {what} {path} belongs to another user",
+            "verify as yourself: kchat auth send-code",
+        )
     if stat.S_IMODE(found.st_mode) & 0o077:
-        raise Refused(f"the session {what} {path} can be read by others",
-                      "run kchat auth logout, then verify again")  # fmt: skip
+        raise Refused(
+            f"the session {what} {path} can be read by others",
+            "run kchat auth logout, then verify again",
+        )
 
 
-def active_session(session: Session, admin: Admin, token: str | None,
-                   now: datetime) -> AuthSession | None:  # fmt: skip
+def active_session(
+    session: Session, admin: Admin, token: str | None, now: datetime
+) -> AuthSession | None:
     """The live session of this token, if it is this OS user's."""
     if not token:
         return None
@@ -247,19 +294,25 @@ def logout(session: Session, admin: Admin, home: Path, now: datetime) -> bool:
 
 def status(session: Session, admin: Admin, home: Path, now: datetime) -> dict:
     found = active_session(session, admin, read_session_file(home, admin), now)
-    return {"admin": admin.login, "additional_auth": admin.additional_auth,
-            "verified": found is not None,
-            "session_until": found.expires_at if found else None}  # fmt: skip
+    return {
+        "admin": admin.login,
+        "additional_auth": admin.additional_auth,
+        "verified": found is not None,
+        "session_until": found.expires_at if found else None,
+    }
 
 
-def set_additional_auth(session: Session, admin: Admin, on: bool, home: Path,
-                        now: datetime) -> None:  # fmt: skip
+def set_additional_auth(
+    session: Session, admin: Admin, on: bool, home: Path, now: datetime
+) -> None:
     """R-AUTH-3: an admin may turn it off for themselves, from a verified session."""
     if not on and admin.additional_auth:
         token = read_session_file(home, admin)
         if active_session(session, admin, token, now) is None:
-            raise NeedsVerification("turning additional verification off needs a verified "
-                                    "session", "run kchat auth send-code")  # fmt: skip
+            raise NeedsVerification(
+                "turning additional verification off needs a verified session",
+                "run kchat auth send-code",
+            )
     session.get(Admin, admin.id).additional_auth = on
 
 

@@ -10,11 +10,12 @@ COMMENT_FIELDS = ("id", "post", "user", "text", "ts", "hidden")
 
 
 def list_comments(session: Session, channel_id: int, *, hidden: bool, limit: int) -> list[dict]:
-    query = (sa.select(Comment.id, Comment.post, User.key, Comment.text, Comment.ts,
-                       Comment.hidden)
-             .join(User, User.id == Comment.user_id)
-             .where(Comment.channel_id == channel_id, Comment.hidden.is_(hidden))
-             .order_by(Comment.ts.desc(), Comment.id.desc()))  # fmt: skip
+    query = (
+        sa.select(Comment.id, Comment.post, User.key, Comment.text, Comment.ts, Comment.hidden)
+        .join(User, User.id == Comment.user_id)
+        .where(Comment.channel_id == channel_id, Comment.hidden.is_(hidden))
+        .order_by(Comment.ts.desc(), Comment.id.desc())
+    )
     if limit:
         query = query.limit(limit)
     return [dict(zip(COMMENT_FIELDS, row, strict=True)) for row in session.execute(query)]

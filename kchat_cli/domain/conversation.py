@@ -50,70 +50,170 @@ class Conversation:
         for state in states:
             self.rooms.setdefault(state.id, state)
 
-    def user_message(self, room: RoomState, *, ts: datetime, kind: str = "text",
-                     text: str | None = None, file: FileInfo | None = None,
-                     event_id: str | None = None) -> None:  # fmt: skip
+    def user_message(
+        self,
+        room: RoomState,
+        *,
+        ts: datetime,
+        kind: str = "text",
+        text: str | None = None,
+        file: FileInfo | None = None,
+        event_id: str | None = None,
+    ) -> None:
         seq = rooms.on_user_message(room, ts)
-        self._record(room, "user", seq, ts=ts, kind=kind, text=text, file=file,
-                     event_id=event_id)  # fmt: skip
+        self._record(room, "user", seq, ts=ts, kind=kind, text=text, file=file, event_id=event_id)
 
-    def blocked_user_message(self, room: RoomState, *, ts: datetime, kind: str = "text",
-                             text: str | None = None, file: FileInfo | None = None,
-                             event_id: str | None = None) -> None:  # fmt: skip
+    def blocked_user_message(
+        self,
+        room: RoomState,
+        *,
+        ts: datetime,
+        kind: str = "text",
+        text: str | None = None,
+        file: FileInfo | None = None,
+        event_id: str | None = None,
+    ) -> None:
         """R-BLOCK-1: kept for the record, but out of the room and its unread count."""
-        self._record(room, "user", rooms.numbered(room), ts=ts, kind=kind, text=text,
-                     file=file, event_id=event_id, hidden=True)  # fmt: skip
+        self._record(
+            room,
+            "user",
+            rooms.numbered(room),
+            ts=ts,
+            kind=kind,
+            text=text,
+            file=file,
+            event_id=event_id,
+            hidden=True,
+        )
 
-    def admin_message(self, room: RoomState, *, admin_id: int, ts: datetime, kind: str = "text",
-                      text: str | None = None, file: FileInfo | None = None,
-                      event_id: str | None = None, deliver: bool = True) -> None:  # fmt: skip
+    def admin_message(
+        self,
+        room: RoomState,
+        *,
+        admin_id: int,
+        ts: datetime,
+        kind: str = "text",
+        text: str | None = None,
+        file: FileInfo | None = None,
+        event_id: str | None = None,
+        deliver: bool = True,
+    ) -> None:
         """R-SEND-2: the admin is recorded on the message, never in what is delivered."""
         seq = rooms.on_admin_message(room, ts)
-        index = self._record(room, "admin", seq, ts=ts, kind=kind, text=text, file=file,
-                             event_id=event_id, admin_id=admin_id)  # fmt: skip
+        index = self._record(
+            room,
+            "admin",
+            seq,
+            ts=ts,
+            kind=kind,
+            text=text,
+            file=file,
+            event_id=event_id,
+            admin_id=admin_id,
+        )
         if deliver:
             self._deliver(room, kind, text, message_index=index)
 
-    def notice(self, room: RoomState, *, kind: str, text: str, ts: datetime,
-               once: str | None = None, hidden: bool = False) -> None:  # fmt: skip
+    def notice(
+        self,
+        room: RoomState,
+        *,
+        kind: str,
+        text: str,
+        ts: datetime,
+        once: str | None = None,
+        hidden: bool = False,
+    ) -> None:
         """An automatic message to the user, recorded in the room and delivered. With `once`,
         at most one per user, kind and key, whichever process sends it first."""
         self._notices.append(_Notice(room, kind, text, ts, once, hidden))
 
-    def _record(self, room: RoomState, sender: str, seq: int, *, ts: datetime, kind: str,
-                text: str | None, file: FileInfo | None = None, event_id: str | None = None,
-                admin_id: int | None = None, hidden: bool = False) -> int:  # fmt: skip
+    def _record(
+        self,
+        room: RoomState,
+        sender: str,
+        seq: int,
+        *,
+        ts: datetime,
+        kind: str,
+        text: str | None,
+        file: FileInfo | None = None,
+        event_id: str | None = None,
+        admin_id: int | None = None,
+        hidden: bool = False,
+    ) -> int:
         self.rooms.setdefault(room.id, room)
-        self._messages.append({
-            "channel_id": self.channel_id, "room_id": room.id, "sender": sender,
-            "admin_id": admin_id, "kind": kind, "text": text, "ts": ts, "event_id": event_id,
-            "file_name": file and file.name, "file_size": file and file.size,
-            "file_mime": file and file.mime, "file_sha256": file and file.sha256,
-            "hidden": hidden, "seq": seq,
-        })  # fmt: skip
+        self._messages.append(
+            {
+                "channel_id": self.channel_id,
+                "room_id": room.id,
+                "sender": sender,
+                "admin_id": admin_id,
+                "kind": kind,
+                "text": text,
+                "ts": ts,
+                "event_id": event_id,
+                "file_name": file and file.name,
+                "file_size": file and file.size,
+                "file_mime": file and file.mime,
+                "file_sha256": file and file.sha256,
+                "hidden": hidden,
+                "seq": seq,
+            }
+        )
         return len(self._messages) - 1
 
-    def _deliver(self, room: RoomState | None, kind: str, text: str | None, *,
-                 message_index: int | None = None) -> None:  # fmt: skip
-        self._deliveries.append((message_index, {
-            "channel_id": self.channel_id, "room_id": room and room.id, "kind": kind,
-            "text": text}))  # fmt: skip
+    def _deliver(
+        self,
+        room: RoomState | None,
+        kind: str,
+        text: str | None,
+        *,
+        message_index: int | None = None,
+    ) -> None:
+        self._deliveries.append(
+            (
+                message_index,
+                {
+                    "channel_id": self.channel_id,
+                    "room_id": room and room.id,
+                    "kind": kind,
+                    "text": text,
+                },
+            )
+        )
 
     def _send_notices(self) -> int:
         """Record and queue the notices whose claim this transaction won."""
         unique = {(n.room.user_id, n.kind, n.once): n for n in reversed(self._notices)}
-        claims = [{"user_id": user_id, "kind": kind, "period": once, "claimed_at": self.now}
-                  for (user_id, kind, once) in unique if once is not None]  # fmt: skip
+        claims = [
+            {"user_id": user_id, "kind": kind, "period": once, "claimed_at": self.now}
+            for (user_id, kind, once) in unique
+            if once is not None
+        ]
         won = set()
         if claims:
-            won = set(bulk_insert(self.session, NoticeClaim.__table__, claims, skip_conflicts=True,
-                                  returning=["user_id", "kind", "period"]))  # fmt: skip
+            won = set(
+                bulk_insert(
+                    self.session,
+                    NoticeClaim.__table__,
+                    claims,
+                    skip_conflicts=True,
+                    returning=["user_id", "kind", "period"],
+                )
+            )
         sent = 0
         for key, notice in reversed(unique.items()):
             if notice.once is None or key in won:
-                index = self._record(notice.room, "system", rooms.numbered(notice.room),
-                                     ts=notice.ts, kind="notice", text=notice.text,
-                                     hidden=notice.hidden)  # fmt: skip
+                index = self._record(
+                    notice.room,
+                    "system",
+                    rooms.numbered(notice.room),
+                    ts=notice.ts,
+                    kind="notice",
+                    text=notice.text,
+                    hidden=notice.hidden,
+                )
                 self._deliver(notice.room, notice.kind, notice.text, message_index=index)
                 sent += 1
         self._notices = []
@@ -142,9 +242,14 @@ class Conversation:
             bulk_insert(self.session, messages, self._messages)
         texts_at = [row["ts"] for row in self._messages if row["text"] is not None]
         search_index.add(self.session, last_before, texts_at)
-        outbox.enqueue(self.session, [
-            {**row, "message_id": None if index is None else message_ids[index]}
-            for index, row in self._deliveries], now=self.now)  # fmt: skip
+        outbox.enqueue(
+            self.session,
+            [
+                {**row, "message_id": None if index is None else message_ids[index]}
+                for index, row in self._deliveries
+            ],
+            now=self.now,
+        )
         rooms.save_rooms(self.session, self.channel_id, self.rooms.values(), revision=revision)
         self._messages, self._deliveries = [], []
         return message_ids

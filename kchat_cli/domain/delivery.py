@@ -37,19 +37,36 @@ def idempotency_key(item_id: int, channel_id: int) -> str:
 
 def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
     query = (
-        sa.select(OutboxItem.id, OutboxItem.channel_id, Channel.name, User.key, OutboxItem.kind,
-                  OutboxItem.text, OutboxItem.sealed_text, OutboxItem.created_at,
-                  OutboxItem.attempts, Admin.login, Admin.phone,
-                  Message.file_name, Message.file_size, Message.file_mime, Message.file_sha256)
+        sa.select(
+            OutboxItem.id,
+            OutboxItem.channel_id,
+            Channel.name,
+            User.key,
+            OutboxItem.kind,
+            OutboxItem.text,
+            OutboxItem.sealed_text,
+            OutboxItem.created_at,
+            OutboxItem.attempts,
+            Admin.login,
+            Admin.phone,
+            Message.file_name,
+            Message.file_size,
+            Message.file_mime,
+            Message.file_sha256,
+        )
         .join(Channel, Channel.id == OutboxItem.channel_id)
         .outerjoin(Room, Room.id == OutboxItem.room_id)
         .outerjoin(User, User.id == Room.user_id)
         .outerjoin(Admin, Admin.id == OutboxItem.admin_id)
         .outerjoin(Message, Message.id == OutboxItem.message_id)
-        .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= as_of,
-               OutboxItem.id > after_id)
-        .order_by(OutboxItem.id).limit(DELIVER_BATCH)
-    )  # fmt: skip
+        .where(
+            OutboxItem.status == "pending",
+            OutboxItem.next_attempt_at <= as_of,
+            OutboxItem.id > after_id,
+        )
+        .order_by(OutboxItem.id)
+        .limit(DELIVER_BATCH)
+    )
     return [row._asdict() for row in session.execute(query)]
 
 
@@ -66,9 +83,16 @@ def payload(item: dict, sealer: Callable[[], Sealer]) -> dict:
     """What the messenger receives: the user and the content, never an admin's name. A
     verification code goes to its admin (login, and phone for SMS) alone, opened with the
     store's key (`sealer()`, asked for only then)."""
-    file = None if item["file_name"] is None else {
-        "name": item["file_name"], "size": item["file_size"], "mime": item["file_mime"],
-        "sha256": item["file_sha256"]}  # fmt: skip
+    file = (
+        None
+        if item["file_name"] is None
+        else {
+            "name": item["file_name"],
+            "size": item["file_size"],
+            "mime": item["file_mime"],
+            "sha256": item["file_sha256"],
+        }
+    )
     text, to = item["text"], None
     if item["kind"] == "code":
         text, via = auth.code_payload_text(sealer(), item["sealed_text"])
@@ -90,9 +114,15 @@ def payload(item: dict, sealer: Callable[[], Sealer]) -> dict:
     return body
 
 
-def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Callable[[], Sealer],
-            dry_run: bool = False, progress: Callable[[int], None] = lambda done: None
-            ) -> dict:  # fmt: skip
+def deliver(
+    engine: sa.Engine,
+    transport,
+    *,
+    as_of: datetime,
+    sealer: Callable[[], Sealer],
+    dry_run: bool = False,
+    progress: Callable[[int], None] = lambda done: None,
+) -> dict:
     """Send what is due at `as_of`. Returns counts: sent, retrying, failed (due, when dry).
     An item that cannot be opened (sealed with a key that is not here) fails alone."""
     counts = {"due": 0} if dry_run else {"sent": 0, "retrying": 0, "failed": 0}
@@ -107,8 +137,9 @@ def deliver(engine: sa.Engine, transport, *, as_of: datetime, sealer: Callable[[
             counts["due"] += len(items)
             continue
         results = [(item, _attempt(transport, item, sealer)) for item in items]
-        recorded = run_write(engine, lambda session, results=results: _record(
-            session, results, as_of))  # fmt: skip
+        recorded = run_write(
+            engine, lambda session, results=results: _record(session, results, as_of)
+        )
         for outcome in recorded:
             counts[outcome] += 1
         progress(handled)

@@ -175,8 +175,9 @@ def build(
     return {"rooms": count, **report.record()}
 
 
-def _arrange(engine: sa.Engine, channel_id: int, ids: list[str], plans: list[DemoPlan],
-             now: datetime) -> None:  # fmt: skip
+def _arrange(
+    engine: sa.Engine, channel_id: int, ids: list[str], plans: list[DemoPlan], now: datetime
+) -> None:
     """What admins would have done: read, completed, labelled, assigned, starred, blocked
     and left rooms, each chosen by its place in the plan."""
 
@@ -188,8 +189,9 @@ def _arrange(engine: sa.Engine, channel_id: int, ids: list[str], plans: list[Dem
 
     apply_to_rooms(engine, channel_id, ending("read"), actions.read)
     apply_to_rooms(engine, channel_id, ending("completed"), actions.Complete(channel_id, now))
-    run_write(engine, lambda session: [labels.create(session, channel_id, name)
-                                       for name in DEMO_LABELS])  # fmt: skip
+    run_write(
+        engine, lambda session: [labels.create(session, channel_id, name) for name in DEMO_LABELS]
+    )
     for name, step, offset in zip(DEMO_LABELS, (7, 5, 9), (0, 1, 2), strict=True):
         apply_to_rooms(
             engine, channel_id, every(step, offset), labels.LabelChange(channel_id, [name], [])
@@ -198,8 +200,9 @@ def _arrange(engine: sa.Engine, channel_id: int, ids: list[str], plans: list[Dem
         apply_to_rooms(engine, channel_id, every(3, offset), actions.Assign(channel_id, login))
     apply_to_rooms(engine, channel_id, every(11, 3), actions.starrer(True))
     for room in ids[-4:-2]:
-        run_write(engine, lambda session, room=room: actions.block(
-            session, channel_id, int(room), now))  # fmt: skip
+        run_write(
+            engine, lambda session, room=room: actions.block(session, channel_id, int(room), now)
+        )
     apply_to_rooms(engine, channel_id, ids[-2:], actions.leaver(now, confirmed=False))
 
 

@@ -23,8 +23,7 @@ from kchat_cli.store.models import Admin, Message, Room, User
 
 EXPORT_CHUNK = 5000
 # Flat, for spreadsheets: the message record's fields, then its file's.
-EXPORT_MESSAGE_FIELDS = (*MESSAGE_FIELDS[:-1], "file_name", "file_size", "file_mime",
-                         "file_sha256")  # fmt: skip
+EXPORT_MESSAGE_FIELDS = (*MESSAGE_FIELDS[:-1], "file_name", "file_size", "file_mime", "file_sha256")
 
 
 def message_fields(*, include_hidden: bool) -> tuple[str, ...]:
@@ -45,14 +44,29 @@ def message_rows(
     time as Korea-time text from the database; only those of the rooms `rooms` chooses, when
     given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`. For a
     `spreadsheet`, text that would run as a formula is defused (R-INPUT-1)."""
-    text = (lambda column: spreadsheet_text(column, FORMULA_STARTS)) if spreadsheet else (
-        lambda column: column)  # fmt: skip
+    text = (
+        (lambda column: spreadsheet_text(column, FORMULA_STARTS))
+        if spreadsheet
+        else (lambda column: column)
+    )
     key = spreadsheet_safe if spreadsheet else str
-    user_keys = {room_id: key(user) for room_id, user in itertools.chain.from_iterable(
-        driver_rows(session, sa.select(Room.id, User.key).join(User, User.id == Room.user_id)
-                    .where(Room.channel_id == channel_id), EXPORT_CHUNK))}  # fmt: skip
-    logins = dict(session.execute(
-        sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)).all())  # fmt: skip
+    user_keys = {
+        room_id: key(user)
+        for room_id, user in itertools.chain.from_iterable(
+            driver_rows(
+                session,
+                sa.select(Room.id, User.key)
+                .join(User, User.id == Room.user_id)
+                .where(Room.channel_id == channel_id),
+                EXPORT_CHUNK,
+            )
+        )
+    }
+    logins = dict(
+        session.execute(
+            sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)
+        ).all()
+    )
     messages = Message.__table__
     query = (
         sa.select(
@@ -68,7 +82,7 @@ def message_rows(
             text(messages.c.file_mime),
             messages.c.file_sha256,
             messages.c.hidden,
-        )  # fmt: skip
+        )
         .where(messages.c.channel_id == channel_id)
         .order_by(messages.c.ts, messages.c.id)
     )
@@ -82,19 +96,27 @@ def message_rows(
     with collector_paused():
         for chunk in driver_rows(session, query, EXPORT_CHUNK):
             yield from [
-                (message_id, room_id, user_keys.get(room_id), sender, logins.get(admin_id),
-                 *rest, *((bool(hidden),) if include_hidden else ()))
+                (
+                    message_id,
+                    room_id,
+                    user_keys.get(room_id),
+                    sender,
+                    logins.get(admin_id),
+                    *rest,
+                    *((bool(hidden),) if include_hidden else ()),
+                )
                 for message_id, room_id, sender, admin_id, *rest, hidden in chunk
                 if chosen is None or room_id in chosen
-            ]  # fmt: skip
+            ]
 
 
 def room_fields(*, include_pii: bool) -> tuple[str, ...]:
     return (*ROOM_FIELDS, "customer_info") if include_pii else ROOM_FIELDS
 
 
-def room_rows(session: Session, channel_id: int, filt: RoomFilter,
-              sealer: Sealer | None) -> Iterator[dict]:  # fmt: skip
+def room_rows(
+    session: Session, channel_id: int, filt: RoomFilter, sealer: Sealer | None
+) -> Iterator[dict]:
     """Room records chosen by `filt`, newest first, read a chunk at a time; with a sealer,
     each with the customer info its user gave, opened (personal data: audited by the
     caller)."""

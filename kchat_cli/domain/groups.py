@@ -18,20 +18,22 @@ MEMBER_FIELDS = ("user", "name", "room", "friend", "blocked")
 
 
 def _find(session: Session, channel_id: int, name: str) -> FriendGroup:
-    group = session.scalar(sa.select(FriendGroup).where(FriendGroup.channel_id == channel_id,
-                                                        FriendGroup.name == name))  # fmt: skip
+    group = session.scalar(
+        sa.select(FriendGroup).where(FriendGroup.channel_id == channel_id, FriendGroup.name == name)
+    )
     if group is None:
         raise NotFound(f"no friend group {name!r}", "see kchat groups list")
     return group
 
 
 def list_groups(session: Session, channel_id: int) -> list[dict]:
-    query = (sa.select(FriendGroup.name, sa.func.count(GroupMember.user_id),
-                       FriendGroup.created_at)
-             .outerjoin(GroupMember, GroupMember.group_id == FriendGroup.id)
-             .where(FriendGroup.channel_id == channel_id)
-             .group_by(FriendGroup.id, FriendGroup.name, FriendGroup.created_at)
-             .order_by(FriendGroup.name))  # fmt: skip
+    query = (
+        sa.select(FriendGroup.name, sa.func.count(GroupMember.user_id), FriendGroup.created_at)
+        .outerjoin(GroupMember, GroupMember.group_id == FriendGroup.id)
+        .where(FriendGroup.channel_id == channel_id)
+        .group_by(FriendGroup.id, FriendGroup.name, FriendGroup.created_at)
+        .order_by(FriendGroup.name)
+    )
     return [dict(zip(GROUP_FIELDS, row, strict=True)) for row in session.execute(query)]
 
 
@@ -45,7 +47,7 @@ def create(session: Session, channel_id: int, name: str, *, now: datetime) -> No
         )
         is not None
     ):
-        raise Refused(f"a friend group named {name!r} exists")  # fmt: skip
+        raise Refused(f"a friend group named {name!r} exists")
     session.add(FriendGroup(channel_id=channel_id, name=name, created_at=now))
 
 
@@ -59,14 +61,29 @@ def delete(session: Session, channel_id: int, name: str) -> int:
 
 def members(session: Session, channel_id: int, name: str) -> list[dict]:
     group = _find(session, channel_id, name)
-    query = (sa.select(User.key, sa.func.coalesce(Room.name, User.nickname), Room.id,
-                       User.friend, User.blocked_at)
-             .join(GroupMember, GroupMember.user_id == User.id)
-             .join(Room, Room.user_id == User.id)
-             .where(GroupMember.group_id == group.id).order_by(User.key))  # fmt: skip
-    return [{"user": key, "name": shown, "room": room_id, "friend": friend,
-             "blocked": blocked_at is not None}
-            for key, shown, room_id, friend, blocked_at in session.execute(query)]  # fmt: skip
+    query = (
+        sa.select(
+            User.key,
+            sa.func.coalesce(Room.name, User.nickname),
+            Room.id,
+            User.friend,
+            User.blocked_at,
+        )
+        .join(GroupMember, GroupMember.user_id == User.id)
+        .join(Room, Room.user_id == User.id)
+        .where(GroupMember.group_id == group.id)
+        .order_by(User.key)
+    )
+    return [
+        {
+            "user": key,
+            "name": shown,
+            "room": room_id,
+            "friend": friend,
+            "blocked": blocked_at is not None,
+        }
+        for key, shown, room_id, friend, blocked_at in session.execute(query)
+    ]
 
 
 class AddToGroup:
@@ -77,9 +94,14 @@ class AddToGroup:
 
     def prepare(self, session: Session, rooms: list[RoomState]) -> None:
         self.group_id = _find(session, self.channel_id, self.name).id
-        self.present = set(session.scalars(sa.select(GroupMember.user_id).where(
-            GroupMember.group_id == self.group_id,
-            GroupMember.user_id.in_([room.user_id for room in rooms]))))  # fmt: skip
+        self.present = set(
+            session.scalars(
+                sa.select(GroupMember.user_id).where(
+                    GroupMember.group_id == self.group_id,
+                    GroupMember.user_id.in_([room.user_id for room in rooms]),
+                )
+            )
+        )
         self.joining: list[dict] = []
 
     def __call__(self, _session: Session, room: RoomState) -> bool:
@@ -93,8 +115,9 @@ class AddToGroup:
         bulk_insert(session, GroupMember.__table__, self.joining)
 
 
-def message(session: Session, channel_id: int, name: str, text: str, *,
-            now: datetime) -> tuple[int, list[tuple[str, str]]]:  # fmt: skip
+def message(
+    session: Session, channel_id: int, name: str, text: str, *, now: datetime
+) -> tuple[int, list[tuple[str, str]]]:
     """Queue the group message for each member who is a friend and not blocked. Returns how
     many were queued and the members skipped, with why."""
     from kchat_cli.domain.actions import check_text
@@ -108,7 +131,8 @@ def message(session: Session, channel_id: int, name: str, text: str, *,
             skipped.append((member["user"], "not a friend"))
         else:
             queued += 1
-            deliveries.append({"channel_id": channel_id, "room_id": member["room"],
-                               "kind": "group", "text": text})  # fmt: skip
+            deliveries.append(
+                {"channel_id": channel_id, "room_id": member["room"], "kind": "group", "text": text}
+            )
     outbox.enqueue(session, deliveries, now=now)
     return queued, skipped

@@ -68,8 +68,14 @@ class IngestReport:
         return {"applied": self.applied, "duplicates": self.duplicates, "refused": self.refused}
 
 
-def _apply(session: Session, channel_id: int, events: list[Event], now: datetime,
-           as_of: datetime | None, seal: Callable) -> "_BatchOutcome":  # fmt: skip
+def _apply(
+    session: Session,
+    channel_id: int,
+    events: list[Event],
+    now: datetime,
+    as_of: datetime | None,
+    seal: Callable,
+) -> "_BatchOutcome":
     batch = Batch(session, channel_id, now=now, as_of=as_of or now, seal=seal)
     return batch.apply(events)
 
@@ -212,8 +218,12 @@ def file_info(body: dict) -> FileInfo:
     sha256 = file.get("sha256")
     if not isinstance(sha256, str) or not _SHA256.match(sha256.lower()):
         raise Rejected("file.sha256 must be 64 hex digits")
-    return FileInfo(name=_text(file, "name", MAX_NAME_LENGTH), size=size,
-                    mime=_text(file, "mime", MAX_NAME_LENGTH), sha256=sha256.lower())  # fmt: skip
+    return FileInfo(
+        name=_text(file, "name", MAX_NAME_LENGTH),
+        size=size,
+        mime=_text(file, "mime", MAX_NAME_LENGTH),
+        sha256=sha256.lower(),
+    )
 
 
 def _validate_consent(body: dict) -> None:
@@ -253,8 +263,9 @@ def redacted(raw: bytes) -> bytes:
     if not isinstance(body, dict) or "fields" not in body:
         return raw
     fields = body["fields"]
-    body["fields"] = ({str(name): REDACTED for name in fields} if isinstance(fields, dict)
-                      else REDACTED)  # fmt: skip
+    body["fields"] = (
+        {str(name): REDACTED for name in fields} if isinstance(fields, dict) else REDACTED
+    )
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
 
 
@@ -270,8 +281,9 @@ def _redacted_text(raw: bytes) -> bytes:
 class Batch:
     """One transaction's worth of events: claimed, applied through the conversation path."""
 
-    def __init__(self, session: Session, channel_id: int, *, now: datetime, as_of: datetime,
-                 seal: Callable):  # fmt: skip
+    def __init__(
+        self, session: Session, channel_id: int, *, now: datetime, as_of: datetime, seal: Callable
+    ):
         self.session = session
         self.channel_id = channel_id
         self.now = now
@@ -311,9 +323,16 @@ class Batch:
         ]
         if not rows:
             return []
-        claimed = {event_id for (event_id,) in bulk_insert(
-            self.session, IngestedEvent.__table__, rows, skip_conflicts=True,
-            returning=["event_id"])}  # fmt: skip
+        claimed = {
+            event_id
+            for (event_id,) in bulk_insert(
+                self.session,
+                IngestedEvent.__table__,
+                rows,
+                skip_conflicts=True,
+                returning=["event_id"],
+            )
+        }
         return [event for event in events if event.id in claimed and unique[event.id] is event]
 
     def _unclaim(self, event_ids: list[str]) -> None:
@@ -345,15 +364,37 @@ class Batch:
     def _create_rooms(self, keys: set[str]) -> None:
         """A user and a room for each new key; ones another writer just made are kept."""
         users = User.__table__
-        bulk_insert(self.session, users, [
-            {"channel_id": self.channel_id, "key": key, "friend": False, "created_at": self.now}
-            for key in sorted(keys)], skip_conflicts=True)  # fmt: skip
-        user_ids = self.session.execute(sa.select(users.c.id).where(
-            users.c.channel_id == self.channel_id, users.c.key.in_(keys))).scalars()  # fmt: skip
-        bulk_insert(self.session, Room.__table__, [
-            {"channel_id": self.channel_id, "user_id": user_id, "status": "unanswered",
-             "unread": 0, "legacy": False, "starred": False, "created_at": self.now}
-            for user_id in user_ids], skip_conflicts=True)  # fmt: skip
+        bulk_insert(
+            self.session,
+            users,
+            [
+                {"channel_id": self.channel_id, "key": key, "friend": False, "created_at": self.now}
+                for key in sorted(keys)
+            ],
+            skip_conflicts=True,
+        )
+        user_ids = self.session.execute(
+            sa.select(users.c.id).where(
+                users.c.channel_id == self.channel_id, users.c.key.in_(keys)
+            )
+        ).scalars()
+        bulk_insert(
+            self.session,
+            Room.__table__,
+            [
+                {
+                    "channel_id": self.channel_id,
+                    "user_id": user_id,
+                    "status": "unanswered",
+                    "unread": 0,
+                    "legacy": False,
+                    "starred": False,
+                    "created_at": self.now,
+                }
+                for user_id in user_ids
+            ],
+            skip_conflicts=True,
+        )
 
     def room(self, event: Event) -> rooms.RoomState:
         room = self.by_user[event.user]
@@ -365,8 +406,7 @@ class Batch:
 
 
 def _on_open(batch: Batch, event: Event) -> None:
-    notices.on_entry(batch.conversation, batch.settings, batch.room(event), event.ts,
-                     batch.as_of)  # fmt: skip
+    notices.on_entry(batch.conversation, batch.settings, batch.room(event), event.ts, batch.as_of)
 
 
 def _on_message(batch: Batch, event: Event) -> None:
@@ -377,22 +417,30 @@ def _on_message(batch: Batch, event: Event) -> None:
         admin_id = batch.admin_ids.get(body["admin"])
         if admin_id is None:
             raise Rejected(f"unknown admin {body['admin']!r} (add them with kchat admins add)")
-        batch.conversation.admin_message(batch.room(event), admin_id=admin_id, ts=event.ts,
-                                         kind=kind, text=body.get("text"), file=file,
-                                         event_id=event.id, deliver=False)  # fmt: skip
+        batch.conversation.admin_message(
+            batch.room(event),
+            admin_id=admin_id,
+            ts=event.ts,
+            kind=kind,
+            text=body.get("text"),
+            file=file,
+            event_id=event.id,
+            deliver=False,
+        )
         return
     if not batch.settings.chat_on:
         raise Rejected("chat_disabled: chat is OFF, users cannot write (R-SET-1)")
     room = batch.room(event)
     if room.blocked_at is not None:
-        batch.conversation.blocked_user_message(room, ts=event.ts, kind=kind,
-                                                text=body.get("text"), file=file,
-                                                event_id=event.id)  # fmt: skip
+        batch.conversation.blocked_user_message(
+            room, ts=event.ts, kind=kind, text=body.get("text"), file=file, event_id=event.id
+        )
         notices.blocked_notice(batch.conversation, batch.settings, room, event.ts, batch.as_of)
         return
     notices.on_entry(batch.conversation, batch.settings, room, event.ts, batch.as_of)
-    batch.conversation.user_message(room, ts=event.ts, kind=kind, text=body.get("text"),
-                                    file=file, event_id=event.id)  # fmt: skip
+    batch.conversation.user_message(
+        room, ts=event.ts, kind=kind, text=body.get("text"), file=file, event_id=event.id
+    )
     notices.offhours_notice(batch.conversation, batch.settings, room, event.ts, batch.as_of)
 
 
@@ -424,10 +472,16 @@ def _on_consent(batch: Batch, event: Event) -> None:
     except Refused as exc:
         raise Rejected(str(exc)) from None
     request.answered_at = event.ts
-    batch.extra_rows[Consent].append({
-        "channel_id": batch.channel_id, "user_id": room.user_id, "ts": event.ts,
-        "data": batch.seal(event.body["fields"]), "event_id": event.id,
-        "request_id": request.id})  # fmt: skip
+    batch.extra_rows[Consent].append(
+        {
+            "channel_id": batch.channel_id,
+            "user_id": room.user_id,
+            "ts": event.ts,
+            "data": batch.seal(event.body["fields"]),
+            "event_id": event.id,
+            "request_id": request.id,
+        }
+    )
 
 
 _HANDLERS = {
@@ -462,10 +516,14 @@ def ingest(
     report = report or IngestReport()
     with collector_paused() as batch_done:
         for chunk in _chunks(lines, batch_size):
-            outcome = (_apply_isolated(engine, channel_id, chunk.events, now, as_of, seal)
-                       if chunk.events else _BatchOutcome())  # fmt: skip
-            refused = chunk.refused + [(event.line, event.raw, reason)
-                                       for event, reason in outcome.refused]  # fmt: skip
+            outcome = (
+                _apply_isolated(engine, channel_id, chunk.events, now, as_of, seal)
+                if chunk.events
+                else _BatchOutcome()
+            )
+            refused = chunk.refused + [
+                (event.line, event.raw, reason) for event, reason in outcome.refused
+            ]
             report.applied += outcome.applied
             report.duplicates += outcome.duplicates
             report.refused += len(refused)
@@ -479,14 +537,16 @@ def ingest(
     return report
 
 
-def _apply_isolated(engine: sa.Engine, channel_id: int, events: list[Event], now, as_of,
-                    seal) -> _BatchOutcome:  # fmt: skip
+def _apply_isolated(
+    engine: sa.Engine, channel_id: int, events: list[Event], now, as_of, seal
+) -> _BatchOutcome:
     """Apply a batch in one transaction. Should the store refuse it for what some line holds
     (a value validation let through), apply its halves apart, down to the culprit, which is
     refused alone: one line never costs the others."""
     try:
-        return run_write(engine, lambda session: _apply(
-            session, channel_id, events, now(), as_of, seal))  # fmt: skip
+        return run_write(
+            engine, lambda session: _apply(session, channel_id, events, now(), as_of, seal)
+        )
     except Exception as exc:
         if not _caused_by_content(exc):
             raise

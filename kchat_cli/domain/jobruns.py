@@ -8,8 +8,19 @@ from sqlmodel import Session
 
 from kchat_cli.store.models import JobRun
 
-RUN_FIELDS = ("id", "name", "as_of", "dry_run", "started_at", "finished_at", "outcome",
-              "counts", "error", "started_by", "admin")  # fmt: skip
+RUN_FIELDS = (
+    "id",
+    "name",
+    "as_of",
+    "dry_run",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "counts",
+    "error",
+    "started_by",
+    "admin",
+)
 
 
 def start(
@@ -26,35 +37,65 @@ def start(
     """A new run, with who started it (the OS user, and the admin if one is named); runs of
     this job still marked running were cut short (their holder is gone, since the caller now
     holds the job's lock)."""
-    session.execute(sa.update(JobRun).where(JobRun.name == name, JobRun.outcome == "running")
-                    .values(outcome="interrupted", finished_at=now))  # fmt: skip
-    run = JobRun(name=name, as_of=as_of, dry_run=dry_run, started_at=now, holder=holder,
-                 started_by=started_by, admin=admin)  # fmt: skip
+    session.execute(
+        sa.update(JobRun)
+        .where(JobRun.name == name, JobRun.outcome == "running")
+        .values(outcome="interrupted", finished_at=now)
+    )
+    run = JobRun(
+        name=name,
+        as_of=as_of,
+        dry_run=dry_run,
+        started_at=now,
+        holder=holder,
+        started_by=started_by,
+        admin=admin,
+    )
     session.add(run)
     session.flush()
     return run.id
 
 
-def finish(session: Session, run_id: int, *, outcome: str, now: datetime,
-           counts: dict | None = None, error: str | None = None) -> dict:  # fmt: skip
+def finish(
+    session: Session,
+    run_id: int,
+    *,
+    outcome: str,
+    now: datetime,
+    counts: dict | None = None,
+    error: str | None = None,
+) -> dict:
     run = session.get(JobRun, run_id)
     run.outcome, run.finished_at, run.error = outcome, now, error
     run.counts = None if counts is None else json.dumps(counts, sort_keys=True)
     return record(run)
 
 
-def cut_short(session: Session, run_id: int, *, outcome: str, now: datetime,
-              error: str | None = None) -> None:  # fmt: skip
+def cut_short(
+    session: Session, run_id: int, *, outcome: str, now: datetime, error: str | None = None
+) -> None:
     """A run that stopped before its end: recorded so unless it was recorded finished."""
-    session.execute(sa.update(JobRun).where(JobRun.id == run_id, JobRun.outcome == "running")
-                    .values(outcome=outcome, finished_at=now, error=error))  # fmt: skip
+    session.execute(
+        sa.update(JobRun)
+        .where(JobRun.id == run_id, JobRun.outcome == "running")
+        .values(outcome=outcome, finished_at=now, error=error)
+    )
 
 
 def record(run: JobRun) -> dict:
-    return {"id": run.id, "name": run.name, "as_of": run.as_of, "dry_run": run.dry_run,
-            "started_at": run.started_at, "finished_at": run.finished_at,
-            "outcome": run.outcome, "counts": json.loads(run.counts) if run.counts else None,
-            "error": run.error, "started_by": run.started_by, "admin": run.admin}  # fmt: skip
+    return {
+        "id": run.id,
+        "name": run.name,
+        "as_of": run.as_of,
+        "dry_run": run.dry_run,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "outcome": run.outcome,
+        "counts": json.loads(run.counts) if run.counts else None,
+        "error": run.error,
+        "started_by": run.started_by,
+        "admin": run.admin,
+    }
 
 
 def history(session: Session, name: str | None, limit: int) -> list[dict]:
@@ -68,14 +109,19 @@ def history(session: Session, name: str | None, limit: int) -> list[dict]:
 
 def last_runs(session: Session) -> dict[str, dict]:
     """Each job's latest run, by name."""
-    latest = (sa.select(JobRun.name, sa.func.max(JobRun.id).label("id"))
-              .group_by(JobRun.name).subquery())  # fmt: skip
+    latest = (
+        sa.select(JobRun.name, sa.func.max(JobRun.id).label("id")).group_by(JobRun.name).subquery()
+    )
     runs = session.scalars(sa.select(JobRun).join(latest, latest.c.id == JobRun.id))
     return {run.name: record(run) for run in runs}
 
 
-def record_missed(session: Session, name: str, *, as_of: datetime, now: datetime,
-                  holder: str) -> None:  # fmt: skip
+def record_missed(
+    session: Session, name: str, *, as_of: datetime, now: datetime, holder: str
+) -> None:
     """A scheduled run that could not start within its grace time."""
-    session.add(JobRun(name=name, as_of=as_of, started_at=now, finished_at=now,
-                       outcome="missed", holder=holder))  # fmt: skip
+    session.add(
+        JobRun(
+            name=name, as_of=as_of, started_at=now, finished_at=now, outcome="missed", holder=holder
+        )
+    )

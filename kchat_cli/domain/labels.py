@@ -14,10 +14,13 @@ NAME_LIMIT = 20
 
 
 def list_labels(session: Session, channel_id: int) -> list[dict]:
-    query = (sa.select(Label.name, sa.func.count(RoomLabel.room_id))
-             .outerjoin(RoomLabel, RoomLabel.label_id == Label.id)
-             .where(Label.channel_id == channel_id).group_by(Label.id, Label.name)
-             .order_by(Label.name))  # fmt: skip
+    query = (
+        sa.select(Label.name, sa.func.count(RoomLabel.room_id))
+        .outerjoin(RoomLabel, RoomLabel.label_id == Label.id)
+        .where(Label.channel_id == channel_id)
+        .group_by(Label.id, Label.name)
+        .order_by(Label.name)
+    )
     return [{"name": name, "rooms": count} for name, count in session.execute(query)]
 
 
@@ -26,16 +29,21 @@ def _checked(name: str) -> str:
 
 
 def _find(session: Session, channel_id: int, name: str) -> Label:
-    label = session.scalar(sa.select(Label).where(Label.channel_id == channel_id,
-                                                  Label.name == name))  # fmt: skip
+    label = session.scalar(
+        sa.select(Label).where(Label.channel_id == channel_id, Label.name == name)
+    )
     if label is None:
         raise NotFound(f"no label {name!r}", "see kchat labels list")
     return label
 
 
 def _refuse_taken(session: Session, channel_id: int, name: str) -> None:
-    if session.scalar(sa.select(Label.id).where(Label.channel_id == channel_id,
-                                                Label.name == name)) is not None:  # fmt: skip
+    if (
+        session.scalar(
+            sa.select(Label.id).where(Label.channel_id == channel_id, Label.name == name)
+        )
+        is not None
+    ):
         raise Refused(f"a label named {name!r} exists")
 
 

@@ -216,9 +216,21 @@ def room_messages(session: Session, channel_id: int, room_id: int, limit: int) -
     return [message_record(row) for row in rows]
 
 
-MESSAGE_COLUMNS = tuple(Message.__table__.c[name] for name in (
-    "id", "room_id", "sender", "kind", "text", "ts", "file_name", "file_size", "file_mime",
-    "file_sha256"))  # fmt: skip
+MESSAGE_COLUMNS = tuple(
+    Message.__table__.c[name]
+    for name in (
+        "id",
+        "room_id",
+        "sender",
+        "kind",
+        "text",
+        "ts",
+        "file_name",
+        "file_size",
+        "file_mime",
+        "file_sha256",
+    )
+)
 
 
 def message_select():
@@ -263,8 +275,11 @@ def message_by_id(session: Session, message_id: int) -> dict:
 
 def records_of(session: Session, channel_id: int, ids: list[int]) -> list[dict]:
     """Room records of these rooms, in the order given."""
-    query = (sa.select(*_ROOM_COLUMNS).join(User, User.id == Room.user_id)
-             .where(Room.id.in_(ids), Room.channel_id + 0 == channel_id))  # fmt: skip
+    query = (
+        sa.select(*_ROOM_COLUMNS)
+        .join(User, User.id == Room.user_id)
+        .where(Room.id.in_(ids), Room.channel_id + 0 == channel_id)
+    )
     by_id = {
         record["id"]: record for record in _room_records(session, list(session.execute(query)))
     }

@@ -43,11 +43,13 @@ def acquire(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
 
     def work(session: Session) -> bool:
         now = clock.now()
-        bulk_insert(session, Lock.__table__, [
-            {"name": name, "holder": holder, "acquired_at": now, "expires_at": now + lease}],
-            skip_conflicts=True)  # fmt: skip
-        lock = session.scalars(sa.select(Lock).where(Lock.name == name)
-                               .with_for_update()).one()  # fmt: skip
+        bulk_insert(
+            session,
+            Lock.__table__,
+            [{"name": name, "holder": holder, "acquired_at": now, "expires_at": now + lease}],
+            skip_conflicts=True,
+        )
+        lock = session.scalars(sa.select(Lock).where(Lock.name == name).with_for_update()).one()
         taken_over = lock.holder != holder
         if taken_over and lock.expires_at > now and not _gone(lock.holder):
             raise Busy(
@@ -62,9 +64,14 @@ def acquire(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
 
 def renew(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> None:
     holder = me()
-    run_write(engine, lambda session: session.execute(
-        sa.update(Lock).where(Lock.name == name, Lock.holder == holder)
-        .values(expires_at=clock.now() + lease)))  # fmt: skip
+    run_write(
+        engine,
+        lambda session: session.execute(
+            sa.update(Lock)
+            .where(Lock.name == name, Lock.holder == holder)
+            .values(expires_at=clock.now() + lease)
+        ),
+    )
 
 
 def release(engine: sa.Engine, name: str, *, patience: float = WRITE_PATIENCE) -> None:

@@ -33,30 +33,47 @@ def offhours_period(settings: ChatSettings, ts: datetime, as_of: datetime) -> st
     return began.isoformat()
 
 
-def offhours_notice(conversation: Conversation, settings: ChatSettings, room: RoomState,
-                    ts: datetime, as_of: datetime) -> None:  # fmt: skip
+def offhours_notice(
+    conversation: Conversation,
+    settings: ChatSettings,
+    room: RoomState,
+    ts: datetime,
+    as_of: datetime,
+) -> None:
     """R-SET-5: at most one per room per off-hours period, never to a blocked user."""
     period = offhours_period(settings, ts, as_of)
     if period is not None and room.blocked_at is None:
-        conversation.notice(room, kind="offhours", text=settings.offhours_message(), ts=ts,
-                            once=period)  # fmt: skip
+        conversation.notice(
+            room, kind="offhours", text=settings.offhours_message(), ts=ts, once=period
+        )
 
 
-def on_entry(conversation: Conversation, settings: ChatSettings, room: RoomState,
-             ts: datetime, as_of: datetime) -> None:  # fmt: skip
+def on_entry(
+    conversation: Conversation,
+    settings: ChatSettings,
+    room: RoomState,
+    ts: datetime,
+    as_of: datetime,
+) -> None:
     """A user enters the chat room (an open, or a first message with no open before). The
     first entry of a user who is not a friend gets the guide message, once ever (R-SET-6),
     while the guide and chat are ON."""
     if room.entered_at is not None:
         return
     room.entered_at = ts
-    if (settings.guide_on and settings.chat_on and not room.friend
-            and room.blocked_at is None and ts >= as_of - LIVE_WINDOW):  # fmt: skip
+    if (
+        settings.guide_on
+        and settings.chat_on
+        and not room.friend
+        and room.blocked_at is None
+        and ts >= as_of - LIVE_WINDOW
+    ):
         conversation.notice(room, kind="guide", text=settings.guide_message(), ts=ts, once="")
 
 
-def due_offhours(session: Session, channel_id: int, settings: ChatSettings,
-                 as_of: datetime) -> Conversation:  # fmt: skip
+def due_offhours(
+    session: Session, channel_id: int, settings: ChatSettings, as_of: datetime
+) -> Conversation:
     """The offhours-notices job: a notice for every room whose user wrote in the off-hours
     period still going on at `as_of` and has none yet (claims skip those that have)."""
     conversation = Conversation(session, channel_id, as_of)
@@ -64,18 +81,30 @@ def due_offhours(session: Session, channel_id: int, settings: ChatSettings,
     if began is None:
         return conversation
     messages = Message.__table__
-    wrote = (sa.select(messages.c.room_id).where(
-        messages.c.channel_id == channel_id, messages.c.sender == "user",
-        messages.c.hidden.is_(False), messages.c.ts >= began, messages.c.ts <= as_of)
-        .distinct())  # fmt: skip
+    wrote = (
+        sa.select(messages.c.room_id)
+        .where(
+            messages.c.channel_id == channel_id,
+            messages.c.sender == "user",
+            messages.c.hidden.is_(False),
+            messages.c.ts >= began,
+            messages.c.ts <= as_of,
+        )
+        .distinct()
+    )
     room_ids = list(session.connection().execute(wrote).scalars())
     for room in rooms.load_rooms(session, channel_id, ids=room_ids, for_update=False):
         offhours_notice(conversation, settings, room, as_of, as_of)
     return conversation
 
 
-def blocked_notice(conversation: Conversation, settings: ChatSettings, room: RoomState,
-                   ts: datetime, as_of: datetime) -> None:  # fmt: skip
+def blocked_notice(
+    conversation: Conversation,
+    settings: ChatSettings,
+    room: RoomState,
+    ts: datetime,
+    as_of: datetime,
+) -> None:
     """R-BLOCK-1: the exact automatic reply to a blocked user who writes (live events only).
     It stays out of the room, like the message it answers."""
     if ts >= as_of - LIVE_WINDOW:

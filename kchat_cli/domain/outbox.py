@@ -20,10 +20,18 @@ def enqueue(session: Session, items: list[dict], *, now: datetime) -> None:
     ITEM_FIELDS. A scheduler waiting on the store hears of them when this commits."""
     if not items:
         return
-    rows = [{"channel_id": item["channel_id"], "kind": item["kind"],
-             **{name: item.get(name) for name in ITEM_FIELDS}, "status": "pending",
-             "attempts": 0, "created_at": now, "next_attempt_at": now}
-            for item in items]  # fmt: skip
+    rows = [
+        {
+            "channel_id": item["channel_id"],
+            "kind": item["kind"],
+            **{name: item.get(name) for name in ITEM_FIELDS},
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for item in items
+    ]
     bulk_insert(session, OutboxItem.__table__, rows)
     notify_outbox(session)
 

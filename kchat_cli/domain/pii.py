@@ -29,17 +29,21 @@ PLUGIN_FIELDS = ("status", "biz_app", "fields", "registered_at")
 INFO_FIELDS = ("room", "user", "requested_at", "consented_at", "destroy_at", "fields")
 
 
-def register(session: Session, by: Admin, *, biz_app: str, fields: list[str],
-             now: datetime) -> None:  # fmt: skip
+def register(
+    session: Session, by: Admin, *, biz_app: str, fields: list[str], now: datetime
+) -> None:
     """An owner links the channel's personal-info plugin (its biz app and the fields it
     collects, R-ROLE-1)."""
     require_owner(by, "register the personal-info plugin")
     channel_id = by.channel_id
-    fields = list(dict.fromkeys(typed(name.strip(), "a field's name") for name in fields
-                                if name.strip()))  # fmt: skip
+    fields = list(
+        dict.fromkeys(typed(name.strip(), "a field's name") for name in fields if name.strip())
+    )
     if not biz_app.strip() or not fields:
-        raise Invalid("the plugin needs a biz app and at least one field",
-                      "e.g. --biz-app myshop --fields name,phone")  # fmt: skip
+        raise Invalid(
+            "the plugin needs a biz app and at least one field",
+            "e.g. --biz-app myshop --fields name,phone",
+        )
     biz_app = typed(biz_app, "the biz app")
     plugin = session.scalar(sa.select(Plugin).where(Plugin.channel_id == channel_id))
     if plugin is None:
@@ -52,8 +56,7 @@ def register(session: Session, by: Admin, *, biz_app: str, fields: list[str],
 def status(session: Session, channel_id: int) -> dict:
     plugin = session.scalar(sa.select(Plugin).where(Plugin.channel_id == channel_id))
     if plugin is None:
-        return {"status": "not registered", "biz_app": None, "fields": [],
-                "registered_at": None}  # fmt: skip
+        return {"status": "not registered", "biz_app": None, "fields": [], "registered_at": None}
     return {
         "status": plugin.status,
         "biz_app": plugin.biz_app,
@@ -74,13 +77,19 @@ def available_plugin(session: Session, channel_id: int) -> Plugin:
     return plugin
 
 
-def request(session: Session, channel_id: int, room: RoomState, *, admin_id: int,
-            now: datetime) -> int:  # fmt: skip
+def request(
+    session: Session, channel_id: int, room: RoomState, *, admin_id: int, now: datetime
+) -> int:
     """Send the consent request (R-PII-1/2); the user's `consent` event answers it."""
     plugin = available_plugin(session, channel_id)
     asked = "·".join(plugin.fields.split(","))
-    info_request = InfoRequest(channel_id=channel_id, room_id=room.id, admin_id=admin_id,
-                               fields=plugin.fields, requested_at=now)  # fmt: skip
+    info_request = InfoRequest(
+        channel_id=channel_id,
+        room_id=room.id,
+        admin_id=admin_id,
+        fields=plugin.fields,
+        requested_at=now,
+    )
     session.add(info_request)
     session.flush()
     conversation = Conversation(session, channel_id, now)
@@ -122,35 +131,52 @@ def show(session: Session, channel_id: int, room_id: int, sealer: Sealer) -> dic
     """The room's latest customer info, opened (the caller audits the view)."""
     row = session.execute(
         sa.select(Consent, InfoRequest.requested_at, Room.completed_at, User.key)
-        .join(User, User.id == Consent.user_id).join(Room, Room.user_id == User.id)
+        .join(User, User.id == Consent.user_id)
+        .join(Room, Room.user_id == User.id)
         .outerjoin(InfoRequest, InfoRequest.id == Consent.request_id)
         .where(Consent.channel_id == channel_id, Room.id == room_id)
-        .order_by(Consent.ts.desc()).limit(1)).first()  # fmt: skip
+        .order_by(Consent.ts.desc())
+        .limit(1)
+    ).first()
     if row is None:
-        raise NotFound(f"no customer info for room {room_id}",
-                       "request it: kchat customer-info request ROOM")  # fmt: skip
+        raise NotFound(
+            f"no customer info for room {room_id}", "request it: kchat customer-info request ROOM"
+        )
     consent, requested_at, completed_at, user_key = row
-    return {"room": room_id, "user": user_key, "requested_at": requested_at,
-            "consented_at": consent.ts, "destroy_at": destroy_at(consent.ts, completed_at),
-            "fields": sealer.open(consent.data)}  # fmt: skip
+    return {
+        "room": room_id,
+        "user": user_key,
+        "requested_at": requested_at,
+        "consented_at": consent.ts,
+        "destroy_at": destroy_at(consent.ts, completed_at),
+        "fields": sealer.open(consent.data),
+    }
 
 
 def opened_by_room(session: Session, channel_id: int, sealer: Sealer) -> dict[int, dict]:
     """Every room's latest customer info, opened: for `export rooms --include-pii`."""
     rows = session.execute(
-        sa.select(Room.id, Consent.data).join(User, User.id == Room.user_id)
-        .join(Consent, Consent.user_id == User.id).where(Room.channel_id == channel_id)
-        .order_by(Consent.ts)).all()  # fmt: skip
+        sa.select(Room.id, Consent.data)
+        .join(User, User.id == Room.user_id)
+        .join(Consent, Consent.user_id == User.id)
+        .where(Room.channel_id == channel_id)
+        .order_by(Consent.ts)
+    ).all()
     return {room_id: sealer.open(data) for room_id, data in rows}
 
 
 def due_for_destruction(session: Session, as_of: datetime) -> list[tuple[int, int]]:
     """The records to destroy at `as_of`, as (consent id, channel id)."""
     rows = session.execute(
-        sa.select(Consent.id, Consent.channel_id, Consent.ts, Room.completed_at)
-        .join(Room, Room.user_id == Consent.user_id)).all()  # fmt: skip
-    return [(consent_id, channel_id) for consent_id, channel_id, ts, completed in rows
-            if destroy_at(ts, completed) <= as_of]  # fmt: skip
+        sa.select(Consent.id, Consent.channel_id, Consent.ts, Room.completed_at).join(
+            Room, Room.user_id == Consent.user_id
+        )
+    ).all()
+    return [
+        (consent_id, channel_id)
+        for consent_id, channel_id, ts, completed in rows
+        if destroy_at(ts, completed) <= as_of
+    ]
 
 
 def destroy(session: Session, consent_ids: list[int]) -> int:

@@ -13,8 +13,9 @@ REPLY_FIELDS = ("name", "text", "updated_at")
 
 
 def _find(session: Session, channel_id: int, name: str) -> Reply:
-    reply = session.scalar(sa.select(Reply).where(Reply.channel_id == channel_id,
-                                                  Reply.name == name))  # fmt: skip
+    reply = session.scalar(
+        sa.select(Reply).where(Reply.channel_id == channel_id, Reply.name == name)
+    )
     if reply is None:
         raise NotFound(f"no saved reply {name!r}", "see kchat replies list")
     return reply
@@ -26,17 +27,21 @@ def _checked(name: str, text: str) -> tuple[str, str]:
 
 def list_replies(session: Session, channel_id: int) -> list[dict]:
     query = sa.select(Reply).where(Reply.channel_id == channel_id).order_by(Reply.name)
-    return [{"name": r.name, "text": r.text, "updated_at": r.updated_at}
-            for r in session.scalars(query)]  # fmt: skip
+    return [
+        {"name": r.name, "text": r.text, "updated_at": r.updated_at} for r in session.scalars(query)
+    ]
 
 
 def create(session: Session, channel_id: int, name: str, text: str, *, now: datetime) -> None:
     name, text = _checked(name, text)
-    if session.scalar(sa.select(Reply.id).where(Reply.channel_id == channel_id,
-                                                Reply.name == name)) is not None:  # fmt: skip
+    if (
+        session.scalar(
+            sa.select(Reply.id).where(Reply.channel_id == channel_id, Reply.name == name)
+        )
+        is not None
+    ):
         raise Refused(f"a saved reply named {name!r} exists", "edit it: kchat replies edit")
-    session.add(Reply(channel_id=channel_id, name=name, text=text, created_at=now,
-                      updated_at=now))  # fmt: skip
+    session.add(Reply(channel_id=channel_id, name=name, text=text, created_at=now, updated_at=now))
 
 
 def edit(session: Session, channel_id: int, name: str, text: str, *, now: datetime) -> None:

@@ -17,8 +17,15 @@ from sqlmodel import Session
 from kchat_cli.domain.clock import KST
 from kchat_cli.store.models import Admin, Completion, Label, Message, Room, RoomLabel
 
-REPORT_FIELDS = ("group", "rooms", "messages", "first_response_median", "first_response_p90",
-                 "resolution_median", "resolution_p90")  # fmt: skip
+REPORT_FIELDS = (
+    "group",
+    "rooms",
+    "messages",
+    "first_response_median",
+    "first_response_p90",
+    "resolution_median",
+    "resolution_p90",
+)
 GROUPINGS = ("assignee", "label", "day")
 
 
@@ -30,8 +37,9 @@ def percentile(values: list[float], share: float) -> float | None:
     return ranked[max(0, math.ceil(share * len(ranked)) - 1)]
 
 
-def report(session: Session, channel_id: int, *, since: datetime | None,
-           until: datetime | None, by: str) -> list[dict]:  # fmt: skip
+def report(
+    session: Session, channel_id: int, *, since: datetime | None, until: datetime | None, by: str
+) -> list[dict]:
     groups_of = _grouping(session, channel_id, by)
     rooms: dict[str, set[int]] = defaultdict(set)
     messages: dict[str, int] = defaultdict(int)
@@ -55,13 +63,18 @@ def report(session: Session, channel_id: int, *, since: datetime | None,
         for group in groups_of(room_id, completed):
             resolutions[group].append((completed - opened).total_seconds())
     names = sorted(set(rooms) | set(resolutions))
-    return [{
-        "group": name, "rooms": len(rooms[name]), "messages": messages[name],
-        "first_response_median": _median(responses[name]),
-        "first_response_p90": percentile(responses[name], 0.9),
-        "resolution_median": _median(resolutions[name]),
-        "resolution_p90": percentile(resolutions[name], 0.9),
-    } for name in names]  # fmt: skip
+    return [
+        {
+            "group": name,
+            "rooms": len(rooms[name]),
+            "messages": messages[name],
+            "first_response_median": _median(responses[name]),
+            "first_response_p90": percentile(responses[name], 0.9),
+            "resolution_median": _median(resolutions[name]),
+            "resolution_p90": percentile(resolutions[name], 0.9),
+        }
+        for name in names
+    ]
 
 
 def _median(values: list[float]) -> float | None:
@@ -72,11 +85,16 @@ def _messages(session: Session, channel_id: int, until: datetime | None):
     """User and admin messages, room by room in time order (the whole history: a wait may
     have begun before the period)."""
     messages = Message.__table__
-    query = (sa.select(messages.c.room_id, messages.c.sender, messages.c.ts)
-             .where(messages.c.channel_id == channel_id, messages.c.hidden.is_(False),
-                    messages.c.sender.in_(("user", "admin")))
-             .order_by(messages.c.room_id, messages.c.ts, messages.c.id)
-             .execution_options(yield_per=10_000))  # fmt: skip
+    query = (
+        sa.select(messages.c.room_id, messages.c.sender, messages.c.ts)
+        .where(
+            messages.c.channel_id == channel_id,
+            messages.c.hidden.is_(False),
+            messages.c.sender.in_(("user", "admin")),
+        )
+        .order_by(messages.c.room_id, messages.c.ts, messages.c.id)
+        .execution_options(yield_per=10_000)
+    )
     if until is not None:
         query = query.where(messages.c.ts < until)
     yield from session.connection().execute(query)
@@ -98,13 +116,19 @@ def _grouping(session: Session, channel_id: int, by: str):
     if by == "day":
         return lambda _room, moment: [moment.astimezone(KST).date().isoformat()]
     if by == "assignee":
-        assignees = dict(session.execute(
-            sa.select(Room.id, Admin.login).outerjoin(Admin, Admin.id == Room.assignee_id)
-            .where(Room.channel_id == channel_id)).all())  # fmt: skip
+        assignees = dict(
+            session.execute(
+                sa.select(Room.id, Admin.login)
+                .outerjoin(Admin, Admin.id == Room.assignee_id)
+                .where(Room.channel_id == channel_id)
+            ).all()
+        )
         return lambda room, _moment: [assignees.get(room) or "(none)"]
     labels: dict[int, list[str]] = defaultdict(list)
     for room_id, name in session.execute(
-            sa.select(RoomLabel.room_id, Label.name).join(Label, Label.id == RoomLabel.label_id)
-            .where(Label.channel_id == channel_id)):  # fmt: skip
+        sa.select(RoomLabel.room_id, Label.name)
+        .join(Label, Label.id == RoomLabel.label_id)
+        .where(Label.channel_id == channel_id)
+    ):
         labels[room_id].append(name)
     return lambda room, _moment: labels.get(room) or ["(none)"]

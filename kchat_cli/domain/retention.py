@@ -98,11 +98,17 @@ class Report:
     by_channel: dict[int, int] = field(default_factory=dict)  # messages deleted in each
 
     def counts(self) -> dict:
-        return {"messages": self.messages, "outbox": self.outbox, "rooms": len(self.touched_rooms),
-                "files": self.files, "batches": self.batches, "held_skipped": self.held_skipped,
-                "index_tables_dropped": self.index_tables_dropped,
-                "index_merges": self.index_merges,
-                "longest_batch_ms": round(self.longest_batch_ms, 1)}  # fmt: skip
+        return {
+            "messages": self.messages,
+            "outbox": self.outbox,
+            "rooms": len(self.touched_rooms),
+            "files": self.files,
+            "batches": self.batches,
+            "held_skipped": self.held_skipped,
+            "index_tables_dropped": self.index_tables_dropped,
+            "index_merges": self.index_merges,
+            "longest_batch_ms": round(self.longest_batch_ms, 1),
+        }
 
 
 @dataclass
@@ -116,9 +122,16 @@ class _Done:
     next_since: datetime | None = None
 
 
-def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False,
-        batch_size: int = RETENTION_BATCH, checkpoint: Callable[[], None] = lambda: None,
-        progress: Callable[[int], None] = lambda deleted: None) -> Report:  # fmt: skip
+def run(
+    engine: sa.Engine,
+    *,
+    as_of: datetime,
+    home: Path,
+    dry_run: bool = False,
+    batch_size: int = RETENTION_BATCH,
+    checkpoint: Callable[[], None] = lambda: None,
+    progress: Callable[[int], None] = lambda deleted: None,
+) -> Report:
     window = Window.at(as_of)
     report = Report()
     with read_session(engine) as session:
@@ -128,8 +141,9 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
     def write(bind, work):
         started = time.perf_counter()
         result = run_write(bind, work, commit=not dry_run)
-        report.longest_batch_ms = max(report.longest_batch_ms,
-                                      (time.perf_counter() - started) * 1000)  # fmt: skip
+        report.longest_batch_ms = max(
+            report.longest_batch_ms, (time.perf_counter() - started) * 1000
+        )
         return result
 
     def batch(channel_id: int, work) -> _Done:
@@ -151,22 +165,38 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
     before_cut = window.index_cut - MICROSECOND
     with collector_paused() as collect, batch_writer(engine) as writer:
         for channel_id in channel_ids:
-            for since, upto, size in ((None, before_cut, batch_size),
-                                      (before_cut, window.sure, row_by_row_size)):  # fmt: skip
+            for since, upto, size in (
+                (None, before_cut, batch_size),
+                (before_cut, window.sure, row_by_row_size),
+            ):
                 while True:
-                    done = batch(channel_id, partial(_delete_sure, channel_id=channel_id,
-                                                     window=window, since=since, upto=upto,
-                                                     limit=size, report=report))  # fmt: skip
+                    done = batch(
+                        channel_id,
+                        partial(
+                            _delete_sure,
+                            channel_id=channel_id,
+                            window=window,
+                            since=since,
+                            upto=upto,
+                            limit=size,
+                            report=report,
+                        ),
+                    )
                     if done.next_since is None:
                         break
                     since = done.next_since
             leap_ids = _leap_window(engine, channel_id, window, report)
             for start in range(0, len(leap_ids), row_by_row_size):
                 chunk = leap_ids[start : start + row_by_row_size]
-                batch(channel_id, lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
-                    session, channel_id, window, chunk))  # fmt: skip
-    report.outbox = run_write(engine, lambda session: _delete_outbox(session, window),
-                              commit=not dry_run)  # fmt: skip
+                batch(
+                    channel_id,
+                    lambda session, chunk=chunk, channel_id=channel_id: _delete_ids(
+                        session, channel_id, window, chunk
+                    ),
+                )
+    report.outbox = run_write(
+        engine, lambda session: _delete_outbox(session, window), commit=not dry_run
+    )
     if not dry_run:
         report.files = sweep_files(engine, home)
         with read_session(engine) as session:
@@ -180,16 +210,18 @@ def run(engine: sa.Engine, *, as_of: datetime, home: Path, dry_run: bool = False
     return report
 
 
-def _settle_search_index(write, writer, window: Window, indexed_months: list[datetime],
-                         report: Report) -> None:  # fmt: skip
+def _settle_search_index(
+    write, writer, window: Window, indexed_months: list[datetime], report: Report
+) -> None:
     """Drop (or rebuild) the search index tables of months before the cut, whose messages
     were deleted without unindexing, and merge the tables that were unindexed from. Months
     with messages of held rooms are rebuilt on every run: held rooms are few. A run cut
     short before this leaves the tables to the next run, which does it whatever it deletes."""
     for month in indexed_months:
         if month < window.index_cut:
-            outcome = write(writer, lambda session, month=month: search_index.drop_or_rebuild(
-                session, month))  # fmt: skip
+            outcome = write(
+                writer, lambda session, month=month: search_index.drop_or_rebuild(session, month)
+            )
             report.index_tables_dropped += outcome == "dropped"
     for month in sorted(report.unindexed_months):
         while write(writer, lambda session, month=month: search_index.merge(session, month)) >= 2:
@@ -198,8 +230,11 @@ def _settle_search_index(write, writer, window: Window, indexed_months: list[dat
 
 def _held_expired(session: Session, window: Window) -> int:
     held = sa.select(Room.id).where(Room.held.is_(True))
-    return session.scalar(sa.select(sa.func.count()).select_from(Message).where(
-        Message.ts <= window.sure, Message.room_id.in_(held)))  # fmt: skip
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Message)
+        .where(Message.ts <= window.sure, Message.room_id.in_(held))
+    )
 
 
 def _not_held(session: Session, report: Report) -> list:
@@ -213,8 +248,9 @@ def _not_held(session: Session, report: Report) -> list:
     return []
 
 
-def _restart_search_months(session: Session, window: Window, newest: datetime,
-                           report: Report) -> None:  # fmt: skip
+def _restart_search_months(
+    session: Session, window: Window, newest: datetime, report: Report
+) -> None:
     """Before a batch deletes messages of months before the index cut, which it does not
     unindex: restart those months' search tables from the spared rooms' messages, in the
     batch's transaction."""
@@ -225,20 +261,38 @@ def _restart_search_months(session: Session, window: Window, newest: datetime,
             report.restarted_months.add(month)
 
 
-def _delete_sure(session: Session, channel_id: int, window: Window, since: datetime | None,
-                 upto: datetime, limit: int, report: Report) -> _Done:  # fmt: skip
+def _delete_sure(
+    session: Session,
+    channel_id: int,
+    window: Window,
+    since: datetime | None,
+    upto: datetime,
+    limit: int,
+    report: Report,
+) -> _Done:
     """The oldest `limit` or so messages up to `upto` (no later than `window.sure`: surely
     expired): those up to the time of the `limit`-th, by index range, after `since` (where
     the last batch ended: what held rooms keep there, and in a dry run all of it, is not
     looked at twice)."""
     messages = Message.__table__
-    scope = [messages.c.channel_id == channel_id, messages.c.ts <= upto,
-             *_not_held(session, report)]  # fmt: skip
+    scope = [
+        messages.c.channel_id == channel_id,
+        messages.c.ts <= upto,
+        *_not_held(session, report),
+    ]
     if since is not None:
         scope.append(messages.c.ts > since)
-    boundary = session.connection().execute(
-        sa.select(messages.c.ts).where(*scope).order_by(messages.c.ts)
-        .offset(limit - 1).limit(1)).scalar()  # fmt: skip
+    boundary = (
+        session.connection()
+        .execute(
+            sa.select(messages.c.ts)
+            .where(*scope)
+            .order_by(messages.c.ts)
+            .offset(limit - 1)
+            .limit(1)
+        )
+        .scalar()
+    )
     newest = upto
     if boundary is not None:
         scope.append(messages.c.ts <= boundary)
@@ -249,44 +303,64 @@ def _delete_sure(session: Session, channel_id: int, window: Window, since: datet
     return done
 
 
-def _leap_window(engine: sa.Engine, channel_id: int, window: Window,
-                 report: Report) -> list[int]:  # fmt: skip
+def _leap_window(engine: sa.Engine, channel_id: int, window: Window, report: Report) -> list[int]:
     """Messages of the day after `sure` that have expired too (a leap day's, on the 28th)."""
     messages = Message.__table__
     with read_session(engine) as session:
-        rows = session.connection().execute(
-            sa.select(messages.c.id, messages.c.ts)
-            .where(messages.c.channel_id == channel_id, messages.c.ts > window.sure,
-                   messages.c.ts <= window.maybe, *_not_held(session, report))
-        ).all()  # fmt: skip
+        rows = (
+            session.connection()
+            .execute(
+                sa.select(messages.c.id, messages.c.ts).where(
+                    messages.c.channel_id == channel_id,
+                    messages.c.ts > window.sure,
+                    messages.c.ts <= window.maybe,
+                    *_not_held(session, report),
+                )
+            )
+            .all()
+        )
     return [row.id for row in rows if window.expired(row.ts)]
 
 
 def _delete_ids(session: Session, channel_id: int, window: Window, ids: list[int]) -> _Done:
     messages = Message.__table__
-    return _delete(session, channel_id, window, messages.delete().where(messages.c.id.in_(ids)),
-                   window.maybe)  # fmt: skip
+    return _delete(
+        session, channel_id, window, messages.delete().where(messages.c.id.in_(ids)), window.maybe
+    )
 
 
-def _delete(session: Session, channel_id: int, window: Window, delete: sa.Delete,
-            newest: datetime) -> _Done:  # fmt: skip
+def _delete(
+    session: Session, channel_id: int, window: Window, delete: sa.Delete, newest: datetime
+) -> _Done:
     """Delete messages (none newer than `newest`), unindex those the search index keeps
     row by row (from the cut on), unlink their outbox items (the batch writer leaves that
     foreign key's ON DELETE SET NULL to us) and set their rooms right."""
     messages, outbox = Message.__table__, OutboxItem.__table__
     counted = sa.and_(messages.c.sender == "user", messages.c.hidden.is_(False))
     kept_row_by_row = sa.and_(messages.c.ts >= window.index_cut, messages.c.text.is_not(None))
-    gone = session.connection().execute(delete.returning(
-        messages.c.id, messages.c.room_id, sa.case((counted, messages.c.seq)),
-        sa.case((kept_row_by_row, messages.c.ts)),
-        sa.case((kept_row_by_row, messages.c.text)))).all()  # fmt: skip
+    gone = (
+        session.connection()
+        .execute(
+            delete.returning(
+                messages.c.id,
+                messages.c.room_id,
+                sa.case((counted, messages.c.seq)),
+                sa.case((kept_row_by_row, messages.c.ts)),
+                sa.case((kept_row_by_row, messages.c.text)),
+            )
+        )
+        .all()
+    )
     if not gone:
         return _Done(0, set())
     ids, room_ids, seqs, times, texts = zip(*gone, strict=True)
     unindexed = [row for row in zip(ids, times, texts, strict=True) if row[1] is not None]
     months = search_index.remove(session, unindexed)
-    session.connection().execute(outbox.update().where(
-        among(session, outbox.c.message_id, list(ids))).values(message_id=None))  # fmt: skip
+    session.connection().execute(
+        outbox.update()
+        .where(among(session, outbox.c.message_id, list(ids)))
+        .values(message_id=None)
+    )
     unread_seqs: dict[int, list[int]] = {}
     for room_id, seq in zip(room_ids, seqs, strict=True):
         lost = unread_seqs.setdefault(room_id, [])
@@ -296,8 +370,9 @@ def _delete(session: Session, channel_id: int, window: Window, delete: sa.Delete
     return _Done(len(gone), set(unread_seqs), months)
 
 
-def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[int]],
-               newest: datetime) -> None:  # fmt: skip
+def _fix_rooms(
+    session: Session, channel_id: int, unread_seqs: dict[int, list[int]], newest: datetime
+) -> None:
     """Rooms describe the messages that remain. `unread_seqs` holds, for each room that lost
     messages, the numbers of the user messages it lost: those after its read mark leave its
     unread count. Only rooms whose latest times may have gone (none newer than `newest`)
@@ -305,12 +380,21 @@ def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[in
     read mark only moves forward, last-message times only as messages arrive, so no room
     left out needs fixing), and fixed from their locked state."""
     table, messages = Room.__table__, Message.__table__
-    stale = sa.or_(table.c.last_message_at <= newest, table.c.last_user_at <= newest,
-                   table.c.last_admin_at <= newest)  # fmt: skip
+    stale = sa.or_(
+        table.c.last_message_at <= newest,
+        table.c.last_user_at <= newest,
+        table.c.last_admin_at <= newest,
+    )
     fix, restamp = [], set()
-    for room_id, read_seq, is_stale in session.connection().execute(
-            sa.select(table.c.id, table.c.read_seq, stale)
-            .where(among(session, table.c.id, list(unread_seqs)))).all():  # fmt: skip
+    for room_id, read_seq, is_stale in (
+        session.connection()
+        .execute(
+            sa.select(table.c.id, table.c.read_seq, stale).where(
+                among(session, table.c.id, list(unread_seqs))
+            )
+        )
+        .all()
+    ):
         if is_stale:
             restamp.add(room_id)
         if is_stale or any(seq > read_seq for seq in unread_seqs[room_id]):
@@ -319,10 +403,18 @@ def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[in
         return
     states = rooms.load_rooms(session, channel_id, ids=fix)
     shown = [messages.c.hidden.is_(False), messages.c.sender.in_(("user", "admin"))]
-    latest = {(room_id, sender): ts for room_id, sender, ts in session.connection().execute(
-        sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
-        .where(among(session, messages.c.room_id, sorted(restamp)), *shown)
-        .group_by(messages.c.room_id, messages.c.sender))} if restamp else {}  # fmt: skip
+    latest = (
+        {
+            (room_id, sender): ts
+            for room_id, sender, ts in session.connection().execute(
+                sa.select(messages.c.room_id, messages.c.sender, sa.func.max(messages.c.ts))
+                .where(among(session, messages.c.room_id, sorted(restamp)), *shown)
+                .group_by(messages.c.room_id, messages.c.sender)
+            )
+        }
+        if restamp
+        else {}
+    )
     for room in states:
         room.unread -= sum(seq > room.read_seq for seq in unread_seqs[room.id])
         if room.id in restamp:
@@ -336,12 +428,18 @@ def _fix_rooms(session: Session, channel_id: int, unread_seqs: dict[int, list[in
 def _delete_outbox(session: Session, window: Window) -> int:
     """Outbox items carry a copy of what was sent: they go with the messages."""
     table = OutboxItem.__table__
-    rows = session.connection().execute(sa.select(table.c.id, table.c.created_at).where(
-        table.c.created_at <= window.maybe)).all()  # fmt: skip
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(table.c.id, table.c.created_at).where(table.c.created_at <= window.maybe)
+        )
+        .all()
+    )
     expired = [row.id for row in rows if window.expired(row.created_at)]
     for start in range(0, len(expired), RETENTION_BATCH):
-        session.connection().execute(table.delete().where(
-            table.c.id.in_(expired[start:start + RETENTION_BATCH])))  # fmt: skip
+        session.connection().execute(
+            table.delete().where(table.c.id.in_(expired[start : start + RETENTION_BATCH]))
+        )
     return len(expired)
 
 
@@ -351,8 +449,11 @@ def sweep_files(engine: sa.Engine, home: Path) -> int:
     if not folder.exists():
         return 0
     with read_session(engine) as session:
-        used = set(session.scalars(sa.select(Message.file_sha256).distinct().where(
-            Message.file_sha256.is_not(None))))  # fmt: skip
+        used = set(
+            session.scalars(
+                sa.select(Message.file_sha256).distinct().where(Message.file_sha256.is_not(None))
+            )
+        )
     limit = time.time() - FILE_GRACE.total_seconds()
     swept = 0
     for path in folder.glob("*/*"):

@@ -18,9 +18,21 @@ from kchat_cli.store.models import Channel, Room, User
 
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
 USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at", "block_permanent")
-ROOM_FIELDS = ("unread", "status", "completed_at", "last_message_at", "last_user_at",
-               "last_admin_at", "legacy", "left_at", "starred", "assignee_id", "seq",
-               "read_seq", "opened_at")  # fmt: skip
+ROOM_FIELDS = (
+    "unread",
+    "status",
+    "completed_at",
+    "last_message_at",
+    "last_user_at",
+    "last_admin_at",
+    "legacy",
+    "left_at",
+    "starred",
+    "assignee_id",
+    "seq",
+    "read_seq",
+    "opened_at",
+)
 STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
 _snapshot = attrgetter(*STATE_FIELDS)
 _UNREAD, _LEFT_AT = STATE_FIELDS.index("unread"), STATE_FIELDS.index("left_at")
@@ -141,8 +153,10 @@ def block(room: RoomState, now: datetime) -> None:
 def unblock(room: RoomState) -> None:
     """R-BLOCK-3, unless the room was left while blocked (R-LEAVE-2)."""
     if room.block_permanent:
-        raise Refused("the block is permanent: the room was left while the user was blocked",
-                      "R-LEAVE-2: it cannot be undone")  # fmt: skip
+        raise Refused(
+            "the block is permanent: the room was left while the user was blocked",
+            "R-LEAVE-2: it cannot be undone",
+        )
     room.blocked_at = None
 
 
@@ -151,8 +165,9 @@ def leave(room: RoomState, now: datetime, *, confirmed: bool) -> None:
     user's room makes the block permanent (R-LEAVE-2), so it needs confirmation."""
     if room.blocked_at is not None and not room.block_permanent:
         if not confirmed:
-            raise Refused("the user is blocked: leaving makes the block permanent",
-                          "pass --yes to confirm")  # fmt: skip
+            raise Refused(
+                "the user is blocked: leaving makes the block permanent", "pass --yes to confirm"
+            )
         room.block_permanent = True
     if room.left_at is None:
         room.left_at = now
@@ -170,9 +185,12 @@ _rooms = Room.__table__
 _users = User.__table__
 # In RoomState's field order.
 _STATE_COLUMNS = (
-    _rooms.c.id, _rooms.c.user_id, _users.c.key,
-    *(_users.c[name] for name in USER_FIELDS), *(_rooms.c[name] for name in ROOM_FIELDS),
-)  # fmt: skip
+    _rooms.c.id,
+    _rooms.c.user_id,
+    _users.c.key,
+    *(_users.c[name] for name in USER_FIELDS),
+    *(_rooms.c[name] for name in ROOM_FIELDS),
+)
 
 
 def load_rooms(
@@ -183,8 +201,9 @@ def load_rooms(
     if ids is not None:
         # By primary key. `channel_id + 0` keeps SQLite's planner (without statistics) from
         # scanning the channel's rooms by its index instead.
-        query = query.where(among(session, _rooms.c.id, list(ids)),
-                            _rooms.c.channel_id + 0 == channel_id)  # fmt: skip
+        query = query.where(
+            among(session, _rooms.c.id, list(ids)), _rooms.c.channel_id + 0 == channel_id
+        )
     if user_keys is not None:
         # By the users' unique (channel_id, key) index, not a scan of the channel's rooms.
         query = query.where(_users.c.channel_id == channel_id, _users.c.key.in_(list(user_keys)))
@@ -204,11 +223,19 @@ def bump_revision(session: Session, channel_id: int, unread_delta: int = 0) -> i
     locked until commit, so revisions, and the ids of messages inserted after this, follow
     commit order: `watch` reads them as a cursor without gaps."""
     channels = Channel.__table__
-    revision = session.connection().execute(
-        channels.update().where(channels.c.id == channel_id)
-        .values(revision=channels.c.revision + 1,
-                unread_total=channels.c.unread_total + unread_delta)
-        .returning(channels.c.revision)).scalar_one()  # fmt: skip
+    revision = (
+        session.connection()
+        .execute(
+            channels.update()
+            .where(channels.c.id == channel_id)
+            .values(
+                revision=channels.c.revision + 1,
+                unread_total=channels.c.unread_total + unread_delta,
+            )
+            .returning(channels.c.revision)
+        )
+        .scalar_one()
+    )
     notify_change(session, channel_id, revision)
     return revision
 
@@ -246,17 +273,32 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
     elif unread_delta:
         channels = Channel.__table__
         session.connection().execute(
-            channels.update().where(channels.c.id == channel_id)
-            .values(unread_total=channels.c.unread_total + unread_delta))  # fmt: skip
+            channels.update()
+            .where(channels.c.id == channel_id)
+            .values(unread_total=channels.c.unread_total + unread_delta)
+        )
     if users_touched:
         names = {index: STATE_FIELDS[index] for index in sorted(user_moved)}
-        bulk_update(session, _users, [
-            {"id": room.user_id, **{name: room.loaded[index] for index, name in names.items()}}
-            for room in users_touched])  # fmt: skip
+        bulk_update(
+            session,
+            _users,
+            [
+                {"id": room.user_id, **{name: room.loaded[index] for index, name in names.items()}}
+                for room in users_touched
+            ],
+        )
     # Every touched room gets the revision, with the room columns that changed in any.
     names = {index: STATE_FIELDS[index] for index in sorted(room_moved)}
-    bulk_update(session, _rooms, [
-        {"id": room.id, "revision": revision,
-         **{name: room.loaded[index] for index, name in names.items()}}
-        for room in touched])  # fmt: skip
+    bulk_update(
+        session,
+        _rooms,
+        [
+            {
+                "id": room.id,
+                "revision": revision,
+                **{name: room.loaded[index] for index, name in names.items()},
+            }
+            for room in touched
+        ],
+    )
     return len(touched)

@@ -13,16 +13,25 @@ from kchat_cli.store.models import Message, Room
 SEARCH_LIMIT = 200  # characters: longer patterns are too complex for SQLite's LIKE
 
 
-def search(session: Session, channel_id: int, text: str, *, rooms: RoomFilter | None,
-           since: datetime | None, until: datetime | None, limit: int) -> list[dict]:  # fmt: skip
+def search(
+    session: Session,
+    channel_id: int,
+    text: str,
+    *,
+    rooms: RoomFilter | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[dict]:
     """Messages whose text contains `text`, newest first; hidden ones never. The spans of
     the search index are read newest first, until `limit` messages are found."""
     text = text.strip()
     if not text:
         raise Invalid("nothing to search for")
     if len(text) > SEARCH_LIMIT:
-        raise Invalid(f"the text to search for has {len(text):,} characters; the limit is "
-                      f"{SEARCH_LIMIT}")  # fmt: skip
+        raise Invalid(
+            f"the text to search for has {len(text):,} characters; the limit is {SEARCH_LIMIT}"
+        )
     found: list[dict] = []
     for first, last in search_spans(session, since, until):
         query = _query(session, channel_id, text, rooms, first, last)
@@ -34,13 +43,23 @@ def search(session: Session, channel_id: int, text: str, *, rooms: RoomFilter | 
     return found
 
 
-def _query(session: Session, channel_id: int, text: str, rooms: RoomFilter | None,
-           since: datetime | None, until: datetime | None) -> sa.Select:  # fmt: skip
-    query = (message_select()
-             .where(Message.channel_id == channel_id, Message.hidden.is_(False),
-                    text_contains(session, Message.id, Message.text, text, since=since,
-                                  until=until))
-             .order_by(Message.ts.desc(), Message.id.desc()))  # fmt: skip
+def _query(
+    session: Session,
+    channel_id: int,
+    text: str,
+    rooms: RoomFilter | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> sa.Select:
+    query = (
+        message_select()
+        .where(
+            Message.channel_id == channel_id,
+            Message.hidden.is_(False),
+            text_contains(session, Message.id, Message.text, text, since=since, until=until),
+        )
+        .order_by(Message.ts.desc(), Message.id.desc())
+    )
     if rooms is not None:
         query = query.where(
             Message.room_id.in_(rooms_query(session, channel_id, rooms, sa.select(Room.id)))

@@ -109,8 +109,9 @@ def _recorded_key_id(session) -> str | None:
 
 def _record_key_id(session, key_id: str) -> str:
     """Record the store's key id, unless another process just did: returns the one kept."""
-    bulk_insert(session, StoreFact.__table__, [{"name": KEY_FACT, "value": key_id}],
-                skip_conflicts=True)  # fmt: skip
+    bulk_insert(
+        session, StoreFact.__table__, [{"name": KEY_FACT, "value": key_id}], skip_conflicts=True
+    )
     return session.scalar(sa.select(StoreFact.value).where(StoreFact.name == KEY_FACT))
 
 
@@ -128,8 +129,7 @@ def _read_key(path: Path) -> bytes | None:
     try:
         with open(path, "rb") as handle:
             if stat.S_IMODE(os.fstat(handle.fileno()).st_mode) & 0o077:
-                raise KchatError(f"the key file {path} can be read by others",
-                                 f"chmod 600 {path}")  # fmt: skip
+                raise KchatError(f"the key file {path} can be read by others", f"chmod 600 {path}")
             return handle.read().strip()
     except FileNotFoundError:
         return None

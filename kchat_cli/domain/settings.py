@@ -14,17 +14,31 @@ from kchat_cli.domain.hours import Schedule, Window
 from kchat_cli.errors import Invalid, NotFound
 from kchat_cli.store.models import Channel, ChatHours, Holiday
 
-DEFAULT_OFFHOURS = ("지금은 채팅 상담 시간이 아닙니다. 채팅 가능 시간은 {hours}(한국시간)입니다. "
-                    "가능 시간에 답변드리겠습니다.")  # fmt: skip
-DEFAULT_GUIDE = ("안녕하세요, {profile} 채팅방입니다. 문의 내용을 남겨 주시면 확인 후 "
-                 "답변드리겠습니다.")  # fmt: skip
+DEFAULT_OFFHOURS = (
+    "지금은 채팅 상담 시간이 아닙니다. 채팅 가능 시간은 {hours}(한국시간)입니다. "
+    "가능 시간에 답변드리겠습니다."
+)
+DEFAULT_GUIDE = (
+    "안녕하세요, {profile} 채팅방입니다. 문의 내용을 남겨 주시면 확인 후 답변드리겠습니다."
+)
 NAMES_HOURS = re.compile(r"\{hours\}|\d{1,2}:\d{2}|\d{1,2}\s*시")
-NO_HOURS_WARNING = ("the off-hours message names no hours: add {hours} (the schedule) or the "
-                    "available days and hours (R-SET-4)")  # fmt: skip
-ADVERTISING_WARNING = ("the guide message goes to users who are not friends: advertising in it "
-                       "may be fined (R-SET-6)")  # fmt: skip
-SETTINGS_FIELDS = ("chat", "open_now", "hours", "holidays", "offhours_message",
-                   "offhours_custom", "guide", "guide_message")  # fmt: skip
+NO_HOURS_WARNING = (
+    "the off-hours message names no hours: add {hours} (the schedule) or the "
+    "available days and hours (R-SET-4)"
+)
+ADVERTISING_WARNING = (
+    "the guide message goes to users who are not friends: advertising in it may be fined (R-SET-6)"
+)
+SETTINGS_FIELDS = (
+    "chat",
+    "open_now",
+    "hours",
+    "holidays",
+    "offhours_message",
+    "offhours_custom",
+    "guide",
+    "guide_message",
+)
 
 
 @dataclass(frozen=True)
@@ -49,20 +63,25 @@ class ChatSettings:
 def load(session: Session, channel_id: int) -> ChatSettings:
     channel = session.get(Channel, channel_id)
     windows = session.execute(
-        sa.select(ChatHours.weekday, ChatHours.start_minute, ChatHours.end_minute)
-        .where(ChatHours.channel_id == channel_id)).all()  # fmt: skip
+        sa.select(ChatHours.weekday, ChatHours.start_minute, ChatHours.end_minute).where(
+            ChatHours.channel_id == channel_id
+        )
+    ).all()
     holidays = session.scalars(sa.select(Holiday.day).where(Holiday.channel_id == channel_id))
     return ChatSettings(
-        profile=channel.name, chat_on=channel.chat_on,
+        profile=channel.name,
+        chat_on=channel.chat_on,
         schedule=Schedule(tuple(sorted(Window(*row) for row in windows)), frozenset(holidays)),
-        offhours_text=channel.offhours_text, guide_on=channel.guide_on,
+        offhours_text=channel.offhours_text,
+        guide_on=channel.guide_on,
         guide_text=channel.guide_text,
-    )  # fmt: skip
+    )
 
 
 def record(settings: ChatSettings, now: datetime) -> dict:
-    upcoming = sorted(day for day in settings.schedule.holidays
-                      if day >= now.astimezone(hours.KST).date())  # fmt: skip
+    upcoming = sorted(
+        day for day in settings.schedule.holidays if day >= now.astimezone(hours.KST).date()
+    )
     return {
         "chat": "on" if settings.chat_on else "off",
         "open_now": settings.chat_on and hours.is_available(settings.schedule, now),
@@ -88,17 +107,23 @@ def set_hours(session: Session, channel_id: int, days_text: str, ranges_text: st
     """Replace the windows of the days named (R-SET-2, R-SET-3)."""
     days, ranges = hours.parse_days(days_text), hours.parse_ranges(ranges_text)
     clear_hours(session, channel_id, days_text)
-    session.execute(sa.insert(ChatHours), [
-        {"channel_id": channel_id, "weekday": day, "start_minute": start, "end_minute": end}
-        for day in days for start, end in dict.fromkeys(ranges)])  # fmt: skip
+    session.execute(
+        sa.insert(ChatHours),
+        [
+            {"channel_id": channel_id, "weekday": day, "start_minute": start, "end_minute": end}
+            for day in days
+            for start, end in dict.fromkeys(ranges)
+        ],
+    )
 
 
 def clear_hours(session: Session, channel_id: int, days_text: str) -> None:
     """The days named get no hours: closed all day."""
     days = hours.parse_days(days_text)
     _channel(session, channel_id)
-    session.execute(sa.delete(ChatHours).where(ChatHours.channel_id == channel_id,
-                                               ChatHours.weekday.in_(days)))  # fmt: skip
+    session.execute(
+        sa.delete(ChatHours).where(ChatHours.channel_id == channel_id, ChatHours.weekday.in_(days))
+    )
 
 
 def parse_day(text: str) -> date:
@@ -129,8 +154,14 @@ def remove_holiday(session: Session, channel_id: int, day: date) -> None:
 
 def list_holidays(session: Session, channel_id: int) -> list[dict]:
     query = sa.select(Holiday).where(Holiday.channel_id == channel_id).order_by(Holiday.day)
-    return [{"day": holiday.day.isoformat(), "weekday": hours.KOREAN_DAYS[holiday.day.weekday()],
-             "note": holiday.note} for holiday in session.scalars(query)]  # fmt: skip
+    return [
+        {
+            "day": holiday.day.isoformat(),
+            "weekday": hours.KOREAN_DAYS[holiday.day.weekday()],
+            "note": holiday.note,
+        }
+        for holiday in session.scalars(query)
+    ]
 
 
 def set_offhours_text(session: Session, channel_id: int, text: str | None) -> list[str]:

@@ -67,6 +67,8 @@ def leave_nothing_in_wal(engine: sa.Engine, job: str) -> None:
     """After a job deleted data: empty SQLite's WAL, or fail the run, so that an admin knows
     copies of what was deleted may remain in it until the job runs again."""
     if not scrub_wal(engine):
-        raise Busy("another process kept reading the store while its WAL was emptied; "
-                   "copies of deleted data may remain in the WAL",
-                   f"run kchat jobs run {job} again")  # fmt: skip
+        raise Busy(
+            "another process kept reading the store while its WAL was emptied; "
+            "copies of deleted data may remain in the WAL",
+            f"run kchat jobs run {job} again",
+        )

@@ -17,8 +17,19 @@ from kchat_cli.store.dialect import ChangeListener, change_channel
 from kchat_cli.store.models import Channel, Message, Room
 from kchat_cli.store.session import read_session, snapshot_session
 
-EVENT_FIELDS = ("type", "id", "room", "user", "name", "from", "text", "ts", "status",
-                "unread", "assignee")  # fmt: skip
+EVENT_FIELDS = (
+    "type",
+    "id",
+    "room",
+    "user",
+    "name",
+    "from",
+    "text",
+    "ts",
+    "status",
+    "unread",
+    "assignee",
+)
 
 
 @dataclass
@@ -29,8 +40,9 @@ class Cursor:
 
 def start(session: Session, channel_id: int) -> Cursor:
     revision = session.scalar(sa.select(Channel.revision).where(Channel.id == channel_id))
-    newest = session.scalar(sa.select(sa.func.max(Message.id))
-                            .where(Message.channel_id == channel_id))  # fmt: skip
+    newest = session.scalar(
+        sa.select(sa.func.max(Message.id)).where(Message.channel_id == channel_id)
+    )
     return Cursor(revision, newest or 0)
 
 
@@ -40,20 +52,33 @@ def changes(session: Session, channel_id: int, cursor: Cursor) -> tuple[list[dic
     if revision <= cursor.revision:
         return [], cursor
     rows = session.execute(
-        message_select().where(Message.channel_id == channel_id, Message.id > cursor.message_id,
-                               Message.sender == "user", Message.hidden.is_(False))
-        .order_by(Message.id)).all()  # fmt: skip
-    changed = list(session.scalars(sa.select(Room.id).where(
-        Room.channel_id == channel_id, Room.revision > cursor.revision,
-        Room.revision <= revision).order_by(Room.revision, Room.id)))  # fmt: skip
+        message_select()
+        .where(
+            Message.channel_id == channel_id,
+            Message.id > cursor.message_id,
+            Message.sender == "user",
+            Message.hidden.is_(False),
+        )
+        .order_by(Message.id)
+    ).all()
+    changed = list(
+        session.scalars(
+            sa.select(Room.id)
+            .where(
+                Room.channel_id == channel_id,
+                Room.revision > cursor.revision,
+                Room.revision <= revision,
+            )
+            .order_by(Room.revision, Room.id)
+        )
+    )
     rooms = records_of(session, channel_id, changed)
     names = {room["id"]: room["name"] for room in rooms}
     events = [
         _event("message", message, name=names.get(message["room"]))
         for message in map(message_record, rows)
     ]
-    events += [_event("room", room, room=room["id"], ts=room["last_message_at"])
-               for room in rooms]  # fmt: skip
+    events += [_event("room", room, room=room["id"], ts=room["last_message_at"]) for room in rooms]
     newest = rows[-1][0] if rows else cursor.message_id
     return events, Cursor(revision, newest)
 

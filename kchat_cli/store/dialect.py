@@ -78,8 +78,9 @@ def _statement_parts(session: Session, table: sa.Table, names: list[str]):
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                  for name in names]  # fmt: skip
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
     return connection, quote, marker, processors
 
 
@@ -244,9 +245,10 @@ def notify_change(session: Session, channel_id: int, revision: int) -> None:
     """PostgreSQL: tell `watch` processes listening on the channel, when this commits.
     SQLite has no NOTIFY; watchers there poll the channel's revision."""
     if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(sa.text("SELECT pg_notify(:name, :revision)"),
-                                     {"name": change_channel(channel_id),
-                                      "revision": str(revision)})  # fmt: skip
+        session.connection().execute(
+            sa.text("SELECT pg_notify(:name, :revision)"),
+            {"name": change_channel(channel_id), "revision": str(revision)},
+        )
 
 
 OUTBOX_CHANNEL = "kchat_outbox"
@@ -269,8 +271,9 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search_spans(session: Session, since: datetime | None, until: datetime | None
-                 ) -> list[tuple[datetime | None, datetime | None]]:  # fmt: skip
+def search_spans(
+    session: Session, since: datetime | None, until: datetime | None
+) -> list[tuple[datetime | None, datetime | None]]:
     """The spans of time a search reads in turn, newest first, each served by one piece of
     the search index: SQLite's months that have messages with text (search_index), or
     PostgreSQL's whole range."""
@@ -279,8 +282,15 @@ def search_spans(session: Session, since: datetime | None, until: datetime | Non
     return [(since, until)]
 
 
-def text_contains(session: Session, id_column, text_column, text: str, *,
-                  since: datetime | None = None, until: datetime | None = None):  # fmt: skip
+def text_contains(
+    session: Session,
+    id_column,
+    text_column,
+    text: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
     """A condition: the text contains `text`, ignoring case, by the search index where it
     can help. SQLite: the FTS5 trigram tables (search_index) answer three characters or
     more (they hold three-character pieces), those of the months from `since` to `until`

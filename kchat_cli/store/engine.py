@@ -24,8 +24,12 @@ WRITE = {"kchat_write": True}
 
 
 BACKENDS = ("sqlite", "postgresql")
-DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
-           "postgresql+psycopg": "postgresql+psycopg"}  # fmt: skip
+DRIVERS = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
 URL_HINT = "use a file path, sqlite:///PATH or postgresql://USER@HOST/DB"
 # libpq's connection parameters that are secrets, when given in a URL's query.
 SECRET_PARAMETERS = ("password", "passfile", "sslpassword", "sslkey")
@@ -84,8 +88,9 @@ def create_sqlite_file(path: Path) -> None:
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except OSError as exc:
-        raise Invalid(f"cannot make the store at {path}: {exc.strerror}",
-                      "check KCHAT_HOME or --db") from None  # fmt: skip
+        raise Invalid(
+            f"cannot make the store at {path}: {exc.strerror}", "check KCHAT_HOME or --db"
+        ) from None
 
 
 _ENGINES: dict[str, sa.Engine] = {}

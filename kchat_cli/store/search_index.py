@@ -69,8 +69,9 @@ def months(session: Session) -> list[datetime]:
         )
         .scalars()
     )
-    return sorted(datetime.strptime(name.removeprefix(PREFIX), "%Y%m").replace(tzinfo=UTC)
-                  for name in names)  # fmt: skip
+    return sorted(
+        datetime.strptime(name.removeprefix(PREFIX), "%Y%m").replace(tzinfo=UTC) for name in names
+    )
 
 
 def _create(session: Session, month: datetime) -> None:
@@ -178,30 +179,41 @@ def merge(session: Session, month: datetime, pages: int = MERGE_PAGES) -> int:
     return driver.total_changes - before
 
 
-def spans(session: Session, since: datetime | None, until: datetime | None
-          ) -> list[tuple[datetime, datetime]]:  # fmt: skip
+def spans(
+    session: Session, since: datetime | None, until: datetime | None
+) -> list[tuple[datetime, datetime]]:
     """The months that have a table, newest first, as spans of time cut to `since` and
     `until`: a search reads them in turn and stops when it has found enough."""
-    return [(max(month, since or month), min(next_month(month), until or next_month(month)))
-            for month in reversed(_months_between(session, since, until))]  # fmt: skip
+    return [
+        (max(month, since or month), min(next_month(month), until or next_month(month)))
+        for month in reversed(_months_between(session, since, until))
+    ]
 
 
-def _months_between(session: Session, since: datetime | None, until: datetime | None
-                    ) -> list[datetime]:  # fmt: skip
+def _months_between(
+    session: Session, since: datetime | None, until: datetime | None
+) -> list[datetime]:
     """The months that have a table and overlap the time from `since` to before `until`."""
     first = month_of(since) if since is not None else None
-    return [month for month in months(session)
-            if month >= (first or month) and month < (until or next_month(month))]  # fmt: skip
+    return [
+        month
+        for month in months(session)
+        if month >= (first or month) and month < (until or next_month(month))
+    ]
 
 
-def matching_ids(session: Session, text: str, *, since: datetime | None = None,
-                 until: datetime | None = None) -> list[int]:  # fmt: skip
+def matching_ids(
+    session: Session, text: str, *, since: datetime | None = None, until: datetime | None = None
+) -> list[int]:
     """The ids of messages whose text contains `text` (three characters or more, no LIKE
     wildcards), from the tables of the months from `since` to before `until`."""
-    tables = [sa.table(table_name(month), sa.column("rowid"), sa.column("text"))
-              for month in _months_between(session, since, until)]  # fmt: skip
+    tables = [
+        sa.table(table_name(month), sa.column("rowid"), sa.column("text"))
+        for month in _months_between(session, since, until)
+    ]
     if not tables:
         return []
-    query = sa.union_all(*(sa.select(table.c.rowid).where(table.c.text.like(f"%{text}%"))
-                           for table in tables))  # fmt: skip
+    query = sa.union_all(
+        *(sa.select(table.c.rowid).where(table.c.text.like(f"%{text}%")) for table in tables)
+    )
     return list(session.connection().execute(query).scalars())
