@@ -37,6 +37,6 @@ class JobContext:
         return self.settings.home
 
     def sealer(self):
-        from kchat_cli.domain.secrets import Sealer
+        from kchat_cli.sealing import Sealer
 
         return Sealer.of(self.engine, self.settings.home, self.settings.secret_key)

@@ -1,7 +1,7 @@
 """The deliver job (SPEC §5): the outbox to the transport, with retries and backoff."""
 
 from jobs.context import JobContext
-from kchat_cli.domain.delivery import deliver
+from kchat_cli.domain.upkeep.delivery import deliver
 from kchat_cli.transports import open_transport
 
 

@@ -4,7 +4,7 @@ the off-hours period still going on and has none for it yet."""
 import sqlalchemy as sa
 
 from jobs.context import JobContext
-from kchat_cli.domain import notices, settings
+from kchat_cli.domain.chat_settings import notices, settings
 from kchat_cli.store.models import Channel
 from kchat_cli.store.session import read_session, run_write
 

@@ -1,10 +1,10 @@
 """The pii-purge job (R-PII-2): customer info is destroyed three days after the
-consultation's completion or the consent, whichever comes first; see kchat_cli.domain.pii
+consultation's completion or the consent, whichever comes first; see kchat_cli.domain.access.pii
 for what stays true."""
 
 from jobs.context import JobContext
-from kchat_cli.domain import pii
-from kchat_cli.domain.store import leave_nothing_in_wal
+from kchat_cli.domain.access import pii
+from kchat_cli.store.opening import leave_nothing_in_wal
 from kchat_cli.store.session import read_session, run_write
 
 PURGE_BATCH = 1000

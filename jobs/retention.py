@@ -1,9 +1,9 @@
-"""The retention job (R-RET-1): see kchat_cli.domain.retention for what it keeps true."""
+"""The retention job (R-RET-1): see kchat_cli.domain.upkeep.retention for what it keeps true."""
 
 import os
 
 from jobs.context import JobContext
-from kchat_cli.domain import retention
+from kchat_cli.domain.upkeep import retention
 from kchat_cli.errors import Invalid
 
 MAX_BATCH = 1_000_000

@@ -12,8 +12,11 @@ import sqlalchemy as sa
 
 from jobs.context import JobContext, JobSettings
 from jobs.registry import JOBS, Job
-from kchat_cli.domain import admins, audit, clock, jobruns, locks
+from kchat_cli import clock
+from kchat_cli.domain.access import admins, audit
+from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import NotFound, Refused, describe
+from kchat_cli.store import locks
 from kchat_cli.store.session import WRITE_PATIENCE, run_write
 
 # Clocks of machines sharing a store disagree by this much at most.

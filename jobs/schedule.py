@@ -6,8 +6,9 @@ import os
 import re
 
 from jobs.registry import JOBS, Job
-from kchat_cli.domain import clock, jobruns
-from kchat_cli.domain.clock import KST
+from kchat_cli import clock
+from kchat_cli.clock import KST
+from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import Invalid
 
 _EVERY = re.compile(r"^every ([0-9]+) ?(s|sec|seconds?|m|min|minutes?)$")

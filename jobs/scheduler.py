@@ -20,9 +20,12 @@ from jobs.context import JobSettings
 from jobs.registry import JOBS
 from jobs.runner import Stopped, run_job
 from jobs.schedule import trigger_for
-from kchat_cli.domain import clock, delivery, jobruns, locks
-from kchat_cli.domain.clock import KST
+from kchat_cli import clock
+from kchat_cli.clock import KST
+from kchat_cli.domain.upkeep import delivery
+from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import Busy
+from kchat_cli.store import locks
 from kchat_cli.store.dialect import OUTBOX_CHANNEL, ChangeListener
 from kchat_cli.store.session import run_write
 

@@ -80,14 +80,14 @@ class Runtime:
 
     def _store(self):
         if "engine" not in self._cache:
-            from kchat_cli.domain.store import open_store
+            from kchat_cli.store.opening import open_store
 
             self._cache["engine"] = open_store(self.url)
         return self._cache["engine"]
 
     def channel(self):
         if "channel" not in self._cache:
-            from kchat_cli.domain.store import find_channel
+            from kchat_cli.store.opening import find_channel
 
             self._cache["channel"] = find_channel(self._store(), self.channel_name)
         return self._cache["channel"]
@@ -98,13 +98,14 @@ class Runtime:
 
     def admin(self, session):
         """The acting admin (`--as`), loaded in `session`."""
-        from kchat_cli.domain.admins import acting_admin
+        from kchat_cli.domain.access.admins import acting_admin
 
         return acting_admin(session, self.channel_id, self.admin_login)
 
     def check_access(self) -> None:
         """R-AUTH-1: the acting admin is verified, or needs no verification."""
-        from kchat_cli.domain import auth, clock
+        from kchat_cli import clock
+        from kchat_cli.domain.access import auth
         from kchat_cli.store.session import read_session
 
         with read_session(self._store()) as session:
@@ -118,7 +119,8 @@ class Runtime:
     def write(self, work, *, action: str, target=None, details=None, commit: bool = True):
         """Run `work(session)` as the acting admin in one transaction, with its audit entry.
         `target` and `details` may be functions of work's result."""
-        from kchat_cli.domain import audit, clock
+        from kchat_cli import clock
+        from kchat_cli.domain.access import audit
         from kchat_cli.store.session import run_write
 
         engine = self.engine()
@@ -141,8 +143,9 @@ class Runtime:
 
     def apply_to_rooms(self, tokens, room_action, *, action: str, dry_run: bool, report=None):
         """A bulk room action, audited in each batch's transaction."""
-        from kchat_cli.domain import audit, clock
-        from kchat_cli.domain.bulk import apply_to_rooms
+        from kchat_cli import clock
+        from kchat_cli.domain.access import audit
+        from kchat_cli.domain.conversations.bulk import apply_to_rooms
 
         engine = self.engine()
 
@@ -180,7 +183,7 @@ class Runtime:
 
     def sealer(self):
         """The store's sealer: its key is checked against the store now, before any work."""
-        from kchat_cli.domain.secrets import Sealer
+        from kchat_cli.sealing import Sealer
 
         return Sealer.of(self.engine(), self.home, os.environ.get("KCHAT_SECRET_KEY"))
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, TextIO
 
-from kchat_cli.domain.clock import KST, kst_iso
+from kchat_cli.clock import KST, kst_iso
 from kchat_cli.domain.hostile import spreadsheet_safe
 from kchat_cli.errors import Invalid
 

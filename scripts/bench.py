@@ -324,9 +324,9 @@ def piped_event_latency(url: str, env: dict) -> Row:
 
 
 def last_retention(url: str) -> dict:
-    from kchat_cli.domain import jobruns
-    from kchat_cli.domain.store import open_store
+    from kchat_cli.domain.upkeep import runs as jobruns
     from kchat_cli.store.engine import dispose_engines
+    from kchat_cli.store.opening import open_store
     from kchat_cli.store.session import read_session
 
     with read_session(open_store(url)) as session:
@@ -392,10 +392,10 @@ def pipeline(first: list[str], second: list[str], env: dict) -> float:
 
 def in_process(url: str, env: dict) -> list[Row]:
     os.environ.update({key: env[key] for key in ("KCHAT_DB", "KCHAT_HOME")})
-    from kchat_cli.domain.listing import RoomFilter, list_rooms
-    from kchat_cli.domain.store import find_channel, open_store
+    from kchat_cli.domain.conversations.listing import RoomFilter, list_rooms
     from kchat_cli.render import Format, emit
     from kchat_cli.store.catalog import unread_total
+    from kchat_cli.store.opening import find_channel, open_store
     from kchat_cli.store.session import read_session
 
     engine = open_store(url)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from kchat_cli.app import app
-from kchat_cli.domain.clock import KST
+from kchat_cli.clock import KST
 from kchat_cli.store import migrate
 from kchat_cli.store.engine import create_sqlite_file, dispose_engines, get_engine
 

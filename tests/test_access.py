@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import room_of, verify
 
-from kchat_cli.domain import auth, clock
-from kchat_cli.domain.secrets import Sealer
-from kchat_cli.domain.store import find_channel
+from kchat_cli import clock
+from kchat_cli.domain.access import auth
+from kchat_cli.sealing import Sealer
 from kchat_cli.store.models import Admin, AuthCode, OutboxItem
+from kchat_cli.store.opening import find_channel
 from kchat_cli.store.session import run_write
 
 NEEDED = "error: additional verification needed; run kchat auth send-code\n"

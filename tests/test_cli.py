@@ -13,7 +13,7 @@ from conftest import Kchat, room_of, verify
 from typer.main import get_command
 
 from kchat_cli.app import COMMANDS, app
-from kchat_cli.domain.listing import MESSAGE_FIELDS, ROOM_FIELDS
+from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS
 
 
 def _all_commands():

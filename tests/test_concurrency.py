@@ -12,10 +12,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kchat_cli.domain import clock
-from kchat_cli.domain.clock import KST
-from kchat_cli.domain.hours import DAY_NAMES
-from kchat_cli.domain.rooms import RoomState, derive_status
+from kchat_cli import clock
+from kchat_cli.clock import KST
+from kchat_cli.domain.chat_settings.hours import DAY_NAMES
+from kchat_cli.domain.conversations.rooms import RoomState, derive_status
 from kchat_cli.store.models import Channel, IngestedEvent, Message, NoticeClaim, OutboxItem, Room
 
 USERS = 40

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from conftest import room_of
 
-from kchat_cli.domain import clock
-from kchat_cli.domain.delivery import MAX_ATTEMPTS, retry_delay
+from kchat_cli import clock
+from kchat_cli.domain.upkeep.delivery import MAX_ATTEMPTS, retry_delay
 
 
 class Sink:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kchat_cli.domain.clock import KST
-from kchat_cli.domain.hours import (
+from kchat_cli.clock import KST
+from kchat_cli.domain.chat_settings.hours import (
     MINUTES_A_DAY,
     Schedule,
     Window,
@@ -201,8 +201,8 @@ def test_r_set_2_a_machine_far_from_korea_decides_the_same(zone, tmp_path):
     """A real process with TZ set far from Korea: the answers do not move."""
     code = (
         "import json, datetime;"
-        "from kchat_cli.domain.hours import Schedule, Window, is_available;"
-        "from kchat_cli.domain.clock import parse_when;"
+        "from kchat_cli.domain.chat_settings.hours import Schedule, Window, is_available;"
+        "from kchat_cli.clock import parse_when;"
         "office = Schedule((Window(0, 540, 1080),));"
         "times = ['2026-11-23T09:00', '2026-11-23T08:59', '2026-11-23', '2026-11-23T17:59'];"
         "print(json.dumps([is_available(office, parse_when(t)) for t in times]))"

@@ -7,10 +7,10 @@ import stat
 import sqlalchemy as sa
 from conftest import room_of
 
-from kchat_cli.domain import ingest
-from kchat_cli.domain.store import find_channel
+from kchat_cli.domain.conversations import ingest
 from kchat_cli.lines import numbered
 from kchat_cli.store.models import Comment, Consent, Message
+from kchat_cli.store.opening import find_channel
 
 SHA = "ab" * 32
 

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import Kchat, initialised, kst
 
-from kchat_cli.domain import bulk
+from kchat_cli.domain.conversations import bulk
 from kchat_cli.store import search_index
 from kchat_cli.store.models import Lock
 

@@ -6,7 +6,8 @@ import sys
 
 import sqlalchemy as sa
 
-from kchat_cli.domain import clock, locks
+from kchat_cli import clock
+from kchat_cli.store import locks
 from kchat_cli.store.models import JobRun, Lock
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from conftest import kst, room_of
 
-from kchat_cli.domain import clock
+from kchat_cli import clock
 
 
 def env_of(kchat, **more) -> dict:
@@ -177,7 +177,7 @@ def test_long_work_shows_progress_on_a_terminal_only(kchat, tmp_path):
 
 
 def test_status_names_a_running_scheduler(kchat):
-    from kchat_cli.domain import locks
+    from kchat_cli.store import locks
     from kchat_cli.store.models import Lock
 
     now = clock.now()

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from conftest import kst, room_of
 
-from kchat_cli.domain import actions
-from kchat_cli.domain.bulk import apply_to_rooms
-from kchat_cli.domain.clock import parse_instant
-from kchat_cli.domain.report import percentile
-from kchat_cli.domain.store import find_channel
+from kchat_cli.clock import parse_instant
+from kchat_cli.domain.conversations import actions
+from kchat_cli.domain.conversations.bulk import apply_to_rooms
+from kchat_cli.domain.reports.report import percentile
+from kchat_cli.store.opening import find_channel
 
 
 def conversations(kchat, ev):

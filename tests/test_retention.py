@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 import kchat_cli.store.dialect as dialect
-from kchat_cli.domain import retention
-from kchat_cli.domain.clock import KST, parse_instant
-from kchat_cli.domain.retention import Window, expires_at
+from kchat_cli.clock import KST, parse_instant
+from kchat_cli.domain.upkeep import retention
+from kchat_cli.domain.upkeep.retention import Window, expires_at
 from kchat_cli.errors import Busy
 from kchat_cli.store import search_index
 from kchat_cli.store.dialect import batch_writer

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from conftest import kst, room_of, verify
 from typer.main import get_command
 
+from kchat_cli import clock
 from kchat_cli.app import app
 from kchat_cli.context import OPEN
-from kchat_cli.domain import auth, clock
+from kchat_cli.domain.access import auth
 from kchat_cli.store.models import AuditEntry, AuthCode, AuthFailure, AuthSession, JobRun
 
 NEEDED = "error: additional verification needed; run kchat auth send-code\n"

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import kst, room_of, verify
 
-from kchat_cli.domain import actions
-from kchat_cli.domain.bulk import apply_to_rooms
-from kchat_cli.domain.store import find_channel
+from kchat_cli.domain.conversations import actions
+from kchat_cli.domain.conversations.bulk import apply_to_rooms
+from kchat_cli.store.opening import find_channel
 
 BLOCKED_NOTICE = "헬로카페에 의해 차단된 사용자로 1:1 채팅을 할 수 없습니다."
 NOW = ("--as-of", kst("2026-11-23 10:00"))

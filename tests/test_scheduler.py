@@ -11,7 +11,7 @@ from conftest import kst
 
 from jobs.context import JobSettings
 from jobs.runner import Stopped, run_job
-from kchat_cli.domain.clock import parse_instant
+from kchat_cli.clock import parse_instant
 from kchat_cli.store.models import Lock
 
 

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import room_of
 
-from kchat_cli.domain import clock
-from kchat_cli.domain.attachments import FILE_LIMIT, IMAGE_LIMIT
+from kchat_cli import clock
+from kchat_cli.domain.conversations.attachments import FILE_LIMIT, IMAGE_LIMIT
 from kchat_cli.store.models import Coupon
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

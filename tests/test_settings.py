@@ -5,11 +5,12 @@ import json
 import sqlalchemy as sa
 from conftest import kst, room_of
 
-from kchat_cli.domain import clock, notices, settings
-from kchat_cli.domain.conversation import Conversation
-from kchat_cli.domain.rooms import load_rooms
-from kchat_cli.domain.store import find_channel
+from kchat_cli import clock
+from kchat_cli.domain.chat_settings import notices, settings
+from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations.rooms import load_rooms
 from kchat_cli.store.models import NoticeClaim
+from kchat_cli.store.opening import find_channel
 from kchat_cli.store.session import run_write
 
 OFFICE = ("mon-fri", "09:00-18:00")

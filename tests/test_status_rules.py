@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import room_of, verify
 
-from kchat_cli.domain import rooms
-from kchat_cli.domain.rooms import RoomState, derive_status
+from kchat_cli.domain.conversations import rooms
+from kchat_cli.domain.conversations.rooms import RoomState, derive_status
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 

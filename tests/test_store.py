@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
 import kchat_cli.store.models  # noqa: F401
-from kchat_cli.domain.clock import KST
+from kchat_cli.clock import KST
 from kchat_cli.store import catalog, migrate, types
 from kchat_cli.store.dialect import batch_writer
 from kchat_cli.store.engine import get_engine

@@ -8,8 +8,8 @@ import sys
 import sqlalchemy as sa
 from conftest import room_of, verify
 
-from kchat_cli.domain import watch
-from kchat_cli.domain.store import find_channel
+from kchat_cli.domain.conversations import watch
+from kchat_cli.store.opening import find_channel
 from kchat_cli.store.session import read_session
 
 

@@ -4,9 +4,10 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import app_for, runtime, say
 from kchat_cli.commands.settings import OnOff
-from kchat_cli.domain import auth, clock
+from kchat_cli.domain.access import auth
 
 app = app_for("Your account: additional verification and notifications.")
 

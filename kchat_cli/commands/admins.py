@@ -19,7 +19,7 @@ def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat admins list -o json
     """
-    from kchat_cli.domain.admins import list_admins
+    from kchat_cli.domain.access.admins import list_admins
 
     rt = runtime(ctx)
     with rt.read() as session:
@@ -41,7 +41,8 @@ def add(
 
     Example: kchat admins add bob --name 박보검 --phone 010-1234-5678
     """
-    from kchat_cli.domain import admins, clock
+    from kchat_cli import clock
+    from kchat_cli.domain.access import admins
 
     rt = runtime(ctx)
     rt.write(
@@ -66,7 +67,8 @@ def remove(
 
     Example: kchat admins remove bob --yes
     """
-    from kchat_cli.domain import admins, clock
+    from kchat_cli import clock
+    from kchat_cli.domain.access import admins
 
     rt = runtime(ctx)
     if confirmed(f"remove admin {login!r}", yes=yes):
@@ -93,7 +95,7 @@ def set_role(
 
     Example: kchat admins set-role bob owner
     """
-    from kchat_cli.domain import admins
+    from kchat_cli.domain.access import admins
 
     rt = runtime(ctx)
     changed = rt.write(

@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say, say_when_it_leaves
-from kchat_cli.domain import auth, clock
+from kchat_cli.domain.access import auth
 from kchat_cli.render import Format, emit_one
 
 app = app_for("Additional verification: a code by KakaoTalk or SMS opens a 12-hour session.")

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime
-from kchat_cli.domain.comments import COMMENT_FIELDS, list_comments
+from kchat_cli.domain.conversations.comments import COMMENT_FIELDS, list_comments
 from kchat_cli.render import Format, emit
 
 app = app_for("Comments on the channel's home posts.")

@@ -41,7 +41,7 @@ def runtime(ctx: typer.Context) -> Runtime:
 
 
 def _when(text: str, *, end_of_day: bool = False) -> datetime:
-    from kchat_cli.domain.clock import parse_when
+    from kchat_cli.clock import parse_when
 
     try:
         return parse_when(text, end_of_day=end_of_day)
@@ -120,7 +120,8 @@ def say(message: str) -> None:
 
 def say_when_it_leaves(rt: Runtime, what: str) -> None:
     """What is queued leaves with the next deliver run: say how, when no scheduler runs."""
-    from kchat_cli.domain import clock, locks
+    from kchat_cli import clock
+    from kchat_cli.store import locks
 
     with rt.read() as session:
         scheduler = locks.live_holder(session, locks.SCHEDULER, clock.now())
@@ -198,7 +199,7 @@ def room_filter(
     limit,
     default_status: str | None = None,
 ):
-    from kchat_cli.domain.listing import RoomFilter
+    from kchat_cli.domain.conversations.listing import RoomFilter
 
     return RoomFilter(
         status=status.value if status else default_status,

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import (
     OutputOption,
     YesOption,
@@ -14,7 +15,7 @@ from kchat_cli.commands.common import (
     say,
     until_value,
 )
-from kchat_cli.domain import clock, coupons
+from kchat_cli.domain.conversations import coupons
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
 

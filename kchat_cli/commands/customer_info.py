@@ -2,8 +2,10 @@
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, RoomArgument, app_for, runtime, say
-from kchat_cli.domain import actions, clock, pii
+from kchat_cli.domain.access import pii
+from kchat_cli.domain.conversations import actions
 from kchat_cli.render import Format, emit_one
 
 app = app_for("Customer info through the personal-info plugin; destroyed after 3 days.")

@@ -14,7 +14,7 @@ def upgrade(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat db upgrade
     """
-    from kchat_cli.domain.setup import upgrade as upgrade_store
+    from kchat_cli.domain.setup.store import upgrade as upgrade_store
 
     emit_one(upgrade_store(runtime(ctx).url), output, fields=("store", "from", "to"))
 
@@ -25,6 +25,6 @@ def current(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat db current
     """
-    from kchat_cli.domain.setup import current as current_revision
+    from kchat_cli.domain.setup.store import current as current_revision
 
     emit_one(current_revision(runtime(ctx).url), output, fields=("store", "current", "head"))

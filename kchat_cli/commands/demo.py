@@ -28,9 +28,9 @@ def demo(
 
     Example: kchat demo && kchat rooms list
     """
-    from kchat_cli.domain import clock
-    from kchat_cli.domain import demo as demo_data
-    from kchat_cli.domain.setup import initialise
+    from kchat_cli import clock
+    from kchat_cli.domain.setup import demo as demo_data
+    from kchat_cli.domain.setup.store import initialise
     from kchat_cli.progress import progress
 
     rt = runtime(ctx)

@@ -88,7 +88,7 @@ def rooms(
 
     Example: kchat export rooms --label VIP -o jsonl --out vip.jsonl
     """
-    from kchat_cli.domain.export import room_fields, room_rows
+    from kchat_cli.domain.reports.export import room_fields, room_rows
 
     rt = runtime(ctx)
     filt = room_filter(
@@ -134,7 +134,7 @@ def messages(
 
     Example: kchat export messages --since 2026-11-01 -o jsonl --out november.jsonl
     """
-    from kchat_cli.domain.export import message_fields, message_rows
+    from kchat_cli.domain.reports.export import message_fields, message_rows
 
     rt = runtime(ctx)
     rooms_chosen = any([status, label, assignee, starred, blocked, left])
@@ -179,7 +179,7 @@ def audit(
 
     Example: kchat export audit --since 30d --out audit.csv
     """
-    from kchat_cli.domain.audit import AUDIT_FIELDS, entries
+    from kchat_cli.domain.access.audit import AUDIT_FIELDS, entries
 
     rt = runtime(ctx)
     _audited(rt, "export.audit", {}, out)

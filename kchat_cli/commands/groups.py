@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import (
     OutputOption,
     YesOption,
@@ -13,7 +14,7 @@ from kchat_cli.commands.common import (
     say,
     say_when_it_leaves,
 )
-from kchat_cli.domain import clock, groups
+from kchat_cli.domain.conversations import groups
 from kchat_cli.errors import EXIT_PARTIAL
 from kchat_cli.render import Format, emit
 

@@ -50,8 +50,8 @@ def ingest(
 
     Example: kchat ingest events.jsonl --reject-file rejected.jsonl
     """
-    from kchat_cli.domain.ingest import IngestReport, redacted
-    from kchat_cli.domain.ingest import ingest as apply_events
+    from kchat_cli.domain.conversations.ingest import IngestReport, redacted
+    from kchat_cli.domain.conversations.ingest import ingest as apply_events
     from kchat_cli.files import private_append
     from kchat_cli.lines import read_lines
     from kchat_cli.progress import progress

@@ -27,8 +27,8 @@ def init(
 
     Example: kchat init --name 헬로카페 --owner alice
     """
-    from kchat_cli.domain import clock
-    from kchat_cli.domain.setup import initialise
+    from kchat_cli import clock
+    from kchat_cli.domain.setup.store import initialise
 
     rt = runtime(ctx)
     result = initialise(rt.url, name, owner=owner, owner_name=owner_name, now=clock.now())

@@ -54,7 +54,7 @@ def run(
     """
     from jobs.registry import JOBS
     from jobs.runner import run_job
-    from kchat_cli.domain.jobruns import RUN_FIELDS
+    from kchat_cli.domain.upkeep.runs import RUN_FIELDS
     from kchat_cli.progress import progress
 
     rt = runtime(ctx)
@@ -98,8 +98,8 @@ def history(
 
     Example: kchat jobs history retention -o json
     """
-    from kchat_cli.domain.jobruns import RUN_FIELDS
-    from kchat_cli.domain.jobruns import history as run_history
+    from kchat_cli.domain.upkeep.runs import RUN_FIELDS
+    from kchat_cli.domain.upkeep.runs import history as run_history
 
     rt = runtime(ctx)
     with rt.read() as session:

@@ -13,7 +13,7 @@ from kchat_cli.commands.common import (
     runtime,
     say,
 )
-from kchat_cli.domain import labels
+from kchat_cli.domain.conversations import labels
 from kchat_cli.render import Format, emit
 
 app = app_for("Room labels (채팅방 라벨, R-LABEL-1), e.g. VIP, 단골, 재구매고객.")

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime
-from kchat_cli.domain.outbox import OUTBOX_FIELDS, OUTBOX_STATUSES, list_outbox
+from kchat_cli.domain.upkeep.outbox import OUTBOX_FIELDS, OUTBOX_STATUSES, list_outbox
 from kchat_cli.render import Format, clip, emit, field, short_time
 
 app = app_for("What the channel sends, and how its delivery went.")

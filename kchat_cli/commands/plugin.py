@@ -4,8 +4,9 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say
-from kchat_cli.domain import clock, pii
+from kchat_cli.domain.access import pii
 from kchat_cli.render import Format, emit_one
 
 app = app_for("The personal-info plugin that lets you request customer info (R-PII-1).")

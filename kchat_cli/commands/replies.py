@@ -4,8 +4,9 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, YesOption, app_for, confirmed, runtime, say
-from kchat_cli.domain import clock, replies
+from kchat_cli.domain.conversations import replies
 from kchat_cli.render import Format, clip, emit, field, short_time
 
 app = app_for("Saved replies (자주 쓰는 답변, R-SEND-3), sent with `send ROOM --reply NAME`.")

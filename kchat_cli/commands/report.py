@@ -57,8 +57,8 @@ def report(
 
     Example: kchat report --since 30d --by day
     """
-    from kchat_cli.domain.report import REPORT_FIELDS
-    from kchat_cli.domain.report import report as build
+    from kchat_cli.domain.reports.report import REPORT_FIELDS
+    from kchat_cli.domain.reports.report import report as build
 
     rt = runtime(ctx)
     with rt.read() as session:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import (
     AssigneeOption,
     BlockedOption,
@@ -29,8 +30,8 @@ from kchat_cli.commands.common import (
     say,
 )
 from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
-from kchat_cli.domain import actions, clock
-from kchat_cli.domain.listing import (
+from kchat_cli.domain.conversations import actions
+from kchat_cli.domain.conversations.listing import (
     MESSAGE_FIELDS,
     ROOM_FIELDS,
     list_rooms,
@@ -108,7 +109,7 @@ def show(
 def _bulk(
     ctx: typer.Context, room_args: list[str], room_action, verb: str, dry_run: bool, *, action: str
 ) -> None:
-    from kchat_cli.domain.bulk import BulkReport
+    from kchat_cli.domain.conversations.bulk import BulkReport
 
     rt, report = runtime(ctx), BulkReport()
     try:
@@ -216,7 +217,7 @@ def label(
 
     Example: kchat rooms list --since 30d --limit 0 -o ids | kchat rooms label - --add VIP
     """
-    from kchat_cli.domain.labels import LabelChange
+    from kchat_cli.domain.conversations.labels import LabelChange
 
     rt = runtime(ctx)
     _bulk(
@@ -262,8 +263,8 @@ def leave(
 
 
 def count_blocked(session, channel_id: int, tokens: list[str]) -> int:
-    from kchat_cli.domain.bulk import parse_room_ids
-    from kchat_cli.domain.rooms import load_rooms
+    from kchat_cli.domain.conversations.bulk import parse_room_ids
+    from kchat_cli.domain.conversations.rooms import load_rooms
 
     ids, _ = parse_room_ids(tokens)
     found = load_rooms(session, channel_id, ids=ids, for_update=False)
@@ -319,7 +320,7 @@ def request_add(
     Example: kchat rooms request-add 12
     """
     from kchat_cli.commands.views import MESSAGE_TABLE
-    from kchat_cli.domain.listing import MESSAGE_FIELDS
+    from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
 
     rt = runtime(ctx)
     outgoing = actions.Outgoing(add_request=True)
@@ -351,7 +352,7 @@ def to_group(
 
     Example: kchat rooms list --label VIP --limit 0 -o ids | kchat rooms to-group - --group VIP
     """
-    from kchat_cli.domain.groups import AddToGroup
+    from kchat_cli.domain.conversations.groups import AddToGroup
 
     rt = runtime(ctx)
     _bulk(

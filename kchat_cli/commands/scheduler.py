@@ -23,7 +23,7 @@ def run(
     Example: kchat scheduler run
     """
     from jobs.scheduler import serve
-    from kchat_cli.domain.jobruns import RUN_FIELDS
+    from kchat_cli.domain.upkeep.runs import RUN_FIELDS
 
     _log_in_korea_time()
     rt = runtime(ctx)
@@ -40,7 +40,7 @@ def _log_in_korea_time() -> None:
     """One line a run on stderr, its time in Korea time like every time kchat shows."""
     from datetime import datetime
 
-    from kchat_cli.domain.clock import KST
+    from kchat_cli.clock import KST
 
     class KoreaTime(logging.Formatter):
         def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)

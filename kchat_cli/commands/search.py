@@ -44,8 +44,8 @@ def search(
 
     Example: kchat search 환불 --since 30d --label VIP
     """
-    from kchat_cli.domain.listing import MESSAGE_FIELDS
-    from kchat_cli.domain.search import search as find
+    from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
+    from kchat_cli.domain.conversations.search import search as find
 
     rt = runtime(ctx)
     chosen = any([status, label, assignee, starred, blocked, left])

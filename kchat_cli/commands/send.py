@@ -41,8 +41,9 @@ def send(
 
     Example: kchat send 42 "안녕하세요, 주문 확인해 드릴게요."
     """
-    from kchat_cli.domain import actions, clock
-    from kchat_cli.domain.listing import MESSAGE_FIELDS
+    from kchat_cli import clock
+    from kchat_cli.domain.conversations import actions
+    from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
 
     rt = runtime(ctx)
     outgoing = actions.Outgoing(text=text, reply=reply, image=image, file=file, coupon=coupon)

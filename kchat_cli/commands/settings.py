@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say
-from kchat_cli.domain import clock
-from kchat_cli.domain import settings as chat_settings
+from kchat_cli.domain.chat_settings import settings as chat_settings
 from kchat_cli.render import Format, emit, emit_one
 
 app = app_for("Chat settings (R-SET-1…6): ON/OFF, hours in Korea time, automatic messages.")

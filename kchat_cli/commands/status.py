@@ -14,8 +14,8 @@ def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat status -o json
     """
-    from kchat_cli.domain import clock
-    from kchat_cli.domain.status import STATUS_FIELDS, channel_status
+    from kchat_cli import clock
+    from kchat_cli.domain.reports.status import STATUS_FIELDS, channel_status
 
     rt = runtime(ctx)
     with rt.read() as session:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from kchat_cli import clock
 from kchat_cli.commands.common import (
     OutputOption,
     RoomArgument,
@@ -13,8 +14,8 @@ from kchat_cli.commands.common import (
     say,
 )
 from kchat_cli.commands.views import ROOM_TABLE
-from kchat_cli.domain import actions, clock
-from kchat_cli.domain.listing import ROOM_FIELDS, RoomFilter, list_rooms
+from kchat_cli.domain.conversations import actions
+from kchat_cli.domain.conversations.listing import ROOM_FIELDS, RoomFilter, list_rooms
 from kchat_cli.render import Format, emit
 
 app = app_for("Block and unblock users (친구차단, R-BLOCK-1…3).")

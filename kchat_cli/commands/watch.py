@@ -33,7 +33,7 @@ def watch(
 
     Example: kchat watch -o jsonl
     """
-    from kchat_cli.domain.watch import EVENT_FIELDS, follow
+    from kchat_cli.domain.conversations.watch import EVENT_FIELDS, follow
     from kchat_cli.render import emit
 
     rt = runtime(ctx)

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import hours, rooms
-from kchat_cli.domain.conversation import Conversation
-from kchat_cli.domain.rooms import RoomState
-from kchat_cli.domain.settings import ChatSettings
+from kchat_cli.domain.chat_settings import hours
+from kchat_cli.domain.chat_settings.settings import ChatSettings
+from kchat_cli.domain.conversations import rooms
+from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.store.models import Message
 
 # Automatic replies answer live events only: an event older than this when it is processed

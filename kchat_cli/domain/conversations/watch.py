@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.listing import message_record, message_select, records_of
+from kchat_cli.domain.conversations.listing import message_record, message_select, records_of
 from kchat_cli.store.dialect import ChangeListener, change_channel
 from kchat_cli.store.models import Channel, Message, Room
 from kchat_cli.store.session import read_session, snapshot_session

@@ -8,10 +8,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import admins, attachments, clock, listing, replies, rooms
-from kchat_cli.domain.conversation import Conversation
+from kchat_cli import clock
+from kchat_cli.domain.access import admins
+from kchat_cli.domain.conversations import attachments, listing, replies, rooms
+from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import storable
-from kchat_cli.domain.rooms import RoomState
 from kchat_cli.errors import Invalid, NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Completion, Coupon, Room

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from kchat_cli.domain import actions, admins, ingest, labels
-from kchat_cli.domain.bulk import apply_to_rooms
+from kchat_cli.domain.access import admins
+from kchat_cli.domain.conversations import actions, ingest, labels
+from kchat_cli.domain.conversations.bulk import apply_to_rooms
 from kchat_cli.lines import numbered
 from kchat_cli.store.models import Room, User
 from kchat_cli.store.session import read_session, run_write

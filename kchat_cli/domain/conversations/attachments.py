@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from kchat_cli.domain.conversation import FileInfo
+from kchat_cli.domain.conversations.conversation import FileInfo
 from kchat_cli.errors import Invalid, Refused
 
 MIB = 1024 * 1024

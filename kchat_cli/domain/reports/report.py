@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.clock import KST
+from kchat_cli.clock import KST
 from kchat_cli.store.models import Admin, Completion, Label, Message, Room, RoomLabel
 
 REPORT_FIELDS = (

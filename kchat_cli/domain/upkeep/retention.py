@@ -26,13 +26,13 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
-from kchat_cli.domain import attachments, rooms
-from kchat_cli.domain.bulk import collector_paused
-from kchat_cli.domain.clock import KST
-from kchat_cli.domain.store import leave_nothing_in_wal
+from kchat_cli.clock import KST
+from kchat_cli.domain.conversations import attachments, rooms
+from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.store import search_index
 from kchat_cli.store.dialect import among, batch_writer, refresh_statistics, settle_wal
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
+from kchat_cli.store.opening import leave_nothing_in_wal
 from kchat_cli.store.session import read_session, run_write
 
 RETENTION = relativedelta(years=3)

@@ -14,9 +14,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import admins, clock, notices, pii, rooms, settings
-from kchat_cli.domain.bulk import collector_paused
-from kchat_cli.domain.conversation import Conversation, FileInfo
+from kchat_cli import clock
+from kchat_cli.domain.access import admins, pii
+from kchat_cli.domain.chat_settings import notices, settings
+from kchat_cli.domain.conversations import rooms
+from kchat_cli.domain.conversations.bulk import collector_paused
+from kchat_cli.domain.conversations.conversation import Conversation, FileInfo
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import KchatError, Refused, describe
 from kchat_cli.lines import MAX_LINE, PAUSE, Line, Overlong

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import auth
-from kchat_cli.domain.clock import kst_iso
-from kchat_cli.domain.secrets import Sealer
+from kchat_cli.clock import kst_iso
+from kchat_cli.domain.access import auth
 from kchat_cli.errors import KchatError
+from kchat_cli.sealing import Sealer
 from kchat_cli.store.models import Admin, Channel, Message, OutboxItem, Room, User
 from kchat_cli.store.session import read_session, run_write
 

@@ -5,7 +5,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.listing import RoomFilter, message_record, message_select, rooms_query
+from kchat_cli.domain.conversations.listing import (
+    RoomFilter,
+    message_record,
+    message_select,
+    rooms_query,
+)
 from kchat_cli.errors import Invalid
 from kchat_cli.store.dialect import search_spans, text_contains
 from kchat_cli.store.models import Message, Room

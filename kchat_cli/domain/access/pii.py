@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.admins import require_owner
-from kchat_cli.domain.conversation import Conversation
+from kchat_cli.domain.access.admins import require_owner
+from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import typed
-from kchat_cli.domain.rooms import RoomState
-from kchat_cli.domain.secrets import Sealer
 from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.sealing import Sealer
 from kchat_cli.store.models import Admin, Consent, InfoRequest, Plugin, Room, User
 
 KEEP_FOR = timedelta(days=3)

@@ -25,9 +25,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import outbox
-from kchat_cli.domain.secrets import Sealer
+from kchat_cli.domain.upkeep import outbox
 from kchat_cli.errors import Invalid, NeedsVerification, Refused
+from kchat_cli.sealing import Sealer
 from kchat_cli.store.models import Admin, AuthCode, AuthFailure, AuthSession, OutboxItem
 
 CODE_LIFETIME = timedelta(minutes=5)

@@ -7,17 +7,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import pii
-from kchat_cli.domain.bulk import collector_paused
-from kchat_cli.domain.hostile import FORMULA_STARTS, spreadsheet_safe
-from kchat_cli.domain.listing import (
+from kchat_cli.domain.access import pii
+from kchat_cli.domain.conversations.bulk import collector_paused
+from kchat_cli.domain.conversations.listing import (
     MESSAGE_FIELDS,
     ROOM_FIELDS,
     RoomFilter,
     records_of,
     room_ids,
 )
-from kchat_cli.domain.secrets import Sealer
+from kchat_cli.domain.hostile import FORMULA_STARTS, spreadsheet_safe
+from kchat_cli.sealing import Sealer
 from kchat_cli.store.dialect import driver_rows, korea_time_text, spreadsheet_text
 from kchat_cli.store.models import Admin, Message, Room, User
 

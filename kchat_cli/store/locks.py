@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import clock
+from kchat_cli import clock
 from kchat_cli.errors import Busy
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Lock

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from kchat_cli.domain import admins
+from kchat_cli.domain.access import admins
 from kchat_cli.errors import StoreNotReady
 from kchat_cli.store import migrate
 from kchat_cli.store.engine import create_sqlite_file, get_engine, shown_url, sqlite_path

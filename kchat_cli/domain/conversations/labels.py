@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import typed
-from kchat_cli.domain.rooms import RoomState
 from kchat_cli.errors import Invalid, NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Label, RoomLabel

@@ -5,8 +5,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import clock, hours, jobruns, locks, settings
+from kchat_cli import clock
+from kchat_cli.domain.chat_settings import hours, settings
+from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.domain.vocabulary import STATUSES
+from kchat_cli.store import locks
 from kchat_cli.store.models import Channel, OutboxItem, Room, User
 
 STATUS_FIELDS = (

@@ -6,9 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import outbox
+from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import typed
-from kchat_cli.domain.rooms import RoomState
+from kchat_cli.domain.upkeep import outbox
 from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import FriendGroup, GroupMember, Room, User
@@ -120,7 +120,7 @@ def message(
 ) -> tuple[int, list[tuple[str, str]]]:
     """Queue the group message for each member who is a friend and not blocked. Returns how
     many were queued and the members skipped, with why."""
-    from kchat_cli.domain.actions import check_text
+    from kchat_cli.domain.conversations.actions import check_text
 
     text = check_text(text)
     queued, skipped, deliveries = 0, [], []

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import rooms
-from kchat_cli.domain.rooms import RoomState
+from kchat_cli.domain.conversations import rooms
+from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.errors import KchatError
 from kchat_cli.store.session import run_write

@@ -8,9 +8,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain import hours
+from kchat_cli.domain.chat_settings import hours
+from kchat_cli.domain.chat_settings.hours import Schedule, Window
 from kchat_cli.domain.hostile import NAME_LIMIT, TEXT_LIMIT, typed
-from kchat_cli.domain.hours import Schedule, Window
 from kchat_cli.errors import Invalid, NotFound
 from kchat_cli.store.models import Channel, ChatHours, Holiday
 

@@ -1,0 +1,1 @@
+"""Who may do what: admins and roles, additional verification, the audit log, customer info."""

@@ -1,0 +1,1 @@
+"""The chat itself: rooms and their status, messages in and out, what admins do in rooms."""

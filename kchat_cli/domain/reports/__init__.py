@@ -1,0 +1,1 @@
+"""Reading the channel at large: the status, reply-time reports, exports."""
