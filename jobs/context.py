@@ -3,27 +3,21 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 
-
-@dataclass(frozen=True)
-class JobSettings:
-    """Where a job's outputs and secrets are: the same for every run of a process."""
-
-    home: Path
-    transport: str | None = None  # KCHAT_TRANSPORT
-    transport_timeout: float = 10.0  # KCHAT_TRANSPORT_TIMEOUT
-    secret_key: str | None = None  # KCHAT_SECRET_KEY; else the key file under home
+from kchat_cli.domain.actor import Home
 
 
 @dataclass(frozen=True)
 class JobContext:
+    """A job acts as the system (R-AUTH-4): no admin, the store at `engine`, decisions as of
+    `as_of`, files, keys and the transport where `home` says."""
+
     engine: sa.Engine
     as_of: datetime
     dry_run: bool
-    settings: JobSettings
+    home: Home
     # Called between batches: keeps the job's lease alive, and is where a stop (SIGTERM)
     # takes effect.
     checkpoint: Callable[[], None] = field(default=lambda: None)
@@ -32,11 +26,7 @@ class JobContext:
     # What a destructive job deleted, by channel ({channel id: {what: count}}), for the audit.
     deleted: dict[int, dict[str, int]] = field(default_factory=dict)
 
-    @property
-    def home(self) -> Path:
-        return self.settings.home
-
     def sealer(self):
         from kchat_cli.sealing import Sealer
 
-        return Sealer.of(self.engine, self.settings.home, self.settings.secret_key)
+        return Sealer.of(self.engine, self.home.folder, self.home.secret_key)

@@ -6,8 +6,8 @@ from kchat_cli.transports import open_transport
 
 
 def run(context: JobContext) -> dict:
-    settings = context.settings
-    transport = open_transport(settings.transport, settings.home, settings.transport_timeout)
+    home = context.home
+    transport = open_transport(home.transport, home.folder, home.transport_timeout)
     return deliver(
         context.engine,
         transport,

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from jobs.context import JobContext, JobSettings
+from jobs.context import JobContext
 from jobs.registry import JOBS, Job
 from kchat_cli import clock
 from kchat_cli.domain.access import admins, audit
+from kchat_cli.domain.actor import Home
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import NotFound, Refused, describe
 from kchat_cli.store import locks
@@ -43,7 +44,7 @@ def run_job(
     engine: sa.Engine,
     name: str,
     *,
-    settings: JobSettings,
+    home: Home,
     as_of: datetime | None = None,
     dry_run: bool = False,
     checkpoint=None,
@@ -87,7 +88,7 @@ def run_job(
             engine=engine,
             as_of=as_of,
             dry_run=dry_run,
-            settings=settings,
+            home=home,
             checkpoint=between_batches,
             progress=progress,
         )

@@ -8,6 +8,7 @@ import re
 from jobs.registry import JOBS, Job
 from kchat_cli import clock
 from kchat_cli.clock import KST
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import Invalid
 
@@ -44,8 +45,8 @@ def trigger_for(job: Job):
         ) from None
 
 
-def job_table(session) -> list[dict]:
-    last = jobruns.last_runs(session)
+def job_table(actor: Actor) -> list[dict]:
+    last = jobruns.last_runs(actor.db)
     now = clock.now()
     return [
         {

@@ -16,12 +16,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from jobs.context import JobSettings
 from jobs.registry import JOBS
 from jobs.runner import Stopped, run_job
 from jobs.schedule import trigger_for
 from kchat_cli import clock
 from kchat_cli.clock import KST
+from kchat_cli.domain.actor import Home
 from kchat_cli.domain.upkeep import delivery
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import Busy
@@ -39,9 +39,9 @@ log = logging.getLogger("kchat.scheduler")
 
 
 class Daemon:
-    def __init__(self, engine: sa.Engine, settings: JobSettings):
+    def __init__(self, engine: sa.Engine, home: Home):
         self.engine = engine
-        self.settings = settings
+        self.home = home
         self.stopping = threading.Event()
         self.delivering = threading.Lock()  # one delivery at a time: timed or on demand
 
@@ -78,7 +78,7 @@ class Daemon:
 
     def _run(self, name: str) -> dict | None:
         try:
-            record = run_job(self.engine, name, settings=self.settings, checkpoint=self.checkpoint)
+            record = run_job(self.engine, name, home=self.home, checkpoint=self.checkpoint)
         except Busy as exc:
             log.warning("%s skipped: %s", name, exc)
             return None
@@ -117,13 +117,11 @@ def _renew() -> None:
     _daemon.renew()
 
 
-def serve(
-    engine: sa.Engine, settings: JobSettings, *, once: bool = False, ready=lambda: None
-) -> list[dict]:
+def serve(engine: sa.Engine, home: Home, *, once: bool = False, ready=lambda: None) -> list[dict]:
     """Run the scheduler until SIGTERM/SIGINT (or every job once, with `once`)."""
     global _daemon
     locks.acquire(engine, LEASE_NAME, lease=LEASE)
-    _daemon = Daemon(engine, settings)
+    _daemon = Daemon(engine, home)
     try:
         if once:
             return [record for name in JOBS if (record := _daemon.run_once(name))]

@@ -16,8 +16,8 @@ from typer.core import TyperGroup
 from typer.main import get_command
 
 from kchat_cli import __version__, interrupts
-from kchat_cli.context import Runtime, default_home
 from kchat_cli.errors import EXIT_ERROR, EXIT_USAGE, Invalid, KchatError, describe, masked
+from kchat_cli.runtime import Runtime, default_home
 
 # command name -> module under kchat_cli.commands
 COMMANDS = {
@@ -164,7 +164,7 @@ def root(
             raise Invalid(f"{variable} (or its option) is not valid UTF-8")
     ctx.obj = Runtime(
         db=db,
-        home=default_home(),
+        folder=default_home(),
         channel_name=channel,
         admin_login=acting,
         command=ctx.invoked_subcommand or "",

@@ -48,14 +48,33 @@ class Sealer:
 
     @classmethod
     def of(cls, engine: sa.Engine, home: Path, env_key: str | None = None) -> "Sealer":
-        """The sealer of the store at `engine`: the key in KCHAT_SECRET_KEY or in the key
-        file, which must be the store's; a new key file only for a store that has sealed
-        nothing yet."""
-        path = home / KEY_FILE
+        """The sealer of the store at `engine`, checked before any work begins: the key in
+        KCHAT_SECRET_KEY or in the key file, which must be the store's; a new key file only
+        for a store that has sealed nothing yet."""
         with read_session(engine) as session:
             recorded = _recorded_key_id(session)
             sealed_before = recorded is not None or _holds_sealed_data(session)
+        sealer = cls._found(home, env_key, recorded, sealed_before)
+        if recorded is None:
+            recorded = run_write(engine, lambda session: _record_key_id(session, sealer.key_id))
+        return sealer._checked(home, recorded)
+
+    @classmethod
+    def within(cls, session, home: Path, env_key: str | None = None) -> "Sealer":
+        """The same, inside the caller's transaction `session`."""
+        recorded = _recorded_key_id(session)
+        sealed_before = recorded is not None or _holds_sealed_data(session)
+        sealer = cls._found(home, env_key, recorded, sealed_before)
+        if recorded is None:
+            recorded = _record_key_id(session, sealer.key_id)
+        return sealer._checked(home, recorded)
+
+    @classmethod
+    def _found(
+        cls, home: Path, env_key: str | None, recorded: str | None, sealed_before: bool
+    ) -> "Sealer":
         # Read after the store: a key file made here is made before its id is recorded.
+        path = home / KEY_FILE
         key = env_key.encode() if env_key else _read_key(path)
         if key is None:
             if sealed_before:
@@ -65,16 +84,16 @@ class Sealer:
                     KEY_HINT.format(path=path),
                 )
             key = _new_key(path)
-        sealer = cls(key)
-        if recorded is None:
-            recorded = run_write(engine, lambda session: _record_key_id(session, sealer.key_id))
-        if recorded != sealer.key_id:
+        return cls(key)
+
+    def _checked(self, home: Path, recorded: str) -> "Sealer":
+        if recorded != self.key_id:
             raise KchatError(
-                f"the secret key here (key id {sealer.key_id}) is not the one the store's data "
+                f"the secret key here (key id {self.key_id}) is not the one the store's data "
                 f"is sealed with (key id {recorded})",
-                KEY_HINT.format(path=path),
+                KEY_HINT.format(path=home / KEY_FILE),
             )
-        return sealer
+        return self
 
     def seal(self, values: dict) -> str:
         return self._fernet.encrypt(json.dumps(values, ensure_ascii=False).encode()).decode()

@@ -12,7 +12,7 @@ from conftest import room_of, verify
 
 from kchat_cli import clock
 from kchat_cli.domain.access import auth
-from kchat_cli.sealing import Sealer
+from kchat_cli.domain.actor import Actor, Home
 from kchat_cli.store.models import Admin, AuthCode, OutboxItem
 from kchat_cli.store.opening import find_channel
 from kchat_cli.store.session import run_write
@@ -120,18 +120,18 @@ def test_r_auth_2_an_expired_code_fails(bob):
     bob("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": f"file:{inbox}"})
     (code,) = re.findall(r"\d{6}", json.loads(inbox.read_text(encoding="utf-8"))["text"])
     channel = find_channel(bob.engine, None)
-    sealer = Sealer.of(bob.engine, bob.home)
 
     def later(session):
         admin = session.scalar(
             sa.select(Admin).where(Admin.login == "bob", Admin.channel_id == channel.id)
         )
-        return auth.verify(
-            session, admin, code, sealer=sealer, now=clock.now() + auth.CODE_LIFETIME
+        actor = Actor(
+            session, channel, clock.now() + auth.CODE_LIFETIME, Home(bob.home), lambda: admin
         )
+        return auth.verify(actor, code)
 
     outcome = run_write(bob.engine, later)
-    assert outcome.token is None and "expired" in str(outcome.refusal)
+    assert outcome.path is None and "expired" in str(outcome.refusal)
     assert as_bob(bob, "auth", "verify", code, code=1).stderr.startswith(
         "error: no code is waiting"
     )

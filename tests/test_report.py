@@ -5,7 +5,8 @@ from datetime import timedelta
 from conftest import kst, room_of
 
 from kchat_cli.clock import parse_instant
-from kchat_cli.domain.conversations import actions
+from kchat_cli.domain.actor import Actor, Home
+from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.bulk import apply_to_rooms
 from kchat_cli.domain.reports.report import percentile
 from kchat_cli.store.opening import find_channel
@@ -65,9 +66,11 @@ def test_resolution_time_from_the_consultation_start_to_completion(kchat, ev):
     done = parse_instant(kst("2026-11-20 11:00"))
     apply_to_rooms(
         kchat.engine,
-        channel.id,
         [str(room_of(kchat, "u1")["id"])],
-        actions.Complete(channel.id, done),
+        room_actions.Complete(),
+        actor_of=lambda session: Actor(
+            db=session, channel=channel, now=done, home=Home(kchat.home)
+        ),
     )
     rows = by_group(kchat, "--by", "assignee")
     assert rows["alice"]["resolution_median"] == timedelta(hours=2).total_seconds()

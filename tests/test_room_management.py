@@ -8,7 +8,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import kst, room_of, verify
 
-from kchat_cli.domain.conversations import actions
+from kchat_cli import clock
+from kchat_cli.domain.actor import Actor, Home
+from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.bulk import apply_to_rooms
 from kchat_cli.store.opening import find_channel
 
@@ -308,7 +310,13 @@ def test_bulk_changes_commit_one_transaction_per_batch(kchat, ev):
 
     sa.event.listen(engine, "commit", count)
     try:
-        report = apply_to_rooms(engine, channel.id, ids, actions.read, batch_size=2)
+        report = apply_to_rooms(
+            engine,
+            ids,
+            room_actions.Read(),
+            actor_of=lambda session: Actor(session, channel, clock.now(), Home(kchat.home)),
+            batch_size=2,
+        )
     finally:
         sa.event.remove(engine, "commit", count)
     assert len(report.changed) == 5

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from conftest import kst
 
-from jobs.context import JobSettings
 from jobs.runner import Stopped, run_job
 from kchat_cli.clock import parse_instant
+from kchat_cli.domain.actor import Home
 from kchat_cli.store.models import Lock
 
 
@@ -87,7 +87,7 @@ def test_a_stopped_job_finishes_its_batch_and_is_recorded_stopped(kchat, ev, mon
             kchat.engine,
             "retention",
             as_of=parse_instant(kst("2026-11-25 12:00")),
-            settings=JobSettings(home=kchat.home),
+            home=Home(kchat.home),
             checkpoint=stop_now,
         )
     (run,) = kchat.json("jobs", "history", "retention")

@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import app_for, runtime, say
 from kchat_cli.commands.settings import OnOff
 from kchat_cli.domain.access import auth
@@ -21,15 +20,8 @@ def additional_auth(ctx: typer.Context, state: StateArgument) -> None:
 
     Example: kchat account additional-auth off
     """
-    rt = runtime(ctx)
     on = state is OnOff.on
-    rt.write(
-        lambda session: auth.set_additional_auth(
-            session, rt.admin(session), on, rt.home, clock.now()
-        ),
-        action="account.additional-auth",
-        details={"on": on},
-    )
+    runtime(ctx).act(auth.set_additional_auth, on, details={"on": on})
     say(f"additional verification is {state.value}")
 
 
@@ -39,13 +31,8 @@ def notifications(ctx: typer.Context, state: StateArgument) -> None:
 
     Example: kchat account notifications off
     """
-    from kchat_cli.store.models import Admin
+    from kchat_cli.domain.access.admins import set_notifications
 
-    rt = runtime(ctx)
     on = state is OnOff.on
-
-    def change(session) -> None:
-        session.get(Admin, rt.admin(session).id).notifications = on
-
-    rt.write(change, action="account.notifications", details={"on": on})
+    runtime(ctx).act(set_notifications, on, details={"on": on})
     say(f"notifications are {state.value}")

@@ -21,9 +21,7 @@ def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
     """
     from kchat_cli.domain.access.admins import list_admins
 
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = list_admins(session, rt.channel_id)
+    records = runtime(ctx).look(list_admins)
     emit(records, output, fields=ADMIN_FIELDS)
 
 
@@ -41,15 +39,14 @@ def add(
 
     Example: kchat admins add bob --name 박보검 --phone 010-1234-5678
     """
-    from kchat_cli import clock
     from kchat_cli.domain.access import admins
 
-    rt = runtime(ctx)
-    rt.write(
-        lambda session: admins.add_admin(
-            session, rt.admin(session), login, name=name, phone=phone, role=role, now=clock.now()
-        ),
-        action="admins.add",
+    runtime(ctx).act(
+        admins.add_admin,
+        login,
+        name=name,
+        phone=phone,
+        role=role,
         target=f"admin {login}",
         details={"role": role},
     )
@@ -67,16 +64,11 @@ def remove(
 
     Example: kchat admins remove bob --yes
     """
-    from kchat_cli import clock
     from kchat_cli.domain.access import admins
 
     rt = runtime(ctx)
     if confirmed(f"remove admin {login!r}", yes=yes):
-        count = rt.write(
-            lambda session: admins.remove_admin(session, rt.admin(session), login, now=clock.now()),
-            action="admins.remove",
-            target=f"admin {login}",
-        )
+        count = rt.act(admins.remove_admin, login, target=f"admin {login}")
         say(f"admin {login!r} removed; {count} rooms unassigned")
 
 
@@ -98,11 +90,8 @@ def set_role(
     from kchat_cli.domain.access import admins
 
     rt = runtime(ctx)
-    changed = rt.write(
-        lambda session: admins.set_role(session, rt.admin(session), login, role.value),
-        action="admins.set-role",
-        target=f"admin {login}",
-        details={"role": role.value},
+    changed = rt.act(
+        admins.set_role, login, role.value, target=f"admin {login}", details={"role": role.value}
     )
     article = "an" if role is Role.owner else "a"
     say(f"admin {login!r} is {'now' if changed else 'already'} {article} {role.value}")

@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say, say_when_it_leaves
 from kchat_cli.domain.access import auth
 from kchat_cli.render import Format, emit_one
@@ -28,14 +27,7 @@ def send_code(
     Example: kchat auth send-code --via sms
     """
     rt = runtime(ctx)
-    sealer = rt.sealer()
-    rt.write(
-        lambda session: auth.send_code(
-            session, rt.admin(session), via=via.value, sealer=sealer, now=clock.now()
-        ),
-        action="auth.send-code",
-        details={"via": via.value},
-    )
+    rt.act(auth.send_code, via=via.value, details={"via": via.value})
     say(f"a code is queued for you by {via.value}; then run kchat auth verify CODE")
     say_when_it_leaves(rt, "the code")
 
@@ -50,20 +42,12 @@ def verify(
     Example: kchat auth verify 123456
     """
     auth.check_code(code)
-    rt = runtime(ctx)
-    sealer = rt.sealer()
-    outcome = rt.write(
-        lambda session: auth.verify(
-            session, rt.admin(session), code, sealer=sealer, now=clock.now()
-        ),
-        action="auth.verify",
-        details=lambda done: {"verified": done.token is not None},
+    outcome = runtime(ctx).act(
+        auth.verify, code, details=lambda done: {"verified": done.path is not None}
     )
     if outcome.refusal is not None:
         raise outcome.refusal
-    with rt.read() as session:
-        path = auth.write_session_file(rt.home, rt.admin(session), outcome.token)
-    say(f"verified for 12 hours (session kept in {path})")
+    say(f"verified for 12 hours (session kept in {outcome.path})")
 
 
 @app.command()
@@ -72,9 +56,7 @@ def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat auth status
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        record = auth.status(session, rt.admin(session), rt.home, clock.now())
+    record = runtime(ctx).look(auth.status)
     emit_one(record, output, fields=("admin", "additional_auth", "verified", "session_until"))
 
 
@@ -84,9 +66,5 @@ def logout(ctx: typer.Context) -> None:
 
     Example: kchat auth logout
     """
-    rt = runtime(ctx)
-    ended = rt.write(
-        lambda session: auth.logout(session, rt.admin(session), rt.home, clock.now()),
-        action="auth.logout",
-    )
+    ended = runtime(ctx).act(auth.logout)
     say("logged out" if ended else "there was no session")

@@ -27,7 +27,5 @@ def list_(
 
     Example: kchat comments list --hidden
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = list_comments(session, rt.channel_id, hidden=hidden, limit=limit)
+    records = runtime(ctx).look(list_comments, hidden=hidden, limit=limit)
     emit(records, output, fields=COMMENT_FIELDS, empty="no comments")

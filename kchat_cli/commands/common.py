@@ -1,6 +1,8 @@
 """Options and helpers shared by the command modules."""
 
 import enum
+import functools
+import inspect
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -8,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.context import Runtime
 from kchat_cli.domain.vocabulary import MAX_ID, MAX_LIMIT, STATUS_FILTERS
 from kchat_cli.errors import EXIT_PARTIAL, KchatError, Refused
 from kchat_cli.render import Format
+from kchat_cli.runtime import Runtime
 
 OutputOption = Annotated[
     Format,
@@ -120,12 +122,9 @@ def say(message: str) -> None:
 
 def say_when_it_leaves(rt: Runtime, what: str) -> None:
     """What is queued leaves with the next deliver run: say how, when no scheduler runs."""
-    from kchat_cli import clock
-    from kchat_cli.store import locks
+    from kchat_cli.domain.upkeep.delivery import scheduler
 
-    with rt.read() as session:
-        scheduler = locks.live_holder(session, locks.SCHEDULER, clock.now())
-    if scheduler is None:
+    if rt.look(scheduler) is None:
         say(
             f"no scheduler runs for this store: {what} leaves with the next "
             "`kchat jobs run deliver` (or keep `kchat scheduler run` going)"
@@ -187,28 +186,51 @@ BlockedOption = Annotated[bool, typer.Option("--blocked", help="Blocked users' r
 LeftOption = Annotated[bool, typer.Option("--left", help="Rooms that were left.")]
 
 
-def room_filter(
-    status,
-    labels,
-    assignee,
-    since,
-    until,
-    starred,
-    blocked,
-    left,
-    limit,
-    default_status: str | None = None,
-):
-    from kchat_cli.domain.conversations.listing import RoomFilter
-
-    return RoomFilter(
-        status=status.value if status else default_status,
-        labels=labels or [],
-        assignee=assignee,
-        since=since,
-        until=until,
-        starred=starred,
-        blocked=blocked,
-        left=left,
-        limit=limit,
+_FILTERS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+    for name, option, default in (
+        ("status", StatusOption, None),
+        ("label", LabelOption, None),
+        ("assignee", AssigneeOption, None),
+        ("since", SinceOption, None),
+        ("until", UntilOption, None),
+        ("starred", StarredOption, False),
+        ("blocked", BlockedOption, False),
+        ("left", LeftOption, False),
     )
+]
+
+
+def room_filters(*, default_status: str | None = None, period: bool = True):
+    """A command takes the room filters of `rooms list` (R-FILTER-1) as options, and gets
+    them as one RoomFilter, in its `rooms` parameter. Without `period`, --since/--until are
+    the command's own (the messages' times, not the rooms')."""
+
+    def decorate(command):
+        signature = inspect.signature(command)
+        own = [
+            parameter for parameter in signature.parameters.values() if parameter.name != "rooms"
+        ]
+        taken = [p for p in _FILTERS if period or p.name not in ("since", "until")]
+
+        @functools.wraps(command)
+        def with_filters(*args, **kwargs):
+            from kchat_cli.domain.conversations.listing import RoomFilter
+
+            given = {parameter.name: kwargs.pop(parameter.name) for parameter in taken}
+            status = given.pop("status")
+            kwargs["rooms"] = RoomFilter(
+                status=status.value if status else default_status,
+                labels=given.pop("label") or [],
+                **given,
+            )
+            return command(*args, **kwargs)
+
+        with_filters.__signature__ = signature.replace(parameters=own + taken)
+        with_filters.__annotations__ = {
+            **{name: kind for name, kind in command.__annotations__.items() if name != "rooms"},
+            **{parameter.name: parameter.annotation for parameter in taken},
+        }
+        return with_filters
+
+    return decorate

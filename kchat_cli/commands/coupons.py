@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import (
     OutputOption,
     YesOption,
@@ -28,9 +27,7 @@ def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat coupons list
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = coupons.list_coupons(session, rt.channel_id, clock.now())
+    records = runtime(ctx).look(coupons.list_coupons)
     emit(records, output, fields=coupons.COUPON_FIELDS, empty="no coupons")
 
 
@@ -53,17 +50,11 @@ def create(
 
     Example: kchat coupons create "겨울 할인" --benefit "10% 할인" --valid-until 2026-12-31
     """
-    rt = runtime(ctx)
-    coupon_id = rt.write(
-        lambda session: coupons.create(
-            session,
-            rt.channel_id,
-            name=name,
-            benefit=benefit,
-            valid_until=valid_until,
-            now=clock.now(),
-        ),
-        action="coupons.create",
+    coupon_id = runtime(ctx).act(
+        coupons.create,
+        name=name,
+        benefit=benefit,
+        valid_until=valid_until,
         target=lambda created: f"coupon {created}",
         details={"name": name},
     )
@@ -85,9 +76,5 @@ def delete(
     """
     rt = runtime(ctx)
     if confirmed(f"delete coupon {coupon_id}", yes=yes):
-        rt.write(
-            lambda session: coupons.delete(session, rt.channel_id, coupon_id),
-            action="coupons.delete",
-            target=f"coupon {coupon_id}",
-        )
+        rt.act(coupons.delete, coupon_id, target=f"coupon {coupon_id}")
         say(f"coupon {coupon_id} deleted")

@@ -2,10 +2,8 @@
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, RoomArgument, app_for, runtime, say
 from kchat_cli.domain.access import pii
-from kchat_cli.domain.conversations import actions
 from kchat_cli.render import Format, emit_one
 
 app = app_for("Customer info through the personal-info plugin; destroyed after 3 days.")
@@ -17,17 +15,9 @@ def request(ctx: typer.Context, room: RoomArgument) -> None:
 
     Example: kchat customer-info request 12
     """
-    rt = runtime(ctx)
-
-    def work(session) -> int:
-        state = actions.sendable_room(session, rt.channel_id, room)
-        return pii.request(
-            session, rt.channel_id, state, admin_id=rt.admin(session).id, now=clock.now()
-        )
-
-    rt.write(
-        work,
-        action="customer-info.request",
+    runtime(ctx).act(
+        pii.request,
+        room,
         target=f"room {room}",
         details=lambda request_id: {"request": request_id},
     )
@@ -41,11 +31,5 @@ def show(ctx: typer.Context, room: RoomArgument, output: OutputOption = Format.t
 
     Example: kchat customer-info show 12 -o json
     """
-    rt = runtime(ctx)
-    sealer = rt.sealer()
-    record = rt.write(
-        lambda session: pii.show(session, rt.channel_id, room, sealer),
-        action="customer-info.show",
-        target=f"room {room}",
-    )
+    record = runtime(ctx).act(pii.show, room, target=f"room {room}")
     emit_one(record, output, fields=pii.INFO_FIELDS)

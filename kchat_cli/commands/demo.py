@@ -40,10 +40,11 @@ def demo(
     with progress("demo", "events") as update:
         record = demo_data.build(
             rt.engine(),
-            rt.channel_id,
+            rt.channel(),
             count=count,
             anchor=as_of or now,
             now=now,
+            home=rt.home,
             seal=rt.sealer().seal,
             on_batch=lambda done: update(done.applied),
         )

@@ -7,16 +7,10 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import (
-    AssigneeOption,
-    BlockedOption,
-    LabelOption,
-    LeftOption,
     SinceOption,
-    StarredOption,
-    StatusOption,
     UntilOption,
     app_for,
-    room_filter,
+    room_filters,
     runtime,
     say,
 )
@@ -56,68 +50,52 @@ def _write(out: Path | None, output: ExportFormat, rows, fields, *, plain: bool)
         return emit(rows, Format(output.value), fields=fields, stream=stream, plain=plain)
 
 
-def _audited(rt, action: str, details: dict, out: Path | None) -> None:
-    """Record the export; first make sure it will not overwrite kchat's own files."""
+def _export(ctx: typer.Context, out: Path | None, details: dict, rows_of) -> None:
+    """An export: audited first (and refused if it would overwrite kchat's own files), then
+    its rows, `rows_of(actor)`, streamed in one read transaction."""
     from kchat_cli.files import refuse_own
-    from kchat_cli.store.engine import sqlite_path
 
-    own = {"secret key": rt.home / "secret.key"}
-    store = sqlite_path(rt.url)
-    if store is not None:
-        own |= {"store": store, "store's log": Path(f"{store}-wal")}
-    refuse_own(out, own)
-    rt.write(lambda session: None, action=action, details=details)
+    rt = runtime(ctx)
+    refuse_own(out, rt.own_files())
+    rt.act(lambda actor: None, details=details)
+    return rt.look(rows_of)
 
 
 @app.command()
+@room_filters(default_status="all")
 def rooms(
     ctx: typer.Context,
-    status: StatusOption = None,
-    label: LabelOption = None,
-    assignee: AssigneeOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    starred: StarredOption = False,
-    blocked: BlockedOption = False,
-    left: LeftOption = False,
+    rooms,
     include_pii: PiiOption = False,
     output: ExportOutput = ExportFormat.csv,
     out: OutOption = None,
 ) -> None:
-    """Export room records (SPEC §3), newest first, with the filters of `rooms list`.
+    """Export room records, newest first, with the filters of `rooms list`.
 
     Example: kchat export rooms --label VIP -o jsonl --out vip.jsonl
     """
     from kchat_cli.domain.reports.export import room_fields, room_rows
 
-    rt = runtime(ctx)
-    filt = room_filter(
-        status, label, assignee, since, until, starred, blocked, left, 0, default_status="all"
+    rooms.limit = 0
+    fields = room_fields(include_pii=include_pii)
+    count = _export(
+        ctx,
+        out,
+        {"include_pii": include_pii, "status": rooms.effective_status},
+        lambda actor: _write(
+            out, output, room_rows(actor, rooms, include_pii), fields, plain=False
+        ),
     )
-    _audited(rt, "export.rooms", {"include_pii": include_pii, "status": filt.effective_status}, out)
-    sealer = rt.sealer() if include_pii else None
-    with rt.read() as session:
-        count = _write(
-            out,
-            output,
-            room_rows(session, rt.channel_id, filt, sealer),
-            room_fields(include_pii=include_pii),
-            plain=False,
-        )
     say(f"exported {count} rooms" + (f" to {out}" if out else ""))
 
 
 @app.command()
+@room_filters(default_status="all", period=False)
 def messages(
     ctx: typer.Context,
-    status: StatusOption = None,
-    label: LabelOption = None,
-    assignee: AssigneeOption = None,
+    rooms,
     since: SinceOption = None,
     until: UntilOption = None,
-    starred: StarredOption = False,
-    blocked: BlockedOption = False,
-    left: LeftOption = False,
     include_hidden: Annotated[
         bool,
         typer.Option(
@@ -136,33 +114,21 @@ def messages(
     """
     from kchat_cli.domain.reports.export import message_fields, message_rows
 
-    rt = runtime(ctx)
-    rooms_chosen = any([status, label, assignee, starred, blocked, left])
-    filt = (
-        room_filter(
-            status, label, assignee, None, None, starred, blocked, left, 0, default_status="all"
-        )
-        if rooms_chosen
-        else None
-    )
-    _audited(rt, "export.messages", {"include_hidden": include_hidden}, out)
-    with rt.read() as session:
+    rooms.limit = 0
+    fields = message_fields(include_hidden=include_hidden)
+
+    def rows_of(actor):
         rows = message_rows(
-            session,
-            rt.channel_id,
+            actor,
             since=since,
             until=until,
-            rooms=filt,
+            rooms=rooms if rooms.chosen else None,
             include_hidden=include_hidden,
             spreadsheet=output is ExportFormat.csv,
         )
-        count = _write(
-            out,
-            output,
-            rows,
-            message_fields(include_hidden=include_hidden),
-            plain=not include_hidden,
-        )
+        return _write(out, output, rows, fields, plain=not include_hidden)
+
+    count = _export(ctx, out, {"include_hidden": include_hidden}, rows_of)
     say(f"exported {count} messages" + (f" to {out}" if out else ""))
 
 
@@ -181,9 +147,12 @@ def audit(
     """
     from kchat_cli.domain.access.audit import AUDIT_FIELDS, entries
 
-    rt = runtime(ctx)
-    _audited(rt, "export.audit", {}, out)
-    with rt.read() as session:
-        rows = entries(session, rt.channel_id, since=since, until=until)
-        count = _write(out, output, rows, AUDIT_FIELDS, plain=False)
+    count = _export(
+        ctx,
+        out,
+        {},
+        lambda actor: _write(
+            out, output, entries(actor, since=since, until=until), AUDIT_FIELDS, plain=False
+        ),
+    )
     say(f"exported {count} audit entries" + (f" to {out}" if out else ""))

@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import (
     OutputOption,
     YesOption,
@@ -29,9 +28,7 @@ def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat groups list
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = groups.list_groups(session, rt.channel_id)
+    records = runtime(ctx).look(groups.list_groups)
     emit(records, output, fields=groups.GROUP_FIELDS, empty="no groups")
 
 
@@ -42,11 +39,7 @@ def create(ctx: typer.Context, name: NameArgument) -> None:
     Example: kchat groups create 겨울이벤트
     """
     rt = runtime(ctx)
-    rt.write(
-        lambda session: groups.create(session, rt.channel_id, name, now=clock.now()),
-        action="groups.create",
-        target=f"group {name}",
-    )
+    rt.act(groups.create, name, target=f"group {name}")
     say(f"group {name!r} created")
 
 
@@ -58,11 +51,7 @@ def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> No
     """
     rt = runtime(ctx)
     if confirmed(f"delete group {name!r}", yes=yes):
-        count = rt.write(
-            lambda session: groups.delete(session, rt.channel_id, name),
-            action="groups.delete",
-            target=f"group {name}",
-        )
+        count = rt.act(groups.delete, name, target=f"group {name}")
         say(f"group {name!r} deleted ({count} members)")
 
 
@@ -72,9 +61,7 @@ def members(ctx: typer.Context, name: NameArgument, output: OutputOption = Forma
 
     Example: kchat groups members 겨울이벤트 -o csv
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = groups.members(session, rt.channel_id, name)
+    records = runtime(ctx).look(groups.members, name)
     emit(records, output, fields=groups.MEMBER_FIELDS, empty="no members")
 
 
@@ -90,9 +77,10 @@ def message(
     Example: kchat groups message 겨울이벤트 "겨울 한정 메뉴가 나왔어요!"
     """
     rt = runtime(ctx)
-    queued, skipped = rt.write(
-        lambda session: groups.message(session, rt.channel_id, name, text, now=clock.now()),
-        action="groups.message",
+    queued, skipped = rt.act(
+        groups.message,
+        name,
+        text,
         target=f"group {name}",
         details=lambda done: {"queued": done[0], "skipped": len(done[1])},
     )

@@ -57,7 +57,7 @@ def ingest(
     from kchat_cli.progress import progress
 
     rt = runtime(ctx)
-    engine, channel_id, sealer = rt.engine(), rt.channel_id, rt.sealer()
+    engine, channel_id, sealer = rt.engine(), rt.channel().id, rt.sealer()
     rejects = private_append(reject_file) if reject_file else None
     report, shown = IngestReport(), 0
 

@@ -29,9 +29,7 @@ def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
     """
     from jobs.schedule import job_table
 
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = job_table(session)
+    records = runtime(ctx).look(job_table)
     emit(records, output, fields=JOB_FIELDS)
 
 
@@ -73,7 +71,7 @@ def run(
                 name,
                 as_of=as_of,
                 dry_run=dry_run,
-                settings=rt.job_settings(),
+                home=rt.home,
                 admin=rt.admin_login,
                 confirmed=yes,
                 progress=advance,
@@ -101,7 +99,5 @@ def history(
     from kchat_cli.domain.upkeep.runs import RUN_FIELDS
     from kchat_cli.domain.upkeep.runs import history as run_history
 
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = run_history(session, name, limit)
+    records = runtime(ctx).look(run_history, name, limit)
     emit(records, output, fields=RUN_FIELDS, empty="no runs yet")

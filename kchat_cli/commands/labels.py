@@ -27,9 +27,7 @@ def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat labels list
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = labels.list_labels(session, rt.channel_id)
+    records = runtime(ctx).look(labels.list_labels)
     emit(records, output, fields=labels.LABEL_FIELDS, empty="no labels")
 
 
@@ -40,11 +38,7 @@ def create(ctx: typer.Context, name: NameArgument) -> None:
     Example: kchat labels create 재구매고객
     """
     rt = runtime(ctx)
-    rt.write(
-        lambda session: labels.create(session, rt.channel_id, name),
-        action="labels.create",
-        target=f"label {name}",
-    )
+    rt.act(labels.create, name, target=f"label {name}")
     say(f"label {name!r} created")
 
 
@@ -57,12 +51,7 @@ def rename(
     Example: kchat labels rename 단골 "단골 고객"
     """
     rt = runtime(ctx)
-    rt.write(
-        lambda session: labels.rename(session, rt.channel_id, old, new),
-        action="labels.rename",
-        target=f"label {old}",
-        details={"to": new},
-    )
+    rt.act(labels.rename, old, new, target=f"label {old}", details={"to": new})
     say(f"label {old!r} is now {new!r}")
 
 
@@ -75,17 +64,11 @@ def delete(
     Example: kchat labels delete 이벤트 --yes
     """
     rt = runtime(ctx)
-    with rt.read() as session:
-        count = labels.rooms_with(session, rt.channel_id, name)
+    count = rt.look(labels.rooms_with, name)
     say(f"label {name!r} is on {count} rooms")
     if dry_run:
         say("dry run: nothing deleted")
         return
     if confirmed(f"delete label {name!r} from {count} rooms", yes=yes):
-        rt.write(
-            lambda session: labels.delete(session, rt.channel_id, name),
-            action="labels.delete",
-            target=f"label {name}",
-            details=lambda rooms: {"rooms": rooms},
-        )
+        rt.act(labels.delete, name, target=f"label {name}", details=lambda rooms: {"rooms": rooms})
         say(f"label {name!r} deleted")

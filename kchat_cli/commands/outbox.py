@@ -42,7 +42,5 @@ def list_(
 
     Example: kchat outbox list --status failed
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = list_outbox(session, rt.channel_id, status=status and status.value, limit=limit)
+    records = runtime(ctx).look(list_outbox, status=status and status.value, limit=limit)
     emit(records, output, fields=OUTBOX_FIELDS, table=OUTBOX_TABLE, empty="the outbox is empty")

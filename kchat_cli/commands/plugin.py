@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say
 from kchat_cli.domain.access import pii
 from kchat_cli.render import Format, emit_one
@@ -26,14 +25,9 @@ def register(
 
     Example: kchat plugin register --biz-app myshop --fields name,phone,address
     """
-    rt = runtime(ctx)
     names = fields.split(",")
-    rt.write(
-        lambda session: pii.register(
-            session, rt.admin(session), biz_app=biz_app, fields=names, now=clock.now()
-        ),
-        action="plugin.register",
-        details={"biz_app": biz_app, "fields": names},
+    runtime(ctx).act(
+        pii.register, biz_app=biz_app, fields=names, details={"biz_app": biz_app, "fields": names}
     )
     say(f"the personal-info plugin of {biz_app} is available")
 
@@ -44,7 +38,5 @@ def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat plugin status
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        record = pii.status(session, rt.channel_id)
+    record = runtime(ctx).look(pii.status)
     emit_one(record, output, fields=pii.PLUGIN_FIELDS)

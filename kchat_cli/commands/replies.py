@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, YesOption, app_for, confirmed, runtime, say
 from kchat_cli.domain.conversations import replies
 from kchat_cli.render import Format, clip, emit, field, short_time
@@ -26,9 +25,7 @@ def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat replies list
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = replies.list_replies(session, rt.channel_id)
+    records = runtime(ctx).look(replies.list_replies)
     emit(records, output, fields=replies.REPLY_FIELDS, table=REPLY_TABLE, empty="no replies")
 
 
@@ -39,11 +36,7 @@ def create(ctx: typer.Context, name: NameArgument, text: TextArgument) -> None:
     Example: kchat replies create 배송 "주문 후 2~3일 안에 받아보실 수 있어요."
     """
     rt = runtime(ctx)
-    rt.write(
-        lambda session: replies.create(session, rt.channel_id, name, text, now=clock.now()),
-        action="replies.create",
-        target=f"reply {name}",
-    )
+    rt.act(replies.create, name, text, target=f"reply {name}")
     say(f"reply {name!r} saved")
 
 
@@ -54,11 +47,7 @@ def edit(ctx: typer.Context, name: NameArgument, text: TextArgument) -> None:
     Example: kchat replies edit 배송 "주문 후 1~2일 안에 받아보실 수 있어요."
     """
     rt = runtime(ctx)
-    rt.write(
-        lambda session: replies.edit(session, rt.channel_id, name, text, now=clock.now()),
-        action="replies.edit",
-        target=f"reply {name}",
-    )
+    rt.act(replies.edit, name, text, target=f"reply {name}")
     say(f"reply {name!r} changed")
 
 
@@ -70,9 +59,5 @@ def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> No
     """
     rt = runtime(ctx)
     if confirmed(f"delete reply {name!r}", yes=yes):
-        rt.write(
-            lambda session: replies.delete(session, rt.channel_id, name),
-            action="replies.delete",
-            target=f"reply {name}",
-        )
+        rt.act(replies.delete, name, target=f"reply {name}")
         say(f"reply {name!r} deleted")

@@ -60,9 +60,7 @@ def report(
     from kchat_cli.domain.reports.report import REPORT_FIELDS
     from kchat_cli.domain.reports.report import report as build
 
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = build(session, rt.channel_id, since=since, until=until, by=by.value)
+    records = runtime(ctx).look(build, since=since, until=until, by=by.value)
     emit(records, output, fields=REPORT_FIELDS, table=REPORT_TABLE, empty="no activity")
     if output is Format.table and records:
         typer.echo("\nmedian first response")

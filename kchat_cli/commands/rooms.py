@@ -5,53 +5,34 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import (
-    AssigneeOption,
-    BlockedOption,
     DryRunOption,
-    LabelOption,
-    LeftOption,
     OutputOption,
     RoomArgument,
     RoomsArgument,
-    SinceOption,
-    StarredOption,
-    StatusOption,
-    UntilOption,
     YesOption,
     app_for,
     confirmed,
     finish_bulk,
     limit_option,
-    room_filter,
+    room_filters,
     room_tokens,
     runtime,
     say,
 )
 from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
-from kchat_cli.domain.conversations import actions
-from kchat_cli.domain.conversations.listing import (
-    MESSAGE_FIELDS,
-    ROOM_FIELDS,
-    list_rooms,
-)
+from kchat_cli.domain.conversations import room_actions
+from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS, list_rooms
 from kchat_cli.render import Format, emit, visible
 
 app = app_for("List, read and manage chat rooms.")
 
 
 @app.command("list")
+@room_filters()
 def list_(
     ctx: typer.Context,
-    status: StatusOption = None,
-    label: LabelOption = None,
-    assignee: AssigneeOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    starred: StarredOption = False,
-    blocked: BlockedOption = False,
-    left: LeftOption = False,
+    rooms,
     limit: Annotated[int, limit_option("At most this many rooms; 0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
@@ -59,10 +40,8 @@ def list_(
 
     Example: kchat rooms list --status unread --since 7d -o json
     """
-    rt = runtime(ctx)
-    filt = room_filter(status, label, assignee, since, until, starred, blocked, left, limit)
-    with rt.read() as session:
-        records = list_rooms(session, rt.channel_id, filt)
+    rooms.limit = limit
+    records = runtime(ctx).look(list_rooms, rooms)
     emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no rooms")
 
 
@@ -78,13 +57,8 @@ def show(
 
     Example: kchat rooms show 42 --peek
     """
-    rt = runtime(ctx)
-    record = rt.write(
-        lambda session: actions.view_room(
-            session, rt.channel_id, room, limit=limit, mark_read=not peek
-        ),
-        action="rooms.show",
-        target=f"room {room}",
+    record = runtime(ctx).act(
+        room_actions.view_room, room, limit=limit, mark_read=not peek, target=f"room {room}"
     )
     messages = record["messages"]
     if output is Format.json:
@@ -106,16 +80,13 @@ def show(
         emit(messages, output, fields=MESSAGE_FIELDS)
 
 
-def _bulk(
-    ctx: typer.Context, room_args: list[str], room_action, verb: str, dry_run: bool, *, action: str
-) -> None:
+def _bulk(ctx: typer.Context, tokens, room_action, verb: str, dry_run: bool) -> None:
+    """A room action on the rooms given (ids, or - for standard input), summed up after."""
     from kchat_cli.domain.conversations.bulk import BulkReport
 
     rt, report = runtime(ctx), BulkReport()
     try:
-        rt.apply_to_rooms(
-            room_tokens(room_args), room_action, action=action, dry_run=dry_run, report=report
-        )
+        rt.bulk(tokens, room_action, dry_run=dry_run, report=report)
     except KeyboardInterrupt:
         say(
             f"interrupted: {len(report.changed)} {verb} in the batches done; the rest were not "
@@ -131,7 +102,7 @@ def read(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms list --status unread -o ids | kchat rooms read -
     """
-    _bulk(ctx, rooms, actions.read, "marked read", dry_run, action="rooms.read")
+    _bulk(ctx, room_tokens(rooms), room_actions.Read(), "marked read", dry_run)
 
 
 @app.command()
@@ -140,15 +111,7 @@ def complete(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = F
 
     Example: kchat rooms complete 12 13
     """
-    rt = runtime(ctx)
-    _bulk(
-        ctx,
-        rooms,
-        actions.Complete(rt.channel_id, clock.now()),
-        "completed",
-        dry_run,
-        action="rooms.complete",
-    )
+    _bulk(ctx, room_tokens(rooms), room_actions.Complete(), "completed", dry_run)
 
 
 @app.command()
@@ -157,7 +120,7 @@ def reopen(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms reopen 12
     """
-    _bulk(ctx, rooms, actions.reopen, "reopened", dry_run, action="rooms.reopen")
+    _bulk(ctx, room_tokens(rooms), room_actions.Reopen(), "reopened", dry_run)
 
 
 @app.command()
@@ -166,7 +129,7 @@ def star(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms star 12 13
     """
-    _bulk(ctx, rooms, actions.starrer(True), "starred", dry_run, action="rooms.star")
+    _bulk(ctx, room_tokens(rooms), room_actions.Star(True), "starred", dry_run)
 
 
 @app.command()
@@ -175,7 +138,7 @@ def unstar(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unstar 12
     """
-    _bulk(ctx, rooms, actions.starrer(False), "unstarred", dry_run, action="rooms.unstar")
+    _bulk(ctx, room_tokens(rooms), room_actions.Star(False), "unstarred", dry_run)
 
 
 @app.command()
@@ -196,8 +159,7 @@ def assign(
     """
     if (to is None) == (not clear):
         raise typer.BadParameter("give --to LOGIN or --clear")
-    rt = runtime(ctx)
-    _bulk(ctx, rooms, actions.Assign(rt.channel_id, to), "assigned", dry_run, action="rooms.assign")
+    _bulk(ctx, room_tokens(rooms), room_actions.Assign(to), "assigned", dry_run)
 
 
 @app.command()
@@ -205,7 +167,8 @@ def label(
     ctx: typer.Context,
     rooms: RoomsArgument,
     add: Annotated[
-        list[str] | None, typer.Option("--add", metavar="LABEL", help="Add this label; repeatable.")
+        list[str] | None,
+        typer.Option("--add", metavar="LABEL", help="Add this label; repeatable."),
     ] = None,
     remove: Annotated[
         list[str] | None,
@@ -219,15 +182,8 @@ def label(
     """
     from kchat_cli.domain.conversations.labels import LabelChange
 
-    rt = runtime(ctx)
-    _bulk(
-        ctx,
-        rooms,
-        LabelChange(rt.channel_id, add or [], remove or []),
-        "relabelled",
-        dry_run,
-        action="rooms.label",
-    )
+    change = LabelChange(add or [], remove or [])
+    _bulk(ctx, room_tokens(rooms), change, "relabelled", dry_run)
 
 
 @app.command()
@@ -248,27 +204,14 @@ def leave(
     rt = runtime(ctx)
     tokens = list(room_tokens(rooms))
     if not yes and not dry_run and sys.stdin.isatty():
-        with rt.read() as session:
-            blocked = count_blocked(session, rt.channel_id, tokens)
+        blocked = rt.look(room_actions.blocked_among, tokens)
         if blocked:
             yes = confirmed(
                 f"{blocked} of these rooms belong to blocked users; leaving makes "
                 "their blocks permanent. Leave them",
                 yes=False,
             )
-    report = rt.apply_to_rooms(
-        tokens, actions.leaver(clock.now(), confirmed=yes), action="rooms.leave", dry_run=dry_run
-    )
-    finish_bulk(report, "left", dry_run=dry_run)
-
-
-def count_blocked(session, channel_id: int, tokens: list[str]) -> int:
-    from kchat_cli.domain.conversations.bulk import parse_room_ids
-    from kchat_cli.domain.conversations.rooms import load_rooms
-
-    ids, _ = parse_room_ids(tokens)
-    found = load_rooms(session, channel_id, ids=ids, for_update=False)
-    return sum(room.blocked_at is not None and not room.block_permanent for room in found)
+    _bulk(ctx, tokens, room_actions.Leave(confirmed=yes), "left", dry_run)
 
 
 @app.command()
@@ -281,12 +224,7 @@ def rename(
 
     Example: kchat rooms rename 12 "김민지 (VIP, 강남점)"
     """
-    rt = runtime(ctx)
-    rt.write(
-        lambda session: actions.rename(session, rt.channel_id, room, name),
-        action="rooms.rename",
-        target=f"room {room}",
-    )
+    runtime(ctx).act(room_actions.rename, room, name, target=f"room {room}")
     say(f"room {room} renamed")
 
 
@@ -300,44 +238,23 @@ def memo(
 
     Example: kchat rooms memo 12 "환불 완료 11/20, 재구매 의사 있음"
     """
-    rt = runtime(ctx)
-    rt.write(
-        lambda session: actions.memo(session, rt.channel_id, room, text),
-        action="rooms.memo",
-        target=f"room {room}",
-    )
+    runtime(ctx).act(room_actions.memo, room, text, target=f"room {room}")
     say(f"memo of room {room} saved")
 
 
 @app.command("request-add")
-def request_add(
-    ctx: typer.Context,
-    room: RoomArgument,
-    output: OutputOption = Format.table,
-) -> None:
+def request_add(ctx: typer.Context, room: RoomArgument, output: OutputOption = Format.table):
     """Send a channel-add request (채널 추가 요청) to a user who is not a friend (R-ADDREQ-1).
 
     Example: kchat rooms request-add 12
     """
-    from kchat_cli.commands.views import MESSAGE_TABLE
-    from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
+    from kchat_cli.commands.common import say_when_it_leaves
+    from kchat_cli.domain.conversations.sending import Outgoing, send
 
     rt = runtime(ctx)
-    outgoing = actions.Outgoing(add_request=True)
-    record = rt.write(
-        lambda session: actions.send(
-            session,
-            rt.channel_id,
-            room,
-            outgoing,
-            admin_id=rt.admin(session).id,
-            home=rt.home,
-            now=clock.now(),
-        ),
-        action="rooms.request-add",
-        target=f"room {room}",
-    )
+    record = rt.act(send, room, Outgoing(add_request=True), target=f"room {room}")
     say(f"queued a channel-add request to room {room}")
+    say_when_it_leaves(rt, "it")
     emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)
 
 
@@ -354,15 +271,7 @@ def to_group(
     """
     from kchat_cli.domain.conversations.groups import AddToGroup
 
-    rt = runtime(ctx)
-    _bulk(
-        ctx,
-        rooms,
-        AddToGroup(rt.channel_id, group),
-        "added to the group",
-        dry_run,
-        action="rooms.to-group",
-    )
+    _bulk(ctx, room_tokens(rooms), AddToGroup(group), "added to the group", dry_run)
 
 
 @app.command()
@@ -371,7 +280,7 @@ def hold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms hold 12
     """
-    _bulk(ctx, rooms, actions.holder(True), "held", dry_run, action="rooms.hold")
+    _bulk(ctx, room_tokens(rooms), room_actions.Hold(True), "held", dry_run)
 
 
 @app.command()
@@ -380,4 +289,4 @@ def unhold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unhold 12
     """
-    _bulk(ctx, rooms, actions.holder(False), "released", dry_run, action="rooms.unhold")
+    _bulk(ctx, room_tokens(rooms), room_actions.Hold(False), "released", dry_run)

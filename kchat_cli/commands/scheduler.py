@@ -27,9 +27,7 @@ def run(
 
     _log_in_korea_time()
     rt = runtime(ctx)
-    records = serve(
-        rt.engine(), rt.job_settings(), once=once, ready=lambda: say("scheduler started")
-    )
+    records = serve(rt.engine(), rt.home, once=once, ready=lambda: say("scheduler started"))
     if once:
         emit(records, output, fields=RUN_FIELDS)
     else:

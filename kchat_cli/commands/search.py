@@ -5,17 +5,11 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import (
-    AssigneeOption,
-    BlockedOption,
-    LabelOption,
-    LeftOption,
     OutputOption,
     SinceOption,
-    StarredOption,
-    StatusOption,
     UntilOption,
     limit_option,
-    room_filter,
+    room_filters,
     runtime,
 )
 from kchat_cli.commands.views import MESSAGE_TABLE
@@ -25,17 +19,13 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
 @app.command()
+@room_filters(default_status="all", period=False)
 def search(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="What the messages contain (any length).")],
-    status: StatusOption = None,
-    label: LabelOption = None,
-    assignee: AssigneeOption = None,
+    rooms,
     since: SinceOption = None,
     until: UntilOption = None,
-    starred: StarredOption = False,
-    blocked: BlockedOption = False,
-    left: LeftOption = False,
     limit: Annotated[int, limit_option("0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
@@ -47,17 +37,7 @@ def search(
     from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
     from kchat_cli.domain.conversations.search import search as find
 
-    rt = runtime(ctx)
-    chosen = any([status, label, assignee, starred, blocked, left])
-    rooms = (
-        room_filter(
-            status, label, assignee, None, None, starred, blocked, left, 0, default_status="all"
-        )
-        if chosen
-        else None
+    records = runtime(ctx).look(
+        find, text, rooms=rooms if rooms.chosen else None, since=since, until=until, limit=limit
     )
-    with rt.read() as session:
-        records = find(
-            session, rt.channel_id, text, rooms=rooms, since=since, until=until, limit=limit
-        )
     emit(records, output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE, empty="nothing found")

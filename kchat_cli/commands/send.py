@@ -41,22 +41,15 @@ def send(
 
     Example: kchat send 42 "안녕하세요, 주문 확인해 드릴게요."
     """
-    from kchat_cli import clock
-    from kchat_cli.domain.conversations import actions
     from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
+    from kchat_cli.domain.conversations.sending import Outgoing, send
 
     rt = runtime(ctx)
-    outgoing = actions.Outgoing(text=text, reply=reply, image=image, file=file, coupon=coupon)
-
-    def work(session):
-        admin = rt.admin(session)
-        return actions.send(
-            session, rt.channel_id, room, outgoing, admin_id=admin.id, home=rt.home, now=clock.now()
-        )
-
-    record = rt.write(
-        work,
-        action="send",
+    outgoing = Outgoing(text=text, reply=reply, image=image, file=file, coupon=coupon)
+    record = rt.act(
+        send,
+        room,
+        outgoing,
         target=f"room {room}",
         details=lambda sent: {"message": sent["id"], "kind": sent["kind"]},
     )

@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say
 from kchat_cli.domain.chat_settings import settings as chat_settings
 from kchat_cli.render import Format, emit, emit_one
@@ -26,13 +25,11 @@ class OnOff(enum.StrEnum):
     off = "off"
 
 
-def _change(ctx: typer.Context, change, done: str) -> None:
-    """Apply a settings change (audited under what it did) and print its warnings."""
-    rt = runtime(ctx)
-    for warning in (
-        rt.write(lambda session: change(session, rt.channel_id), action="settings", target=done)
-        or []
-    ):
+def _change(ctx: typer.Context, done: str, change, *args, **kwargs) -> None:
+    """Apply a settings change (audited as `settings`, with what it did) and print the
+    warnings it gives, if any."""
+    warnings = runtime(ctx).act(change, *args, target=done, audit_as="settings", **kwargs)
+    for warning in warnings if isinstance(warnings, list) else []:
         say(f"warning: {warning}")
     say(done)
 
@@ -43,9 +40,7 @@ def show(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat settings show -o json
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        record = chat_settings.record(chat_settings.load(session, rt.channel_id), clock.now())
+    record = runtime(ctx).look(chat_settings.show)
     emit_one(record, output, fields=chat_settings.SETTINGS_FIELDS)
 
 
@@ -56,7 +51,7 @@ def chat(ctx: typer.Context, state: Annotated[OnOff, typer.Argument(help="on or 
     Example: kchat settings chat off
     """
     on = state is OnOff.on
-    _change(ctx, lambda s, c: chat_settings.set_chat(s, c, on), f"chat is {state.value}")
+    _change(ctx, f"chat is {state.value}", chat_settings.set_chat, on)
 
 
 @hours_app.command("set")
@@ -74,11 +69,7 @@ def hours_set(
 
     Example: kchat settings hours set mon-fri 09:00-12:00,13:00-18:00
     """
-    _change(
-        ctx,
-        lambda s, c: chat_settings.set_hours(s, c, days, ranges),
-        f"hours of {days} set to {ranges}",
-    )
+    _change(ctx, f"hours of {days} set to {ranges}", chat_settings.set_hours, days, ranges)
 
 
 @hours_app.command("clear")
@@ -90,7 +81,7 @@ def hours_clear(
 
     Example: kchat settings hours clear sun
     """
-    _change(ctx, lambda s, c: chat_settings.clear_hours(s, c, days), f"hours of {days} cleared")
+    _change(ctx, f"hours of {days} cleared", chat_settings.clear_hours, days)
 
 
 @holidays_app.command("add")
@@ -104,11 +95,7 @@ def holidays_add(
     Example: kchat settings holidays add 2026-12-25 --note 성탄절
     """
     parsed = chat_settings.parse_day(day)
-    _change(
-        ctx,
-        lambda s, c: chat_settings.add_holiday(s, c, parsed, note) and None,
-        f"{parsed} is a holiday",
-    )
+    _change(ctx, f"{parsed} is a holiday", chat_settings.add_holiday, parsed, note)
 
 
 @holidays_app.command("remove")
@@ -121,11 +108,7 @@ def holidays_remove(
     Example: kchat settings holidays remove 2026-12-25
     """
     parsed = chat_settings.parse_day(day)
-    _change(
-        ctx,
-        lambda s, c: chat_settings.remove_holiday(s, c, parsed),
-        f"{parsed} is no longer a holiday",
-    )
+    _change(ctx, f"{parsed} is no longer a holiday", chat_settings.remove_holiday, parsed)
 
 
 @holidays_app.command("list")
@@ -134,9 +117,7 @@ def holidays_list(ctx: typer.Context, output: OutputOption = Format.table) -> No
 
     Example: kchat settings holidays list -o json
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = chat_settings.list_holidays(session, rt.channel_id)
+    records = runtime(ctx).look(chat_settings.list_holidays)
     emit(records, output, fields=("day", "weekday", "note"), empty="no holidays")
 
 
@@ -146,11 +127,7 @@ def offhours_default(ctx: typer.Context) -> None:
 
     Example: kchat settings offhours-message default
     """
-    _change(
-        ctx,
-        lambda s, c: chat_settings.set_offhours_text(s, c, None),
-        "the off-hours message is the default",
-    )
+    _change(ctx, "the off-hours message is the default", chat_settings.set_offhours_text, None)
 
 
 @offhours_app.command("set")
@@ -162,11 +139,7 @@ def offhours_set(
 
     Example: kchat settings offhours-message set "상담 시간({hours})에 답변드릴게요."
     """
-    _change(
-        ctx,
-        lambda s, c: chat_settings.set_offhours_text(s, c, text),
-        "the off-hours message is set",
-    )
+    _change(ctx, "the off-hours message is set", chat_settings.set_offhours_text, text)
 
 
 @guide_app.command("on")
@@ -175,7 +148,7 @@ def guide_on(ctx: typer.Context) -> None:
 
     Example: kchat settings guide-message on
     """
-    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, on=True), "the guide message is on")
+    _change(ctx, "the guide message is on", chat_settings.set_guide, on=True)
 
 
 @guide_app.command("off")
@@ -184,7 +157,7 @@ def guide_off(ctx: typer.Context) -> None:
 
     Example: kchat settings guide-message off
     """
-    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, on=False), "the guide message is off")
+    _change(ctx, "the guide message is off", chat_settings.set_guide, on=False)
 
 
 @guide_app.command("set")
@@ -196,4 +169,4 @@ def guide_set(
 
     Example: kchat settings guide-message set "안녕하세요! 문의를 남겨 주세요."
     """
-    _change(ctx, lambda s, c: chat_settings.set_guide(s, c, text=text), "the guide message is set")
+    _change(ctx, "the guide message is set", chat_settings.set_guide, text=text)

@@ -14,10 +14,7 @@ def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat status -o json
     """
-    from kchat_cli import clock
     from kchat_cli.domain.reports.status import STATUS_FIELDS, channel_status
 
-    rt = runtime(ctx)
-    with rt.read() as session:
-        record = channel_status(session, rt.channel_id, clock.now())
+    record = runtime(ctx).look(channel_status)
     emit_one(record, output, fields=STATUS_FIELDS)

@@ -18,7 +18,7 @@ def unread(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     rt = runtime(ctx)
     with rt.engine().connect() as connection:
-        total = unread_total(connection, rt.channel_id)
+        total = unread_total(connection, rt.channel().id)
     if output is Format.table:
         typer.echo(total)
     else:

@@ -4,7 +4,6 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli import clock
 from kchat_cli.commands.common import (
     OutputOption,
     RoomArgument,
@@ -14,7 +13,7 @@ from kchat_cli.commands.common import (
     say,
 )
 from kchat_cli.commands.views import ROOM_TABLE
-from kchat_cli.domain.conversations import actions
+from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.listing import ROOM_FIELDS, RoomFilter, list_rooms
 from kchat_cli.render import Format, emit
 
@@ -28,12 +27,7 @@ def block(ctx: typer.Context, room: RoomArgument) -> None:
 
     Example: kchat users block 12
     """
-    rt = runtime(ctx)
-    changed = rt.write(
-        lambda session: actions.block(session, rt.channel_id, room, clock.now()),
-        action="users.block",
-        target=f"room {room}",
-    )
+    changed = runtime(ctx).act(room_actions.block, room, target=f"room {room}")
     say(
         f"the user of room {room} is blocked"
         if changed
@@ -47,12 +41,7 @@ def unblock(ctx: typer.Context, room: RoomArgument) -> None:
 
     Example: kchat users unblock 12
     """
-    rt = runtime(ctx)
-    changed = rt.write(
-        lambda session: actions.unblock(session, rt.channel_id, room),
-        action="users.unblock",
-        target=f"room {room}",
-    )
+    changed = runtime(ctx).act(room_actions.unblock, room, target=f"room {room}")
     say(
         f"the user of room {room} is unblocked"
         if changed
@@ -71,7 +60,5 @@ def blocked(
 
     Example: kchat users blocked -o json
     """
-    rt = runtime(ctx)
-    with rt.read() as session:
-        records = list_rooms(session, rt.channel_id, RoomFilter(blocked=True, limit=limit))
+    records = runtime(ctx).look(list_rooms, RoomFilter(blocked=True, limit=limit))
     emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no blocked users")

@@ -37,16 +37,15 @@ def watch(
     from kchat_cli.render import emit
 
     rt = runtime(ctx)
-    with rt.read() as session:
-        admin = rt.admin(session)
-        alerts = admin.notifications
+    admin = rt.look(lambda actor: actor.admin)
+    alerts = admin.notifications
     say(
         f"watching {rt.channel().name} as {admin.login} "
         f"(notifications {'on' if alerts else 'off'}); Ctrl-C stops"
     )
     seen = 0
     try:
-        for event in follow(rt.engine(), rt.channel_id):
+        for event in follow(rt.engine(), rt.channel().id):
             if output is Format.table:
                 sys.stdout.write(visible(_line(event)) + "\n")
             else:

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import Invalid, NotFound, Refused
 from kchat_cli.store.models import Admin, AuthSession, Channel, Room
@@ -49,16 +50,10 @@ def create_channel(
 
 
 def add_admin(
-    session: Session,
-    by: Admin,
-    login: str,
-    *,
-    name: str,
-    phone: str | None = None,
-    role: str = "manager",
-    now: datetime,
+    actor: Actor, login: str, *, name: str, phone: str | None = None, role: str = "manager"
 ) -> Admin:
     """An owner adds an admin (R-ROLE-1)."""
+    session, by, now = actor.db, actor.admin, actor.now
     require_owner(by, "add admins")
     return enroll(session, by.channel_id, login, name=name, phone=phone, role=role, now=now)
 
@@ -123,10 +118,11 @@ def acting_admin(session: Session, channel_id: int, login: str | None) -> Admin:
     raise Invalid("this channel has several admins", "pass --as LOGIN or set KCHAT_ADMIN")
 
 
-def remove_admin(session: Session, by: Admin, login: str, *, now: datetime) -> int:
+def remove_admin(actor: Actor, login: str) -> int:
     """An owner removes an admin: they can act no more, their sessions end, and their rooms
     are unassigned (returns how many). Their messages keep their name. The last owner
     cannot be removed (R-ROLE-1)."""
+    session, by, now = actor.db, actor.admin, actor.now
     require_owner(by, "remove admins")
     admin = active_admin(session, by.channel_id, login, for_update=True)
     _keep_an_owner(session, admin, "removed")
@@ -142,9 +138,10 @@ def remove_admin(session: Session, by: Admin, login: str, *, now: datetime) -> i
     return unassigned.rowcount
 
 
-def set_role(session: Session, by: Admin, login: str, role: str) -> bool:
+def set_role(actor: Actor, login: str, role: str) -> bool:
     """An owner makes an admin an owner or a manager; returns whether it changed. The last
     owner cannot be made a manager (R-ROLE-1)."""
+    session, by = actor.db, actor.admin
     require_owner(by, "change roles")
     if role not in ROLES:
         raise Invalid(f"unknown role {role!r}", f"use one of {', '.join(ROLES)}")
@@ -176,6 +173,11 @@ def _keep_an_owner(session: Session, admin: Admin, change: str) -> None:
         )
 
 
+def set_notifications(actor: Actor, on: bool) -> None:
+    """R-UNR-3: the acting admin's own new-message alerts, on or off."""
+    actor.db.get(Admin, actor.admin_id).notifications = on
+
+
 def named(session: Session, login: str | None) -> str | None:
     """A login named to start a job, which spans channels: an admin of any of them."""
     if login is None:
@@ -194,7 +196,8 @@ def admin_ids_by_login(session: Session, channel_id: int, logins) -> dict[str, i
     return dict(session.execute(query).all())
 
 
-def list_admins(session: Session, channel_id: int) -> list[dict]:
+def list_admins(actor: Actor) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     query = (
         sa.select(Admin)
         .where(Admin.channel_id == channel_id, Admin.removed_at.is_(None))

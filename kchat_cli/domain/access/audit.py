@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.store.dialect import korea_time_text
 from kchat_cli.store.models import Admin, AuditEntry
 
@@ -39,13 +40,10 @@ def record(
 
 
 def entries(
-    session: Session,
-    channel_id: int,
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    actor: Actor, *, since: datetime | None = None, until: datetime | None = None
 ) -> Iterator[tuple]:
     """The log in time order, as rows in the order of AUDIT_FIELDS."""
+    session, channel_id = actor.db, actor.channel_id
     log = AuditEntry.__table__
     query = (
         sa.select(

@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.upkeep import outbox
 from kchat_cli.errors import Invalid, NeedsVerification, Refused
 from kchat_cli.sealing import Sealer
@@ -88,9 +89,10 @@ def _refuse_when_ground(session: Session, admin: Admin, now: datetime) -> None:
         )
 
 
-def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer, now: datetime) -> None:
+def send_code(actor: Actor, *, via: str) -> None:
     """A new code for `admin`, queued in the outbox for them alone; earlier codes die. At
     most five an hour (R-AUTH-5): each is a message to a phone."""
+    session, admin, sealer, now = actor.db, actor.admin, actor.sealer(), actor.now
     if via not in CHANNELS:
         raise Invalid(f"unknown channel {via!r}", "use --via kakao or --via sms")
     if via == "sms" and not admin.phone:
@@ -149,19 +151,18 @@ def send_code(session: Session, admin: Admin, *, via: str, sealer: Sealer, now: 
 
 @dataclass(frozen=True)
 class Verification:
-    """What `verify` decided: a session token, or why not. A refusal is returned, not
-    raised, so that the try it counts is committed."""
+    """What `verify` decided: the session file it wrote, or why not. A refusal is returned,
+    not raised, so that the try it counts is committed."""
 
-    token: str | None = None
+    path: Path | None = None
     refusal: Refused | None = None
 
 
-def verify(
-    session: Session, admin: Admin, code: str, *, sealer: Sealer, now: datetime
-) -> Verification:
+def verify(actor: Actor, code: str) -> Verification:
     """Check `code`; on success, open a session of this OS user, whose token goes in the
     session file. A wrong code counts a try; the fifth kills the code, the tenth within an
     hour pauses verification (R-AUTH-5)."""
+    session, admin, sealer, now = actor.db, actor.admin, actor.sealer(), actor.now
     check_code(code)
     try:
         _refuse_when_ground(session, admin, now)
@@ -209,7 +210,7 @@ def verify(
             os_user=os_user(),
         )
     )
-    return Verification(token=token)
+    return Verification(path=write_session_file(actor.home.folder, admin, token))
 
 
 def session_file(home: Path, admin: Admin) -> Path:
@@ -283,7 +284,8 @@ def require_verified(session: Session, admin: Admin, home: Path, now: datetime) 
         raise NeedsVerification("additional verification needed", "run kchat auth send-code")
 
 
-def logout(session: Session, admin: Admin, home: Path, now: datetime) -> bool:
+def logout(actor: Actor) -> bool:
+    session, admin, home, now = actor.db, actor.admin, actor.home.folder, actor.now
     path = session_file(home, admin)
     found = active_session(session, admin, read_session_file(home, admin), now)
     if found is not None:
@@ -292,7 +294,8 @@ def logout(session: Session, admin: Admin, home: Path, now: datetime) -> bool:
     return found is not None
 
 
-def status(session: Session, admin: Admin, home: Path, now: datetime) -> dict:
+def status(actor: Actor) -> dict:
+    session, admin, home, now = actor.db, actor.admin, actor.home.folder, actor.now
     found = active_session(session, admin, read_session_file(home, admin), now)
     return {
         "admin": admin.login,
@@ -302,10 +305,9 @@ def status(session: Session, admin: Admin, home: Path, now: datetime) -> dict:
     }
 
 
-def set_additional_auth(
-    session: Session, admin: Admin, on: bool, home: Path, now: datetime
-) -> None:
+def set_additional_auth(actor: Actor, on: bool) -> None:
     """R-AUTH-3: an admin may turn it off for themselves, from a verified session."""
+    session, admin, home, now = actor.db, actor.admin, actor.home.folder, actor.now
     if not on and admin.additional_auth:
         token = read_session_file(home, admin)
         if active_session(session, admin, token, now) is None:

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain.access.admins import require_owner
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations.conversation import Conversation
-from kchat_cli.domain.conversations.rooms import RoomState
+from kchat_cli.domain.conversations.sending import sendable_room
 from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import Invalid, NotFound, Refused
 from kchat_cli.sealing import Sealer
-from kchat_cli.store.models import Admin, Consent, InfoRequest, Plugin, Room, User
+from kchat_cli.store.models import Consent, InfoRequest, Plugin, Room, User
 
 KEEP_FOR = timedelta(days=3)
 PLUGIN_NAME = "개인정보이용"
@@ -29,11 +30,10 @@ PLUGIN_FIELDS = ("status", "biz_app", "fields", "registered_at")
 INFO_FIELDS = ("room", "user", "requested_at", "consented_at", "destroy_at", "fields")
 
 
-def register(
-    session: Session, by: Admin, *, biz_app: str, fields: list[str], now: datetime
-) -> None:
+def register(actor: Actor, *, biz_app: str, fields: list[str]) -> None:
     """An owner links the channel's personal-info plugin (its biz app and the fields it
     collects, R-ROLE-1)."""
+    session, by, now = actor.db, actor.admin, actor.now
     require_owner(by, "register the personal-info plugin")
     channel_id = by.channel_id
     fields = list(
@@ -53,7 +53,8 @@ def register(
     plugin.registered_at = now
 
 
-def status(session: Session, channel_id: int) -> dict:
+def status(actor: Actor) -> dict:
+    session, channel_id = actor.db, actor.channel_id
     plugin = session.scalar(sa.select(Plugin).where(Plugin.channel_id == channel_id))
     if plugin is None:
         return {"status": "not registered", "biz_app": None, "fields": [], "registered_at": None}
@@ -77,10 +78,11 @@ def available_plugin(session: Session, channel_id: int) -> Plugin:
     return plugin
 
 
-def request(
-    session: Session, channel_id: int, room: RoomState, *, admin_id: int, now: datetime
-) -> int:
-    """Send the consent request (R-PII-1/2); the user's `consent` event answers it."""
+def request(actor: Actor, room_id: int) -> int:
+    """Send the consent request (R-PII-1/2) to the room's user; their `consent` event
+    answers it. Returns the request's id."""
+    session, channel_id, admin_id, now = actor.db, actor.channel_id, actor.admin_id, actor.now
+    room = sendable_room(actor, room_id)
     plugin = available_plugin(session, channel_id)
     asked = "·".join(plugin.fields.split(","))
     info_request = InfoRequest(
@@ -127,8 +129,9 @@ def destroy_at(consented: datetime, completed: datetime | None) -> datetime:
     return first + KEEP_FOR
 
 
-def show(session: Session, channel_id: int, room_id: int, sealer: Sealer) -> dict:
+def show(actor: Actor, room_id: int) -> dict:
     """The room's latest customer info, opened (the caller audits the view)."""
+    session, channel_id, sealer = actor.db, actor.channel_id, actor.sealer()
     row = session.execute(
         sa.select(Consent, InfoRequest.requested_at, Room.completed_at, User.key)
         .join(User, User.id == Consent.user_id)

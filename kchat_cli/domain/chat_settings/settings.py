@@ -8,6 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.chat_settings import hours
 from kchat_cli.domain.chat_settings.hours import Schedule, Window
 from kchat_cli.domain.hostile import NAME_LIMIT, TEXT_LIMIT, typed
@@ -78,6 +79,11 @@ def load(session: Session, channel_id: int) -> ChatSettings:
     )
 
 
+def show(actor: Actor) -> dict:
+    """The channel's chat settings, and whether chat is open now."""
+    return record(load(actor.db, actor.channel_id), actor.now)
+
+
 def record(settings: ChatSettings, now: datetime) -> dict:
     upcoming = sorted(
         day for day in settings.schedule.holidays if day >= now.astimezone(hours.KST).date()
@@ -98,15 +104,17 @@ def _channel(session: Session, channel_id: int) -> Channel:
     return session.get(Channel, channel_id, with_for_update=True)
 
 
-def set_chat(session: Session, channel_id: int, on: bool) -> None:
+def set_chat(actor: Actor, on: bool) -> None:
     """R-SET-1."""
+    session, channel_id = actor.db, actor.channel_id
     _channel(session, channel_id).chat_on = on
 
 
-def set_hours(session: Session, channel_id: int, days_text: str, ranges_text: str) -> None:
+def set_hours(actor: Actor, days_text: str, ranges_text: str) -> None:
     """Replace the windows of the days named (R-SET-2, R-SET-3)."""
+    session, channel_id = actor.db, actor.channel_id
     days, ranges = hours.parse_days(days_text), hours.parse_ranges(ranges_text)
-    clear_hours(session, channel_id, days_text)
+    clear_hours(actor, days_text)
     session.execute(
         sa.insert(ChatHours),
         [
@@ -117,8 +125,9 @@ def set_hours(session: Session, channel_id: int, days_text: str, ranges_text: st
     )
 
 
-def clear_hours(session: Session, channel_id: int, days_text: str) -> None:
+def clear_hours(actor: Actor, days_text: str) -> None:
     """The days named get no hours: closed all day."""
+    session, channel_id = actor.db, actor.channel_id
     days = hours.parse_days(days_text)
     _channel(session, channel_id)
     session.execute(
@@ -133,7 +142,8 @@ def parse_day(text: str) -> date:
         raise Invalid(f"not a date: {text!r}", "write YYYY-MM-DD") from None
 
 
-def add_holiday(session: Session, channel_id: int, day: date, note: str | None) -> bool:
+def add_holiday(actor: Actor, day: date, note: str | None) -> bool:
+    session, channel_id = actor.db, actor.channel_id
     if note is not None:
         note = typed(note, "the note", limit=2 * NAME_LIMIT)
     """A Korea-time day closed for chat. Returns False when it was already a holiday."""
@@ -145,14 +155,16 @@ def add_holiday(session: Session, channel_id: int, day: date, note: str | None) 
     return True
 
 
-def remove_holiday(session: Session, channel_id: int, day: date) -> None:
+def remove_holiday(actor: Actor, day: date) -> None:
+    session, channel_id = actor.db, actor.channel_id
     holiday = session.get(Holiday, (channel_id, day))
     if holiday is None:
         raise NotFound(f"{day} is not a holiday", "see kchat settings holidays list")
     session.delete(holiday)
 
 
-def list_holidays(session: Session, channel_id: int) -> list[dict]:
+def list_holidays(actor: Actor) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     query = sa.select(Holiday).where(Holiday.channel_id == channel_id).order_by(Holiday.day)
     return [
         {
@@ -164,8 +176,9 @@ def list_holidays(session: Session, channel_id: int) -> list[dict]:
     ]
 
 
-def set_offhours_text(session: Session, channel_id: int, text: str | None) -> list[str]:
+def set_offhours_text(actor: Actor, text: str | None) -> list[str]:
     """A custom off-hours message, or None for the default. Returns warnings."""
+    session, channel_id = actor.db, actor.channel_id
     if text is not None and not text.strip():
         raise Invalid("the message is empty", "use kchat settings offhours-message default")
     if text is not None:
@@ -174,10 +187,9 @@ def set_offhours_text(session: Session, channel_id: int, text: str | None) -> li
     return [] if text is None or NAMES_HOURS.search(text) else [NO_HOURS_WARNING]
 
 
-def set_guide(
-    session: Session, channel_id: int, *, on: bool | None = None, text: str | None = None
-) -> list[str]:
+def set_guide(actor: Actor, *, on: bool | None = None, text: str | None = None) -> list[str]:
     """R-SET-6: turn the guide message on or off, or set its text. Returns warnings."""
+    session, channel_id = actor.db, actor.channel_id
     channel = _channel(session, channel_id)
     if on is not None:
         channel.guide_on = on

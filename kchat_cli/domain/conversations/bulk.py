@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.access import audit
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.vocabulary import MAX_ID
@@ -17,12 +19,21 @@ from kchat_cli.store.session import run_write
 
 BULK_BATCH = 1000
 
-# An action changes one room; it returns True when it changed something besides the room's
-# state (labels, groups…), and raises a KchatError to refuse the room. An action may also
-# have `prepare(session, rooms)`, called once per batch first (to load what it needs for
-# all the batch's rooms in one query), and `finish(session)`, called once after (to write
-# what it gathered in one statement).
-RoomAction = Callable[[Session, RoomState], bool | None]
+
+class RoomAction:
+    """A bulk room action. Called on each room, it changes the room's state, returns True
+    when it changed something besides (labels, groups…), and raises a KchatError to refuse
+    the room. `prepare` runs once a batch first, to load what it needs for all the batch's
+    rooms in one query; `finish` once after, to write what it gathered in one statement."""
+
+    def prepare(self, actor: Actor, rooms: list[RoomState]) -> None:
+        """Nothing to load by default."""
+
+    def __call__(self, actor: Actor, room: RoomState) -> bool | None:
+        raise NotImplementedError
+
+    def finish(self, actor: Actor) -> None:
+        """Nothing to write by default."""
 
 
 @dataclass
@@ -51,49 +62,47 @@ def parse_room_ids(tokens: Iterable[str]) -> tuple[list[int], list[tuple[str, st
 
 def apply_to_rooms(
     engine: sa.Engine,
-    channel_id: int,
     tokens: Iterable[str],
     action: RoomAction,
     *,
+    actor_of: Callable[[Session], Actor],
+    audit_as: str | None = None,
     dry_run: bool = False,
-    batch_size: int = BULK_BATCH,
-    audit: Callable[[Session, list[int]], None] | None = None,
+    batch_size: int | None = None,
     report: BulkReport | None = None,
 ) -> BulkReport:
-    """Apply `action` to the rooms named by `tokens`, a batch per transaction; `audit` is
-    called in each batch's transaction with the rooms it changed. `report` counts committed
-    batches only, so an interrupted run can say what it did."""
+    """Apply `action` to the rooms named by `tokens`, a batch a transaction, as the actor
+    `actor_of` makes in it; with `audit_as`, each batch's audit entry names the rooms it
+    changed. `report` counts committed batches only, so an interrupted run can say what it
+    did."""
     ids, refused = parse_room_ids(tokens)
     report = report or BulkReport()
     report.refused += refused
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        report.merge(
-            run_write(
-                engine,
-                lambda session, chunk=chunk: _apply_batch(
-                    session, channel_id, chunk, action, audit
-                ),
-                commit=not dry_run,
-            )
+    size = batch_size or BULK_BATCH
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        done = run_write(
+            engine,
+            lambda session, chunk=chunk: _apply_batch(actor_of(session), chunk, action, audit_as),
+            commit=not dry_run,
         )
+        report.merge(done)
     return report
 
 
 def _apply_batch(
-    session: Session, channel_id: int, ids: list[int], action: RoomAction, audit
+    actor: Actor, ids: list[int], action: RoomAction, audit_as: str | None
 ) -> BulkReport:
     report = BulkReport()
-    states = {state.id: state for state in rooms.load_rooms(session, channel_id, ids=ids)}
-    if hasattr(action, "prepare"):
-        action.prepare(session, list(states.values()))
+    states = {state.id: state for state in rooms.load_rooms(actor.db, actor.channel_id, ids=ids)}
+    action.prepare(actor, list(states.values()))
     for room_id in ids:
         state = states.get(room_id)
         if state is None:
             report.refused.append((str(room_id), "no such room"))
             continue
         try:
-            changed_elsewhere = action(session, state)
+            changed_elsewhere = action(actor, state)
         except KchatError as exc:
             report.refused.append((str(room_id), str(exc)))
             continue
@@ -101,11 +110,18 @@ def _apply_batch(
             report.changed.append(room_id)
         else:
             report.unchanged.append(room_id)
-    if hasattr(action, "finish"):
-        action.finish(session)
-    rooms.save_rooms(session, channel_id, states.values())
-    if audit is not None:
-        audit(session, report.changed)
+    action.finish(actor)
+    rooms.save_rooms(actor.db, actor.channel_id, states.values())
+    if audit_as is not None and report.changed:
+        audit.record(
+            actor.db,
+            actor.channel_id,
+            actor.admin_id,
+            audit_as,
+            target=f"{len(report.changed)} rooms",
+            details={"rooms": report.changed},
+            now=actor.now,
+        )
     return report
 
 

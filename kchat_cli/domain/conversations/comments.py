@@ -2,14 +2,15 @@
 block are hidden from other users (R-BLOCK-2)."""
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.store.models import Comment, User
 
 COMMENT_FIELDS = ("id", "post", "user", "text", "ts", "hidden")
 
 
-def list_comments(session: Session, channel_id: int, *, hidden: bool, limit: int) -> list[dict]:
+def list_comments(actor: Actor, *, hidden: bool, limit: int) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     query = (
         sa.select(Comment.id, Comment.post, User.key, Comment.text, Comment.ts, Comment.hidden)
         .join(User, User.id == Comment.user_id)

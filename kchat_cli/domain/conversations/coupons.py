@@ -3,8 +3,8 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.hostile import NAME_LIMIT, typed
 from kchat_cli.errors import Invalid, NotFound
 from kchat_cli.store.models import Coupon
@@ -12,7 +12,8 @@ from kchat_cli.store.models import Coupon
 COUPON_FIELDS = ("id", "name", "benefit", "valid_until", "expired")
 
 
-def list_coupons(session: Session, channel_id: int, now: datetime) -> list[dict]:
+def list_coupons(actor: Actor) -> list[dict]:
+    session, channel_id, now = actor.db, actor.channel_id, actor.now
     query = sa.select(Coupon).where(Coupon.channel_id == channel_id).order_by(Coupon.id)
     return [
         {
@@ -26,15 +27,8 @@ def list_coupons(session: Session, channel_id: int, now: datetime) -> list[dict]
     ]
 
 
-def create(
-    session: Session,
-    channel_id: int,
-    *,
-    name: str,
-    benefit: str,
-    valid_until: datetime,
-    now: datetime,
-) -> int:
+def create(actor: Actor, *, name: str, benefit: str, valid_until: datetime) -> int:
+    session, channel_id, now = actor.db, actor.channel_id, actor.now
     name = typed(name, "the coupon's name")
     benefit = typed(benefit, "the coupon's benefit", limit=2 * NAME_LIMIT)
     if valid_until <= now:
@@ -47,7 +41,8 @@ def create(
     return coupon.id
 
 
-def delete(session: Session, channel_id: int, coupon_id: int) -> None:
+def delete(actor: Actor, coupon_id: int) -> None:
+    session, channel_id = actor.db, actor.channel_id
     coupon = session.scalar(
         sa.select(Coupon).where(Coupon.id == coupon_id, Coupon.channel_id == channel_id)
     )

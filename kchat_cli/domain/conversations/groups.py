@@ -1,12 +1,13 @@
 """Friend groups (친구그룹, R-GROUP-1): users of selected rooms added to a group; a group
 message goes to the members who are friends and not blocked."""
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
+from kchat_cli.domain.conversations.bulk import RoomAction
 from kchat_cli.domain.conversations.rooms import RoomState
+from kchat_cli.domain.conversations.sending import check_text
 from kchat_cli.domain.hostile import typed
 from kchat_cli.domain.upkeep import outbox
 from kchat_cli.errors import NotFound, Refused
@@ -26,7 +27,8 @@ def _find(session: Session, channel_id: int, name: str) -> FriendGroup:
     return group
 
 
-def list_groups(session: Session, channel_id: int) -> list[dict]:
+def list_groups(actor: Actor) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     query = (
         sa.select(FriendGroup.name, sa.func.count(GroupMember.user_id), FriendGroup.created_at)
         .outerjoin(GroupMember, GroupMember.group_id == FriendGroup.id)
@@ -37,7 +39,8 @@ def list_groups(session: Session, channel_id: int) -> list[dict]:
     return [dict(zip(GROUP_FIELDS, row, strict=True)) for row in session.execute(query)]
 
 
-def create(session: Session, channel_id: int, name: str, *, now: datetime) -> None:
+def create(actor: Actor, name: str) -> None:
+    session, channel_id, now = actor.db, actor.channel_id, actor.now
     name = typed(name, "the group's name")
     if (
         session.scalar(
@@ -51,7 +54,8 @@ def create(session: Session, channel_id: int, name: str, *, now: datetime) -> No
     session.add(FriendGroup(channel_id=channel_id, name=name, created_at=now))
 
 
-def delete(session: Session, channel_id: int, name: str) -> int:
+def delete(actor: Actor, name: str) -> int:
+    session, channel_id = actor.db, actor.channel_id
     group = _find(session, channel_id, name)
     count = session.scalar(sa.select(sa.func.count()).where(GroupMember.group_id == group.id))
     session.execute(sa.delete(GroupMember).where(GroupMember.group_id == group.id))
@@ -59,7 +63,8 @@ def delete(session: Session, channel_id: int, name: str) -> int:
     return count
 
 
-def members(session: Session, channel_id: int, name: str) -> list[dict]:
+def members(actor: Actor, name: str) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     group = _find(session, channel_id, name)
     query = (
         sa.select(
@@ -86,16 +91,16 @@ def members(session: Session, channel_id: int, name: str) -> list[dict]:
     ]
 
 
-class AddToGroup:
+class AddToGroup(RoomAction):
     """A bulk room action: the rooms' users join a group, in one statement per batch."""
 
-    def __init__(self, channel_id: int, name: str):
-        self.channel_id, self.name = channel_id, name
+    def __init__(self, name: str):
+        self.name = name
 
-    def prepare(self, session: Session, rooms: list[RoomState]) -> None:
-        self.group_id = _find(session, self.channel_id, self.name).id
+    def prepare(self, actor: Actor, rooms: list[RoomState]) -> None:
+        self.group_id = _find(actor.db, actor.channel_id, self.name).id
         self.present = set(
-            session.scalars(
+            actor.db.scalars(
                 sa.select(GroupMember.user_id).where(
                     GroupMember.group_id == self.group_id,
                     GroupMember.user_id.in_([room.user_id for room in rooms]),
@@ -104,27 +109,24 @@ class AddToGroup:
         )
         self.joining: list[dict] = []
 
-    def __call__(self, _session: Session, room: RoomState) -> bool:
+    def __call__(self, actor: Actor, room: RoomState) -> bool:
         if room.user_id in self.present:
             return False
         self.present.add(room.user_id)
         self.joining.append({"group_id": self.group_id, "user_id": room.user_id})
         return True
 
-    def finish(self, session: Session) -> None:
-        bulk_insert(session, GroupMember.__table__, self.joining)
+    def finish(self, actor: Actor) -> None:
+        bulk_insert(actor.db, GroupMember.__table__, self.joining)
 
 
-def message(
-    session: Session, channel_id: int, name: str, text: str, *, now: datetime
-) -> tuple[int, list[tuple[str, str]]]:
+def message(actor: Actor, name: str, text: str) -> tuple[int, list[tuple[str, str]]]:
     """Queue the group message for each member who is a friend and not blocked. Returns how
     many were queued and the members skipped, with why."""
-    from kchat_cli.domain.conversations.actions import check_text
-
+    session, channel_id, now = actor.db, actor.channel_id, actor.now
     text = check_text(text)
     queued, skipped, deliveries = 0, [], []
-    for member in members(session, channel_id, name):
+    for member in members(actor, name):
         if member["blocked"]:
             skipped.append((member["user"], "blocked"))
         elif not member["friend"]:

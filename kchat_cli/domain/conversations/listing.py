@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.errors import NotFound
 from kchat_cli.store.models import Admin, Label, Message, Room, RoomLabel, User
 
@@ -40,6 +41,20 @@ class RoomFilter:
     blocked: bool = False
     left: bool = False
     limit: int = 50  # 0: no limit
+
+    @property
+    def chosen(self) -> bool:
+        """Whether it chooses some rooms rather than all of them."""
+        return bool(
+            self.labels
+            or self.assignee
+            or self.starred
+            or self.blocked
+            or self.left
+            or self.status not in (None, "all")
+            or self.since
+            or self.until
+        )
 
     @property
     def effective_status(self) -> str:
@@ -118,8 +133,9 @@ def _label_ids(session: Session, channel_id: int, names: list[str]) -> list[int]
     return [found[name] for name in names]
 
 
-def list_rooms(session: Session, channel_id: int, filt: RoomFilter) -> list[dict]:
+def list_rooms(actor: Actor, filt: RoomFilter) -> list[dict]:
     """Rooms newest first (by their last message), as room records."""
+    session, channel_id = actor.db, actor.channel_id
     query = sa.select(*_ROOM_COLUMNS).join(User, User.id == Room.user_id)
     query = _filtered(query, session, channel_id, filt)
     query = query.order_by(Room.last_message_at.desc(), Room.id.desc())

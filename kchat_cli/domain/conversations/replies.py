@@ -1,10 +1,9 @@
 """Saved replies (자주 쓰는 답변, R-SEND-3): managed apart, sent by name."""
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.hostile import TEXT_LIMIT, typed
 from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.models import Reply
@@ -25,14 +24,16 @@ def _checked(name: str, text: str) -> tuple[str, str]:
     return typed(name, "the reply's name"), typed(text, "the reply", limit=TEXT_LIMIT)
 
 
-def list_replies(session: Session, channel_id: int) -> list[dict]:
+def list_replies(actor: Actor) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     query = sa.select(Reply).where(Reply.channel_id == channel_id).order_by(Reply.name)
     return [
         {"name": r.name, "text": r.text, "updated_at": r.updated_at} for r in session.scalars(query)
     ]
 
 
-def create(session: Session, channel_id: int, name: str, text: str, *, now: datetime) -> None:
+def create(actor: Actor, name: str, text: str) -> None:
+    session, channel_id, now = actor.db, actor.channel_id, actor.now
     name, text = _checked(name, text)
     if (
         session.scalar(
@@ -44,15 +45,18 @@ def create(session: Session, channel_id: int, name: str, text: str, *, now: date
     session.add(Reply(channel_id=channel_id, name=name, text=text, created_at=now, updated_at=now))
 
 
-def edit(session: Session, channel_id: int, name: str, text: str, *, now: datetime) -> None:
+def edit(actor: Actor, name: str, text: str) -> None:
+    session, channel_id, now = actor.db, actor.channel_id, actor.now
     name, text = _checked(name, text)
     reply = _find(session, channel_id, name)
     reply.text, reply.updated_at = text, now
 
 
-def delete(session: Session, channel_id: int, name: str) -> None:
+def delete(actor: Actor, name: str) -> None:
+    session, channel_id = actor.db, actor.channel_id
     session.delete(_find(session, channel_id, name))
 
 
-def text_of(session: Session, channel_id: int, name: str) -> str:
+def text_of(actor: Actor, name: str) -> str:
+    session, channel_id = actor.db, actor.channel_id
     return _find(session, channel_id, name).text

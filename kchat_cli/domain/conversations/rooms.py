@@ -12,7 +12,7 @@ from operator import attrgetter
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.errors import Refused
+from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.dialect import among, bulk_update, notify_change
 from kchat_cli.store.models import Channel, Room, User
 
@@ -216,6 +216,13 @@ def load_rooms(
         state.loaded = _snapshot(state)
         states.append(state)
     return states
+
+
+def load_room(session: Session, channel_id: int, room_id: int) -> RoomState:
+    found = load_rooms(session, channel_id, ids=[room_id])
+    if not found:
+        raise NotFound(f"no room {room_id}", "see kchat rooms list")
+    return found[0]
 
 
 def bump_revision(session: Session, channel_id: int, unread_delta: int = 0) -> int:

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations.listing import (
     RoomFilter,
     message_record,
@@ -19,8 +20,7 @@ SEARCH_LIMIT = 200  # characters: longer patterns are too complex for SQLite's L
 
 
 def search(
-    session: Session,
-    channel_id: int,
+    actor: Actor,
     text: str,
     *,
     rooms: RoomFilter | None,
@@ -30,6 +30,7 @@ def search(
 ) -> list[dict]:
     """Messages whose text contains `text`, newest first; hidden ones never. The spans of
     the search index are read newest first, until `limit` messages are found."""
+    session, channel_id = actor.db, actor.channel_id
     text = text.strip()
     if not text:
         raise Invalid("nothing to search for")

@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from kchat_cli.domain.access import pii
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.domain.conversations.listing import (
     MESSAGE_FIELDS,
@@ -17,7 +17,6 @@ from kchat_cli.domain.conversations.listing import (
     room_ids,
 )
 from kchat_cli.domain.hostile import FORMULA_STARTS, spreadsheet_safe
-from kchat_cli.sealing import Sealer
 from kchat_cli.store.dialect import driver_rows, korea_time_text, spreadsheet_text
 from kchat_cli.store.models import Admin, Message, Room, User
 
@@ -31,8 +30,7 @@ def message_fields(*, include_hidden: bool) -> tuple[str, ...]:
 
 
 def message_rows(
-    session: Session,
-    channel_id: int,
+    actor: Actor,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -44,6 +42,7 @@ def message_rows(
     time as Korea-time text from the database; only those of the rooms `rooms` chooses, when
     given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`. For a
     `spreadsheet`, text that would run as a formula is defused (R-INPUT-1)."""
+    session, channel_id = actor.db, actor.channel_id
     text = (
         (lambda column: spreadsheet_text(column, FORMULA_STARTS))
         if spreadsheet
@@ -114,12 +113,12 @@ def room_fields(*, include_pii: bool) -> tuple[str, ...]:
     return (*ROOM_FIELDS, "customer_info") if include_pii else ROOM_FIELDS
 
 
-def room_rows(
-    session: Session, channel_id: int, filt: RoomFilter, sealer: Sealer | None
-) -> Iterator[dict]:
-    """Room records chosen by `filt`, newest first, read a chunk at a time; with a sealer,
-    each with the customer info its user gave, opened (personal data: audited by the
-    caller)."""
+def room_rows(actor: Actor, filt: RoomFilter, include_pii: bool = False) -> Iterator[dict]:
+    """Room records chosen by `filt`, newest first, read a chunk at a time; with
+    `include_pii`, each with the customer info its user gave, opened (personal data:
+    audited by the caller)."""
+    session, channel_id = actor.db, actor.channel_id
+    sealer = actor.sealer() if include_pii else None
     ids = room_ids(session, channel_id, filt)
     info = {} if sealer is None else pii.opened_by_room(session, channel_id, sealer)
     for start in range(0, len(ids), EXPORT_CHUNK):

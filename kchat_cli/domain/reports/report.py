@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.clock import KST
+from kchat_cli.domain.actor import Actor
 from kchat_cli.store.models import Admin, Completion, Label, Message, Room, RoomLabel
 
 REPORT_FIELDS = (
@@ -38,8 +39,9 @@ def percentile(values: list[float], share: float) -> float | None:
 
 
 def report(
-    session: Session, channel_id: int, *, since: datetime | None, until: datetime | None, by: str
+    actor: Actor, by: str, *, since: datetime | None, until: datetime | None
 ) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     groups_of = _grouping(session, channel_id, by)
     rooms: dict[str, set[int]] = defaultdict(set)
     messages: dict[str, int] = defaultdict(int)

@@ -1,11 +1,9 @@
 """The channel at a glance (`kchat status`)."""
 
-from datetime import datetime
-
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from kchat_cli import clock
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.chat_settings import hours, settings
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.domain.vocabulary import STATUSES
@@ -28,7 +26,8 @@ STATUS_FIELDS = (
 )
 
 
-def channel_status(session: Session, channel_id: int, now: datetime) -> dict:
+def channel_status(actor: Actor) -> dict:
+    session, channel_id, now = actor.db, actor.channel_id, actor.now
     channel = session.get(Channel, channel_id)
     by_status = dict(
         session.execute(

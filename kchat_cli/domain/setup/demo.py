@@ -6,14 +6,17 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 
 from kchat_cli.domain.access import admins
-from kchat_cli.domain.conversations import actions, ingest, labels
-from kchat_cli.domain.conversations.bulk import apply_to_rooms
+from kchat_cli.domain.actor import Actor, Home
+from kchat_cli.domain.conversations import ingest, labels, room_actions
+from kchat_cli.domain.conversations.bulk import RoomAction, apply_to_rooms
 from kchat_cli.lines import numbered
 from kchat_cli.store.models import Room, User
+from kchat_cli.store.opening import ChannelRef
 from kchat_cli.store.session import read_session, run_write
 
 SEED = 20181001
@@ -146,16 +149,18 @@ def _line(ids: Iterator[str], kind: str, ts: datetime, base: dict, **fields) -> 
 
 def build(
     engine: sa.Engine,
-    channel_id: int,
+    channel: ChannelRef,
     *,
     count: int,
     anchor: datetime,
     now: datetime,
+    home: Home,
     seal,
     on_batch=lambda report: None,
 ) -> dict:
-    """Fill the channel with demo rooms; running it again changes nothing. `on_batch` is
-    told of each batch of events applied."""
+    """Fill the channel with demo rooms, as the system; running it again changes nothing.
+    `on_batch` is told of each batch of events applied."""
+    channel_id = channel.id
     rng = random.Random(SEED)
     plans = plan(count, rng)
     run_write(engine, lambda session: _ensure_admins(session, channel_id, now))
@@ -172,15 +177,15 @@ def build(
     if report.applied:
         with read_session(engine) as session:
             ids = _room_ids(session, channel_id)
-        _arrange(engine, channel_id, [str(ids[p.user]) for p in plans], plans, now)
+        system = partial(Actor, channel=channel, now=now, home=home)
+        _arrange(engine, system, [str(ids[p.user]) for p in plans], plans)
     return {"rooms": count, **report.record()}
 
 
-def _arrange(
-    engine: sa.Engine, channel_id: int, ids: list[str], plans: list[DemoPlan], now: datetime
-) -> None:
+def _arrange(engine: sa.Engine, system, ids: list[str], plans: list[DemoPlan]) -> None:
     """What admins would have done: read, completed, labelled, assigned, starred, blocked
-    and left rooms, each chosen by its place in the plan."""
+    and left rooms, each chosen by its place in the plan. `system(db=session)` is the
+    actor doing it."""
 
     def every(step: int, offset: int = 0) -> list[str]:
         return [room for index, room in enumerate(ids) if index % step == offset]
@@ -188,23 +193,24 @@ def _arrange(
     def ending(name: str) -> list[str]:
         return [room for room, p in zip(ids, plans, strict=True) if p.ending == name]
 
-    apply_to_rooms(engine, channel_id, ending("read"), actions.read)
-    apply_to_rooms(engine, channel_id, ending("completed"), actions.Complete(channel_id, now))
-    run_write(
-        engine, lambda session: [labels.create(session, channel_id, name) for name in DEMO_LABELS]
-    )
+    def each(rooms: list[str], action: RoomAction) -> None:
+        apply_to_rooms(engine, rooms, action, actor_of=lambda session: system(db=session))
+
+    def once(work, *args) -> None:
+        run_write(engine, lambda session: work(system(db=session), *args))
+
+    each(ending("read"), room_actions.Read())
+    each(ending("completed"), room_actions.Complete())
+    for name in DEMO_LABELS:
+        once(labels.create, name)
     for name, step, offset in zip(DEMO_LABELS, (7, 5, 9), (0, 1, 2), strict=True):
-        apply_to_rooms(
-            engine, channel_id, every(step, offset), labels.LabelChange(channel_id, [name], [])
-        )
+        each(every(step, offset), labels.LabelChange([name], []))
     for offset, (login, _) in enumerate(DEMO_ADMINS):
-        apply_to_rooms(engine, channel_id, every(3, offset), actions.Assign(channel_id, login))
-    apply_to_rooms(engine, channel_id, every(11, 3), actions.starrer(True))
+        each(every(3, offset), room_actions.Assign(login))
+    each(every(11, 3), room_actions.Star(True))
     for room in ids[-4:-2]:
-        run_write(
-            engine, lambda session, room=room: actions.block(session, channel_id, int(room), now)
-        )
-    apply_to_rooms(engine, channel_id, ids[-2:], actions.leaver(now, confirmed=False))
+        once(room_actions.block, int(room))
+    each(ids[-2:], room_actions.Leave(confirmed=False))
 
 
 def _ensure_admins(session, channel_id: int, now: datetime) -> None:

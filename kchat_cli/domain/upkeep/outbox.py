@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.errors import Invalid
 from kchat_cli.store.dialect import bulk_insert, notify_outbox
 from kchat_cli.store.models import OutboxItem, Room, User
@@ -50,9 +51,8 @@ OUTBOX_FIELDS = (
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 
-def list_outbox(
-    session: Session, channel_id: int, *, status: str | None = None, limit: int = 50
-) -> list[dict]:
+def list_outbox(actor: Actor, *, status: str | None = None, limit: int = 50) -> list[dict]:
+    session, channel_id = actor.db, actor.channel_id
     if status is not None and status not in OUTBOX_STATUSES:
         raise Invalid(f"unknown outbox status {status!r}")
     query = (

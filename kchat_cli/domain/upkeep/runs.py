@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.store.models import JobRun
 
 RUN_FIELDS = (
@@ -98,7 +99,8 @@ def record(run: JobRun) -> dict:
     }
 
 
-def history(session: Session, name: str | None, limit: int) -> list[dict]:
+def history(actor: Actor, name: str | None, limit: int) -> list[dict]:
+    session = actor.db
     query = sa.select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
     if name is not None:
         query = query.where(JobRun.name == name)

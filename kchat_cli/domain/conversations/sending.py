@@ -1,0 +1,116 @@
+"""What admins send in a room (R-SEND-1…3, R-COUPON-1, R-ADDREQ-1): exactly one thing, recorded
+with its admin (shown to admins only) and queued for delivery; a completed consultation is
+back in progress (R-DONE-1)."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from kchat_cli import clock
+from kchat_cli.domain.actor import Actor
+from kchat_cli.domain.conversations import attachments, listing, replies, rooms
+from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations.rooms import RoomState
+from kchat_cli.domain.hostile import storable
+from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.store.models import Coupon
+
+TEXT_LIMIT = 1000
+ADD_REQUEST_TEXT = "채널을 추가하고 새 소식과 혜택을 받아보세요!"
+
+
+class Outgoing:
+    """What an admin sends: exactly one of a text, a saved reply, an image, a file, a
+    coupon or a channel-add request."""
+
+    def __init__(
+        self,
+        *,
+        text: str | None = None,
+        reply: str | None = None,
+        image: Path | None = None,
+        file: Path | None = None,
+        coupon: int | None = None,
+        add_request: bool = False,
+    ):
+        given = [value for value in (text, reply, image, file, coupon) if value is not None]
+        if len(given) + add_request != 1:
+            raise Invalid("send one thing: a TEXT, --reply, --image, --file or --coupon")
+        self.text, self.reply, self.image, self.file = text, reply, image, file
+        self.coupon, self.add_request = coupon, add_request
+
+
+def send(actor: Actor, room_id: int, outgoing: Outgoing) -> dict:
+    """An admin's message to the user: recorded with its admin (R-SEND-2), queued for
+    delivery; a completed room is back in progress (R-DONE-1). Returns its record."""
+    room = sendable_room(actor, room_id)
+    kind, text, file = "text", outgoing.text, None
+    if outgoing.reply is not None:
+        text = replies.text_of(actor, outgoing.reply)
+    elif outgoing.image is not None or outgoing.file is not None:
+        kind = "image" if outgoing.image is not None else "file"
+        file = attachments.store(
+            actor.home.folder, outgoing.image or outgoing.file, image=kind == "image"
+        )
+    elif outgoing.coupon is not None:
+        kind, text = "coupon", coupon_text(actor, room, outgoing.coupon)
+    elif outgoing.add_request:
+        if room.friend:
+            raise Refused(
+                f"{room.user_key} is already a friend of the channel",
+                "an add request goes to users who are not friends yet",
+            )
+        kind, text = "add_request", ADD_REQUEST_TEXT
+    if kind == "text":
+        text = check_text(text)
+    conversation = Conversation(actor.db, actor.channel_id, actor.now)
+    conversation.admin_message(
+        room, admin_id=actor.admin_id, ts=actor.now, kind=kind, text=text, file=file
+    )
+    (message_id,) = conversation.flush()
+    return listing.message_by_id(actor.db, message_id)
+
+
+def check_text(text: str) -> str:
+    """R-SEND-1: text up to 1,000 characters."""
+    if not text.strip():
+        raise Invalid("the message is empty")
+    if len(text) > TEXT_LIMIT:
+        raise Refused(f"the message has {len(text)} characters; the limit is {TEXT_LIMIT}")
+    return storable(text)
+
+
+def sendable_room(actor: Actor, room_id: int) -> RoomState:
+    """A room whose user can be written to: not blocked, not left."""
+    room = rooms.load_room(actor.db, actor.channel_id, room_id)
+    if room.blocked_at is not None:
+        raise Refused(f"the user of room {room_id} is blocked", "unblock first, if you may")
+    if room.left_at is not None:
+        raise Refused(f"room {room_id} was left", "it comes back when the user writes again")
+    return room
+
+
+def coupon_text(actor: Actor, room: RoomState, coupon_id: int) -> str:
+    """R-COUPON-1: to a friend, while the coupon is valid."""
+    coupon = actor.db.scalar(
+        sa.select(Coupon).where(Coupon.id == coupon_id, Coupon.channel_id == actor.channel_id)
+    )
+    if coupon is None:
+        raise NotFound(f"no coupon {coupon_id}", "see kchat coupons list")
+    if coupon.valid_until < actor.now:
+        raise Refused(f"coupon {coupon_id} expired on {clock.kst_iso(coupon.valid_until)}")
+    if not room.friend:
+        raise Refused(
+            f"{room.user_key} is not a friend of the channel: coupons go to friends",
+            f"ask them to add the channel first: kchat rooms request-add {room.id}",
+        )
+    return f"[쿠폰] {coupon.name} · {coupon.benefit} · {_until(coupon.valid_until)}까지"
+
+
+def _until(moment: datetime) -> str:
+    """`2026-12-31` for a validity that ends at a Korea midnight (the day is included)."""
+    local = clock.to_kst(moment)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d")
+    return local.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,230 @@
+"""The one seam between the command line and the domain.
+
+A command names its work (a domain function taking an Actor) and hands it to `act` (one
+write transaction, retried whole on a conflict, recorded in the audit log under the
+command's name), `look` (one read transaction) or `bulk` (a room action, a batch a
+transaction). Before any of them touches the store, the access check runs.
+
+Access is denied by default (R-AUTH-1): every command reads or changes chat or admin data
+and needs a verified session for an admin with additional verification ON, unless it, or
+its whole group, is declared in OPEN.
+
+Heavy modules (the models, the ORM session) are imported only when a command uses them, so
+that light commands start fast.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kchat_cli.domain.actor import Home
+
+# Open without verification: they show counts, act as the system (R-AUTH-4), set a store
+# up, or are the way to verification itself (turning it off needs a session, R-AUTH-3).
+OPEN = frozenset(
+    {
+        "init",
+        "db",
+        "demo",
+        "ingest",
+        "status",
+        "unread",
+        "jobs",
+        "scheduler",
+        "auth",
+        "account additional-auth",
+    }
+)
+
+
+def is_open(command: str) -> bool:
+    """A command is open when it, or the group it belongs to, is declared open."""
+    words = command.split()
+    return any(" ".join(words[:length]) in OPEN for length in range(1, len(words) + 1))
+
+
+def default_home() -> Path:
+    configured = os.environ.get("KCHAT_HOME")
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("kchat")
+
+
+@dataclass
+class Runtime:
+    db: str | None
+    folder: Path
+    channel_name: str | None
+    admin_login: str | None
+    command: str = ""  # the command path being run, e.g. "rooms list"
+    _cache: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        if "url" not in self._cache:
+            from kchat_cli.errors import conceal
+            from kchat_cli.store.engine import store_url, url_secrets
+
+            url = store_url(self.db) if self.db else f"sqlite:///{self.folder / 'kchat.db'}"
+            conceal(*url_secrets(url))
+            self._cache["url"] = url
+        return self._cache["url"]
+
+    @property
+    def home(self) -> Home:
+        return Home(
+            folder=self.folder,
+            transport=os.environ.get("KCHAT_TRANSPORT") or None,
+            transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
+            secret_key=os.environ.get("KCHAT_SECRET_KEY"),
+        )
+
+    @property
+    def gated(self) -> bool:
+        return not is_open(self.command)
+
+    @property
+    def audit_action(self) -> str:
+        """What the audit log calls this command: its path, `rooms rename` → `rooms.rename`."""
+        return self.command.replace(" ", ".")
+
+    def engine(self):
+        """The store's engine; a gated command passes the access check first."""
+        engine = self._store()
+        if self.gated and "access" not in self._cache:
+            self._check_access()
+            self._cache["access"] = True
+        return engine
+
+    def channel(self):
+        if "channel" not in self._cache:
+            from kchat_cli.store.opening import find_channel
+
+            self._cache["channel"] = find_channel(self._store(), self.channel_name)
+        return self._cache["channel"]
+
+    def act(
+        self,
+        work: Callable,
+        *args,
+        target=None,
+        details=None,
+        commit: bool = True,
+        audit_as: str | None = None,
+        **kwargs,
+    ) -> Any:
+        """`work(actor, *args, **kwargs)` in one write transaction as the acting admin, with
+        its audit entry (under the command's name, or `audit_as`); `target` and `details` may
+        be functions of work's result. With `commit=False` (a dry run) nothing is kept."""
+        from kchat_cli.domain.access import audit
+        from kchat_cli.store.session import run_write
+
+        engine = self.engine()
+
+        def transaction(session):
+            actor = self.actor(session)
+            admin_id = actor.admin_id  # before the work: it may add admins
+            result = work(actor, *args, **kwargs)
+            audit.record(
+                session,
+                actor.channel_id,
+                admin_id,
+                audit_as or self.audit_action,
+                target=target(result) if callable(target) else target,
+                details=details(result) if callable(details) else details,
+                now=actor.now,
+            )
+            return result
+
+        return run_write(engine, transaction, commit=commit)
+
+    def look(self, work: Callable, *args, **kwargs) -> Any:
+        """`work(actor, *args, **kwargs)` in one read transaction as the acting admin."""
+        from kchat_cli.store.session import read_session
+
+        with read_session(self.engine()) as session:
+            return work(self.actor(session), *args, **kwargs)
+
+    def bulk(self, tokens, room_action, *, dry_run: bool, report=None):
+        """A room action on the rooms named by `tokens`, a batch a transaction, each batch
+        audited under the command's name with the rooms it changed."""
+        from kchat_cli.domain.conversations.bulk import apply_to_rooms
+
+        return apply_to_rooms(
+            self.engine(),
+            tokens,
+            room_action,
+            actor_of=self.actor,
+            audit_as=self.audit_action,
+            dry_run=dry_run,
+            report=report,
+        )
+
+    def actor(self, session):
+        """The acting admin in `session`'s transaction, now."""
+        from kchat_cli import clock
+        from kchat_cli.domain.access.admins import acting_admin
+        from kchat_cli.domain.actor import Actor
+
+        channel = self.channel()
+        return Actor(
+            db=session,
+            channel=channel,
+            now=clock.now(),
+            home=self.home,
+            find_admin=lambda: acting_admin(session, channel.id, self.admin_login),
+        )
+
+    def own_files(self) -> dict[str, Path]:
+        """kchat's own files, which nothing it writes for people may replace."""
+        from kchat_cli.store.engine import sqlite_path
+
+        own = {"secret key": self.folder / "secret.key"}
+        store = sqlite_path(self.url)
+        if store is not None:
+            own |= {"store": store, "store's log": Path(f"{store}-wal")}
+        return own
+
+    def sealer(self):
+        """The store's sealer, for work over many transactions (ingest): its key is checked
+        against the store now, before any of them."""
+        from kchat_cli.sealing import Sealer
+
+        return Sealer.of(self.engine(), self.folder, self.home.secret_key)
+
+    def _store(self):
+        if "engine" not in self._cache:
+            from kchat_cli.store.opening import open_store
+
+            self._cache["engine"] = open_store(self.url)
+        return self._cache["engine"]
+
+    def _check_access(self) -> None:
+        """R-AUTH-1: the acting admin is verified, or needs no verification."""
+        from kchat_cli import clock
+        from kchat_cli.domain.access import auth
+        from kchat_cli.domain.access.admins import acting_admin
+        from kchat_cli.store.session import read_session
+
+        with read_session(self._store()) as session:
+            admin = acting_admin(session, self.channel().id, self.admin_login)
+            auth.require_verified(session, admin, self.folder, clock.now())
+
+
+def _seconds(variable: str, default: float) -> float:
+    text = os.environ.get(variable)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        from kchat_cli.errors import Invalid
+
+        raise Invalid(f"{variable} must be a number of seconds, up to 3600: {text!r}")
+    return value
