@@ -38,9 +38,7 @@ def percentile(values: list[float], share: float) -> float | None:
     return ranked[max(0, math.ceil(share * len(ranked)) - 1)]
 
 
-def report(
-    actor: Actor, by: str, *, since: datetime | None, until: datetime | None
-) -> list[dict]:
+def report(actor: Actor, by: str, *, since: datetime | None, until: datetime | None) -> list[dict]:
     session, channel_id = actor.db, actor.channel_id
     groups_of = _grouping(session, channel_id, by)
     rooms: dict[str, set[int]] = defaultdict(set)
