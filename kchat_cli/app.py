@@ -1,8 +1,9 @@
 """The root command: global options, the command groups, and the one place errors become
 exit codes.
 
-Command modules are imported only when their command runs (`KchatGroup.get_command`), so a
-light command such as `kchat unread` never pays for the others' imports.
+Command modules are imported only when their command runs (`KchatGroup.get_command`), and
+`kchat --help` lists them from their summaries in COMMANDS, so a light command such as
+`kchat unread` never pays for the others' imports.
 """
 
 import contextlib
@@ -12,43 +13,14 @@ import sys
 from typing import Annotated
 
 import typer
+from typer._click.utils import make_default_short_help  # the one click help uses
 from typer.core import TyperGroup
 from typer.main import get_command
 
 from kchat_cli import __version__, interrupts
+from kchat_cli.commands import COMMANDS
 from kchat_cli.errors import EXIT_ERROR, EXIT_USAGE, Invalid, KchatError, describe, masked
 from kchat_cli.runtime import Runtime, default_home
-
-# command name -> module under kchat_cli.commands
-COMMANDS = {
-    "init": "init",
-    "db": "db",
-    "demo": "demo",
-    "ingest": "ingest",
-    "status": "status",
-    "unread": "unread",
-    "rooms": "rooms",
-    "send": "send",
-    "outbox": "outbox",
-    "export": "export",
-    "admins": "admins",
-    "settings": "settings",
-    "jobs": "jobs",
-    "scheduler": "scheduler",
-    "users": "users",
-    "labels": "labels",
-    "replies": "replies",
-    "coupons": "coupons",
-    "groups": "groups",
-    "comments": "comments",
-    "auth": "auth",
-    "account": "account",
-    "plugin": "plugin",
-    "customer-info": "customer_info",
-    "search": "search",
-    "watch": "watch",
-    "report": "report",
-}
 
 
 class KchatGroup(TyperGroup):
@@ -62,10 +34,20 @@ class KchatGroup(TyperGroup):
                 raise typer.Exit(EXIT_USAGE)
         return super().parse_args(ctx, args)
 
+    def format_commands(self, ctx, formatter) -> None:
+        """The commands and their summaries, from COMMANDS: no command module is imported."""
+        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, make_default_short_help(summary, width))
+            for name, (_, summary) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx, cmd_name: str):
-        module_name = COMMANDS.get(cmd_name)
-        if module_name is None:
+        if cmd_name not in COMMANDS:
             return None
+        module_name, _ = COMMANDS[cmd_name]
         module = importlib.import_module(f"kchat_cli.commands.{module_name}")
         command = get_command(module.app)
         command.name = cmd_name

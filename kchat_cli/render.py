@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any, TextIO
 
 from kchat_cli.clock import KST, kst_iso
-from kchat_cli.domain.hostile import spreadsheet_safe
+from kchat_cli.domain.hostile import JSON_ESCAPES, json_text, spreadsheet_safe
 from kchat_cli.errors import Invalid
 
 
@@ -39,19 +39,6 @@ _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 _SHOWN_AS = {"\n": "↵", "\t": "\\t", "\r": "\\r"}
-# What JSON writes raw but a terminal acts on: written as \u escapes instead (same data).
-_JSON_ESCAPES = {
-    code: f"\\u{code:04x}"
-    for code in (
-        *range(0x7F, 0xA0),
-        0x061C,
-        0x200E,
-        0x200F,
-        *range(0x2028, 0x202F),
-        *range(0x2066, 0x206A),
-        *range(0xD800, 0xE000),
-    )
-}
 
 
 def visible(text: str) -> str:
@@ -65,11 +52,6 @@ def _escape(match: re.Match) -> str:
     char = match.group()
     code = ord(char)
     return _SHOWN_AS.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-
-
-def json_text(value: Any) -> str:
-    """JSON with nothing a terminal acts on left raw (json.dumps escapes C0 itself)."""
-    return json.dumps(value, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 def field(name: str) -> Callable[[dict], Any]:
@@ -240,7 +222,7 @@ def emit_one(
     out = stream or sys.stdout
     if fmt is Format.json:
         text = json.dumps(plain({k: record.get(k) for k in fields}), ensure_ascii=False, indent=2)
-        out.write(text.translate(_JSON_ESCAPES) + "\n")
+        out.write(text.translate(JSON_ESCAPES) + "\n")
     elif fmt is Format.table:
         from tabulate import tabulate
 

@@ -164,19 +164,24 @@ class Runtime:
             report=report,
         )
 
-    def actor(self, session):
-        """The acting admin in `session`'s transaction, now."""
+    def glance(self, work: Callable, *args, **kwargs) -> Any:
+        """`work(actor, *args, **kwargs)` on a SQLAlchemy Core connection, for the light
+        commands' read paths (`rooms list`, `status`): no ORM on their way."""
+        with self.engine().connect() as connection:
+            return work(self.actor(connection), *args, **kwargs)
+
+    def actor(self, db):
+        """The acting admin in `db`'s transaction (a session, or a connection), now."""
         from kchat_cli import clock
-        from kchat_cli.domain.access.admins import acting_admin
         from kchat_cli.domain.actor import Actor
 
         channel = self.channel()
         return Actor(
-            db=session,
+            db=db,
             channel=channel,
             now=clock.now(),
             home=self.home,
-            find_admin=lambda: acting_admin(session, channel.id, self.admin_login),
+            find_admin=lambda: _acting_admin(db, channel.id, self.admin_login),
         )
 
     def own_files(self) -> dict[str, Path]:
@@ -206,13 +211,17 @@ class Runtime:
     def _check_access(self) -> None:
         """R-AUTH-1: the acting admin is verified, or needs no verification."""
         from kchat_cli import clock
-        from kchat_cli.domain.access import auth
-        from kchat_cli.domain.access.admins import acting_admin
-        from kchat_cli.store.session import read_session
+        from kchat_cli.domain.access import gate
 
-        with read_session(self._store()) as session:
-            admin = acting_admin(session, self.channel().id, self.admin_login)
-            auth.require_verified(session, admin, self.folder, clock.now())
+        with self._store().connect() as connection:
+            admin = gate.acting_admin_row(connection, self.channel().id, self.admin_login)
+            gate.require_verified(connection, admin, self.folder, clock.now())
+
+
+def _acting_admin(session, channel_id: int, login: str | None):
+    from kchat_cli.domain.access.admins import acting_admin
+
+    return acting_admin(session, channel_id, login)
 
 
 def _seconds(variable: str, default: float) -> float:

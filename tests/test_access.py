@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from conftest import room_of, verify
 
 from kchat_cli import clock
-from kchat_cli.domain.access import auth
+from kchat_cli.domain.access import auth, gate
 from kchat_cli.domain.actor import Actor, Home
 from kchat_cli.store.models import Admin, AuthCode, OutboxItem
 from kchat_cli.store.opening import find_channel
@@ -155,9 +155,9 @@ def test_r_auth_2_sessions_last_twelve_hours(bob):
 
     with read_session(bob.engine) as session:
         admin = session.get(Admin, admin_id)
-        assert auth.active_session(session, admin, token, clock.now()) is not None
+        assert gate.active_session(session, admin, token, clock.now()) is not None
         later = clock.now() + auth.SESSION_LIFETIME + timedelta(minutes=1)
-        assert auth.active_session(session, admin, token, later) is None
+        assert gate.active_session(session, admin, token, later) is None
 
 
 def test_a_session_file_with_loose_permissions_is_refused(bob):

@@ -12,7 +12,8 @@ import pytest
 from conftest import Kchat, room_of, verify
 from typer.main import get_command
 
-from kchat_cli.app import COMMANDS, app
+from kchat_cli.app import app
+from kchat_cli.commands import COMMANDS
 from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS
 
 
@@ -27,6 +28,38 @@ def _all_commands():
             pending += [(f"{name} {sub.name}", sub) for sub in subcommands.values()]
         else:
             yield name, command
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_help_lists_each_command_with_its_own_summary(name):
+    """`kchat --help` shows COMMANDS' summaries without importing the modules: they must be
+    the summaries the commands themselves give."""
+    command = get_command(app).get_command(None, name)
+    _, summary = COMMANDS[name]
+    assert summary == command.get_short_help_str(limit=1000)
+
+
+def test_the_help_imports_no_command_module(tmp_path):
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from kchat_cli.app import main\n"
+            "sys.argv = ['kchat', '--help']\n"
+            "try:\n    main()\n"
+            "except SystemExit:\n    pass\n"
+            "heavy = [m for m in sys.modules if m.startswith(('kchat_cli.commands.', "
+            "'kchat_cli.store', 'sqlalchemy', 'sqlmodel'))]\n"
+            "print('imported:', heavy, file=sys.stderr)",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KCHAT_HOME": str(tmp_path)},
+        timeout=60,
+    )
+    assert "rooms" in shown.stdout and "Follow new user messages" in shown.stdout
+    assert "imported: []" in shown.stderr, shown.stderr
 
 
 @pytest.mark.parametrize("name, command", list(_all_commands()), ids=lambda v: str(v))

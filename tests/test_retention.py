@@ -300,6 +300,38 @@ def test_outbox_copies_and_unused_files_go_too(kchat, ev, tmp_path):
     assert kchat.json("outbox", "list") == []
 
 
+def test_outbox_copies_go_a_batch_a_transaction(kchat, ev):
+    store_with_history(kchat, ev)
+    u1 = room_of(kchat, "u1")["id"]
+    for number in range(3):
+        kchat("send", u1, f"오래된 답장 {number}")
+    old = parse_instant("2020-01-01T00:00:00+09:00")
+    with kchat.engine.begin() as connection:
+        connection.execute(sa.update(Message).where(Message.sender == "admin").values(ts=old))
+        connection.execute(sa.update(OutboxItem).values(created_at=old))
+    engine = kchat.engine
+    commits, outbox_deletes = [], []
+
+    def commit(connection):
+        commits.append(1)
+
+    def statement(connection, cursor, sql, parameters, context, executemany):
+        if sql.lstrip().upper().startswith("DELETE FROM OUTBOX"):
+            outbox_deletes.append(len(commits))
+
+    sa.event.listen(engine, "commit", commit)
+    sa.event.listen(engine, "before_cursor_execute", statement)
+    try:
+        report = retention.run(engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+    finally:
+        sa.event.remove(engine, "commit", commit)
+        sa.event.remove(engine, "before_cursor_execute", statement)
+    assert report.outbox == 3
+    assert len(outbox_deletes) == 2, "three items in batches of two"
+    assert len(set(outbox_deletes)) == 2, "each batch in a transaction of its own"
+    assert kchat.json("outbox", "list") == []
+
+
 def test_outbox_items_younger_than_their_expired_message_lose_the_link(kchat, ev):
     """Retention writes with SQLite's foreign keys off (their ON DELETE action runs per row)
     and unlinks outbox items itself, as ON DELETE SET NULL would."""
@@ -458,8 +490,10 @@ def test_batching_with_a_batch_of_two(kchat, ev):
     # transaction too).
     assert report.index_tables_dropped == (1 if sqlite else 0)
     merging = report.index_merges + 1 if sqlite else 0
-    assert len(commits) == 6 + 1 + merging, (
-        "the batches, the outbox and the merges: one transaction each"
+    assert report.outbox == 0
+    assert len(commits) == 6 + merging, (
+        "the batches and the merges, one transaction each; no outbox item to delete, so no "
+        "outbox batch"
     )
     assert texts(kchat) == []
 

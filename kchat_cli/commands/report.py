@@ -52,8 +52,9 @@ def report(
     ] = By.assignee,
     output: OutputOption = Format.table,
 ) -> None:
-    """First-response and resolution times (median, p90), rooms and messages, by assignee,
-    label or day, over a period; times in seconds in json.
+    """First-response and resolution times, rooms and messages over a period.
+
+    Medians and p90 by assignee, label or day; times in seconds in json.
 
     Example: kchat report --since 30d --by day
     """

@@ -21,11 +21,17 @@ from kchat_cli.commands.common import (
     say,
 )
 from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
-from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS, list_rooms
 from kchat_cli.render import Format, emit, visible
 
 app = app_for("List, read and manage chat rooms.")
+
+
+def _actions():
+    """The room actions, imported when a command acts: `rooms list` starts without the ORM."""
+    from kchat_cli.domain.conversations import room_actions
+
+    return room_actions
 
 
 @app.command("list")
@@ -41,7 +47,7 @@ def list_(
     Example: kchat rooms list --status unread --since 7d -o json
     """
     rooms.limit = limit
-    records = runtime(ctx).look(list_rooms, rooms)
+    records = runtime(ctx).glance(list_rooms, rooms)
     emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no rooms")
 
 
@@ -58,7 +64,7 @@ def show(
     Example: kchat rooms show 42 --peek
     """
     record = runtime(ctx).act(
-        room_actions.view_room, room, limit=limit, mark_read=not peek, target=f"room {room}"
+        _actions().view_room, room, limit=limit, mark_read=not peek, target=f"room {room}"
     )
     messages = record["messages"]
     if output is Format.json:
@@ -102,7 +108,7 @@ def read(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms list --status unread -o ids | kchat rooms read -
     """
-    _bulk(ctx, room_tokens(rooms), room_actions.Read(), "marked read", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Read(), "marked read", dry_run)
 
 
 @app.command()
@@ -111,7 +117,7 @@ def complete(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = F
 
     Example: kchat rooms complete 12 13
     """
-    _bulk(ctx, room_tokens(rooms), room_actions.Complete(), "completed", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Complete(), "completed", dry_run)
 
 
 @app.command()
@@ -120,7 +126,7 @@ def reopen(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms reopen 12
     """
-    _bulk(ctx, room_tokens(rooms), room_actions.Reopen(), "reopened", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Reopen(), "reopened", dry_run)
 
 
 @app.command()
@@ -129,7 +135,7 @@ def star(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms star 12 13
     """
-    _bulk(ctx, room_tokens(rooms), room_actions.Star(True), "starred", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Star(True), "starred", dry_run)
 
 
 @app.command()
@@ -138,7 +144,7 @@ def unstar(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unstar 12
     """
-    _bulk(ctx, room_tokens(rooms), room_actions.Star(False), "unstarred", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Star(False), "unstarred", dry_run)
 
 
 @app.command()
@@ -159,7 +165,7 @@ def assign(
     """
     if (to is None) == (not clear):
         raise typer.BadParameter("give --to LOGIN or --clear")
-    _bulk(ctx, room_tokens(rooms), room_actions.Assign(to), "assigned", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Assign(to), "assigned", dry_run)
 
 
 @app.command()
@@ -204,14 +210,14 @@ def leave(
     rt = runtime(ctx)
     tokens = list(room_tokens(rooms))
     if not yes and not dry_run and sys.stdin.isatty():
-        blocked = rt.look(room_actions.blocked_among, tokens)
+        blocked = rt.look(_actions().blocked_among, tokens)
         if blocked:
             yes = confirmed(
                 f"{blocked} of these rooms belong to blocked users; leaving makes "
                 "their blocks permanent. Leave them",
                 yes=False,
             )
-    _bulk(ctx, tokens, room_actions.Leave(confirmed=yes), "left", dry_run)
+    _bulk(ctx, tokens, _actions().Leave(confirmed=yes), "left", dry_run)
 
 
 @app.command()
@@ -224,7 +230,7 @@ def rename(
 
     Example: kchat rooms rename 12 "김민지 (VIP, 강남점)"
     """
-    runtime(ctx).act(room_actions.rename, room, name, target=f"room {room}")
+    runtime(ctx).act(_actions().rename, room, name, target=f"room {room}")
     say(f"room {room} renamed")
 
 
@@ -238,7 +244,7 @@ def memo(
 
     Example: kchat rooms memo 12 "환불 완료 11/20, 재구매 의사 있음"
     """
-    runtime(ctx).act(room_actions.memo, room, text, target=f"room {room}")
+    runtime(ctx).act(_actions().memo, room, text, target=f"room {room}")
     say(f"memo of room {room} saved")
 
 
@@ -280,7 +286,7 @@ def hold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms hold 12
     """
-    _bulk(ctx, room_tokens(rooms), room_actions.Hold(True), "held", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Hold(True), "held", dry_run)
 
 
 @app.command()
@@ -289,4 +295,4 @@ def unhold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unhold 12
     """
-    _bulk(ctx, room_tokens(rooms), room_actions.Hold(False), "released", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Hold(False), "released", dry_run)

@@ -27,9 +27,10 @@ def watch(
         Format, typer.Option("--output", "-o", help="table (a line an event) or jsonl.")
     ] = Format.table,
 ) -> None:
-    """Follow new user messages and room changes as they happen (R-SYNC-1); with your
-    notifications on, each new message rings the terminal bell and, where notify-send
-    exists, shows a desktop notification (R-UNR-3). Ctrl-C stops.
+    """Follow new user messages and room changes as they happen (R-SYNC-1).
+
+    With your notifications on, each new message rings the terminal bell and, where
+    notify-send exists, shows a desktop notification (R-UNR-3). Ctrl-C stops.
 
     Example: kchat watch -o jsonl
     """

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.access.gate import acting_admin_row
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import Invalid, NotFound, Refused
@@ -103,19 +104,8 @@ def active_admin(
 
 
 def acting_admin(session: Session, channel_id: int, login: str | None) -> Admin:
-    """The admin a command acts as: `--as`/KCHAT_ADMIN, or the channel's only admin."""
-    if login is not None:
-        return active_admin(session, channel_id, login)
-    admins = list(
-        session.scalars(
-            sa.select(Admin)
-            .where(Admin.channel_id == channel_id, Admin.removed_at.is_(None))
-            .limit(2)
-        )
-    )
-    if len(admins) == 1:
-        return admins[0]
-    raise Invalid("this channel has several admins", "pass --as LOGIN or set KCHAT_ADMIN")
+    """The admin a command acts as (see gate.acting_admin_row), to act with."""
+    return session.get(Admin, acting_admin_row(session, channel_id, login).id)
 
 
 def remove_admin(actor: Actor, login: str) -> int:

@@ -10,14 +10,11 @@ and only as a hash in the store. An admin with verification ON (every new admin)
 chat data only through such a session; jobs act as the system and need none.
 """
 
-import hashlib
 import hmac
 import math
 import os
 import re
 import secrets
-import socket
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +22,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain.access.gate import (
+    active_session,
+    check_owned,
+    os_user,
+    read_session_file,
+    session_file,
+    token_digest,
+)
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.upkeep import outbox
 from kchat_cli.errors import Invalid, NeedsVerification, Refused
@@ -56,16 +61,6 @@ def _code_digest(sealer: Sealer, admin: Admin, nonce: str, code: str) -> str:
 def _matches(sealer: Sealer, admin: Admin, code: str, stored: str) -> bool:
     nonce, _, _ = stored.partition("$")
     return hmac.compare_digest(_code_digest(sealer, admin, nonce, code), stored)
-
-
-def _token_digest(token: str) -> str:
-    """A session token is 32 random bytes: a plain hash of it cannot be searched."""
-    return f"session${hashlib.sha256(f'session:{token}'.encode()).hexdigest()}"
-
-
-def os_user() -> str:
-    """Who runs kchat here: a session is theirs alone."""
-    return f"{os.geteuid()}@{socket.gethostname()}"
 
 
 def _wait(since: datetime, now: datetime) -> str:
@@ -204,7 +199,7 @@ def verify(actor: Actor, code: str) -> Verification:
     session.add(
         AuthSession(
             admin_id=admin.id,
-            token_hash=_token_digest(token),
+            token_hash=token_digest(token),
             created_at=now,
             expires_at=now + SESSION_LIFETIME,
             os_user=os_user(),
@@ -213,15 +208,10 @@ def verify(actor: Actor, code: str) -> Verification:
     return Verification(path=write_session_file(actor.home.folder, admin, token))
 
 
-def session_file(home: Path, admin: Admin) -> Path:
-    """Named by ids, never by a typed name: it can only be inside the sessions folder."""
-    return home / "sessions" / f"{admin.channel_id}-{admin.id}"
-
-
 def write_session_file(home: Path, admin: Admin, token: str) -> Path:
     path = session_file(home, admin)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _check_owned(path.parent, "folder")
+    check_owned(path.parent, "folder")
     path.unlink(missing_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(descriptor, "w") as handle:
@@ -229,67 +219,14 @@ def write_session_file(home: Path, admin: Admin, token: str) -> Path:
     return path
 
 
-def read_session_file(home: Path, admin: Admin) -> str | None:
-    """The token in this OS user's session file; a file that is not theirs alone (another
-    user's, a link, readable by others) is refused."""
-    path = session_file(home, admin)
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        raise Refused(
-            f"the session file {path} is not a file", "run kchat auth logout, then verify again"
-        ) from None
-    with os.fdopen(descriptor) as handle:
-        _check_owned(path, "file", os.fstat(handle.fileno()))
-        return handle.read().strip()
-
-
-def _check_owned(path: Path, what: str, found: os.stat_result | None = None) -> None:
-    found = found or os.lstat(path)
-    if found.st_uid != os.geteuid():
-        raise Refused(
-            f"the session {what} {path} belongs to another user",
-            "verify as yourself: kchat auth send-code",
-        )
-    if stat.S_IMODE(found.st_mode) & 0o077:
-        raise Refused(
-            f"the session {what} {path} can be read by others",
-            "run kchat auth logout, then verify again",
-        )
-
-
-def active_session(
-    session: Session, admin: Admin, token: str | None, now: datetime
-) -> AuthSession | None:
-    """The live session of this token, if it is this OS user's."""
-    if not token:
-        return None
-    found = session.scalar(
-        sa.select(AuthSession).where(
-            AuthSession.admin_id == admin.id, AuthSession.token_hash == _token_digest(token)
-        )
-    )
-    if found is None or found.ended_at is not None or found.expires_at <= now:
-        return None
-    return found if found.os_user == os_user() else None
-
-
-def require_verified(session: Session, admin: Admin, home: Path, now: datetime) -> None:
-    """R-AUTH-1: refuse an admin with verification ON and no live session."""
-    if not admin.additional_auth:
-        return
-    if active_session(session, admin, read_session_file(home, admin), now) is None:
-        raise NeedsVerification("additional verification needed", "run kchat auth send-code")
-
-
 def logout(actor: Actor) -> bool:
     session, admin, home, now = actor.db, actor.admin, actor.home.folder, actor.now
     path = session_file(home, admin)
     found = active_session(session, admin, read_session_file(home, admin), now)
     if found is not None:
-        found.ended_at = now
+        session.execute(
+            sa.update(AuthSession).where(AuthSession.id == found.id).values(ended_at=now)
+        )
     path.unlink(missing_ok=True)
     return found is not None
 

@@ -10,6 +10,8 @@ arrival), never appear in logs, job records or exports unless --include-pii is a
 in the store's files.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -23,8 +25,11 @@ from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import Invalid, NotFound, Refused
 from kchat_cli.sealing import Sealer
 from kchat_cli.store.models import Consent, InfoRequest, Plugin, Room, User
+from kchat_cli.store.opening import leave_nothing_in_wal
+from kchat_cli.store.session import read_session, run_write
 
 KEEP_FOR = timedelta(days=3)
+PURGE_BATCH = 1000
 PLUGIN_NAME = "개인정보이용"
 PLUGIN_FIELDS = ("status", "biz_app", "fields", "registered_at")
 INFO_FIELDS = ("room", "user", "requested_at", "consented_at", "destroy_at", "fields")
@@ -182,7 +187,45 @@ def due_for_destruction(session: Session, as_of: datetime) -> list[tuple[int, in
     ]
 
 
-def destroy(session: Session, consent_ids: list[int]) -> int:
-    if not consent_ids:
-        return 0
+@dataclass
+class Purge:
+    destroyed: int = 0
+    by_channel: dict[int, int] = field(default_factory=dict)
+
+    def count(self, done: int, channel_ids: list[int]) -> None:
+        self.destroyed += done
+        if done:
+            for channel_id in channel_ids:
+                self.by_channel[channel_id] = self.by_channel.get(channel_id, 0) + 1
+
+
+def purge(
+    engine: sa.Engine,
+    as_of: datetime,
+    *,
+    dry_run: bool,
+    checkpoint: Callable[[], None],
+    progress: Callable[[int], None],
+) -> Purge:
+    """The pii-purge job (R-PII-2): destroy every record due at `as_of`, PURGE_BATCH a
+    transaction, and leave nothing of them readable in the store's files."""
+    with read_session(engine) as session:
+        due = due_for_destruction(session, as_of)
+    purged = Purge()
+    for start in range(0, len(due), PURGE_BATCH):
+        chunk = due[start : start + PURGE_BATCH]
+        done = run_write(
+            engine,
+            lambda session, chunk=chunk: _destroy(session, [consent_id for consent_id, _ in chunk]),
+            commit=not dry_run,
+        )
+        purged.count(done, [channel_id for _, channel_id in chunk])
+        progress(purged.destroyed)
+        checkpoint()
+    if purged.destroyed and not dry_run:
+        leave_nothing_in_wal(engine, "pii-purge")
+    return purged
+
+
+def _destroy(session: Session, consent_ids: list[int]) -> int:
     return session.execute(sa.delete(Consent).where(Consent.id.in_(consent_ids))).rowcount

@@ -5,17 +5,19 @@ still due. Either way a notice is claimed in the store (notice_claims) before it
 so a second one for the same user and period cannot happen.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from kchat_cli.domain.chat_settings import hours
+from kchat_cli.domain.chat_settings import hours, settings
 from kchat_cli.domain.chat_settings.settings import ChatSettings
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.conversation import Conversation
 from kchat_cli.domain.conversations.rooms import RoomState
-from kchat_cli.store.models import Message
+from kchat_cli.store.models import Channel, Message
+from kchat_cli.store.session import read_session, run_write
 
 # Automatic replies answer live events only: an event older than this when it is processed
 # (a history import, a late backfill) gets none.
@@ -72,15 +74,31 @@ def on_entry(
         conversation.notice(room, kind="guide", text=settings.guide_message(), ts=ts, once="")
 
 
-def due_offhours(
-    session: Session, channel_id: int, settings: ChatSettings, as_of: datetime
-) -> Conversation:
-    """The offhours-notices job: a notice for every room whose user wrote in the off-hours
-    period still going on at `as_of` and has none yet (claims skip those that have)."""
+def send_due_offhours(
+    engine: sa.Engine, as_of: datetime, *, dry_run: bool, checkpoint: Callable[[], None]
+) -> int:
+    """The offhours-notices job: for every channel, a notice to every user who wrote in the
+    off-hours period still going on at `as_of` and has none for it yet (claims skip those
+    who have). A transaction per channel; returns how many were sent."""
+    with read_session(engine) as session:
+        channel_ids = list(session.scalars(sa.select(Channel.id).order_by(Channel.id)))
+    sent = 0
+    for channel_id in channel_ids:
+        sent += run_write(
+            engine,
+            lambda session, channel_id=channel_id: _send_due(session, channel_id, as_of),
+            commit=not dry_run,
+        )
+        checkpoint()
+    return sent
+
+
+def _send_due(session: Session, channel_id: int, as_of: datetime) -> int:
+    chat = settings.load(session, channel_id)
     conversation = Conversation(session, channel_id, as_of)
-    began = hours.offhours_since(settings.schedule, as_of) if settings.chat_on else None
+    began = hours.offhours_since(chat.schedule, as_of) if chat.chat_on else None
     if began is None:
-        return conversation
+        return 0
     messages = Message.__table__
     wrote = (
         sa.select(messages.c.room_id)
@@ -95,8 +113,9 @@ def due_offhours(
     )
     room_ids = list(session.connection().execute(wrote).scalars())
     for room in rooms.load_rooms(session, channel_id, ids=room_ids, for_update=False):
-        offhours_notice(conversation, settings, room, as_of, as_of)
-    return conversation
+        offhours_notice(conversation, chat, room, as_of, as_of)
+    conversation.flush()
+    return conversation.notices_sent
 
 
 def blocked_notice(

@@ -16,10 +16,11 @@ from sqlmodel import Session
 
 from kchat_cli import clock
 from kchat_cli.domain.access import admins, pii
-from kchat_cli.domain.chat_settings import notices, settings
+from kchat_cli.domain.chat_settings import settings
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.domain.conversations.conversation import Conversation, FileInfo
+from kchat_cli.domain.conversations.inbound import Inbound
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import KchatError, Refused, describe
 from kchat_cli.lines import MAX_LINE, PAUSE, Line, Overlong
@@ -294,6 +295,7 @@ class Batch:
         self.seal = seal
         self.settings = settings.load(session, channel_id)
         self.conversation = Conversation(session, channel_id, now)
+        self.inbound = Inbound(self.conversation, self.settings, as_of)
         self.by_user: dict[str, rooms.RoomState] = {}
         self.admin_ids: dict[str, int] = {}
         self.extra_rows: dict[type, list[dict]] = {Comment: [], Consent: []}
@@ -409,7 +411,7 @@ class Batch:
 
 
 def _on_open(batch: Batch, event: Event) -> None:
-    notices.on_entry(batch.conversation, batch.settings, batch.room(event), event.ts, batch.as_of)
+    batch.inbound.customer_entered(batch.room(event), event.ts)
 
 
 def _on_message(batch: Batch, event: Event) -> None:
@@ -431,20 +433,18 @@ def _on_message(batch: Batch, event: Event) -> None:
             deliver=False,
         )
         return
-    if not batch.settings.chat_on:
-        raise Rejected("chat_disabled: chat is OFF, users cannot write (R-SET-1)")
-    room = batch.room(event)
-    if room.blocked_at is not None:
-        batch.conversation.blocked_user_message(
-            room, ts=event.ts, kind=kind, text=body.get("text"), file=file, event_id=event.id
+    try:
+        batch.inbound.customer_wrote(
+            batch.by_user[event.user],
+            ts=event.ts,
+            kind=kind,
+            text=body.get("text"),
+            file=file,
+            event_id=event.id,
         )
-        notices.blocked_notice(batch.conversation, batch.settings, room, event.ts, batch.as_of)
-        return
-    notices.on_entry(batch.conversation, batch.settings, room, event.ts, batch.as_of)
-    batch.conversation.user_message(
-        room, ts=event.ts, kind=kind, text=body.get("text"), file=file, event_id=event.id
-    )
-    notices.offhours_notice(batch.conversation, batch.settings, room, event.ts, batch.as_of)
+    except Refused as exc:
+        raise Rejected(str(exc)) from None
+    batch.room(event)  # the message was taken: its nickname and legacy flag are the room's
 
 
 def _on_friend(batch: Batch, event: Event) -> None:

@@ -1,15 +1,24 @@
-"""Reading rooms and messages: filters (R-FILTER-1), room and message records (SPEC §3)."""
+"""Reading rooms and messages: filters (R-FILTER-1), room and message records (SPEC §3).
+
+SQLAlchemy Core over store.tables only, on an ORM session or a bare connection alike:
+`rooms list` reads through here without the ORM on its way.
+"""
+
+from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from kchat_cli.domain.actor import Actor
 from kchat_cli.errors import NotFound
-from kchat_cli.store.models import Admin, Label, Message, Room, RoomLabel, User
+from kchat_cli.store import tables
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 ROOM_FIELDS = (
     "id",
@@ -64,53 +73,68 @@ class RoomFilter:
 
 
 _ROOM_COLUMNS = (
-    Room.id,
-    User.key,
-    Room.name,
-    User.nickname,
-    User.friend,
-    Room.status,
-    Room.unread,
-    Room.starred,
-    Room.assignee_id,
-    Room.last_message_at,
-    User.blocked_at,
-    Room.left_at,
-    Room.legacy,
-    Room.memo,
+    tables.rooms.c.id,
+    tables.users.c.key,
+    tables.rooms.c.name,
+    tables.users.c.nickname,
+    tables.users.c.friend,
+    tables.rooms.c.status,
+    tables.rooms.c.unread,
+    tables.rooms.c.starred,
+    tables.rooms.c.assignee_id,
+    tables.rooms.c.last_message_at,
+    tables.users.c.blocked_at,
+    tables.rooms.c.left_at,
+    tables.rooms.c.legacy,
+    tables.rooms.c.memo,
 )
 
 
 def _filtered(query, session: Session, channel_id: int, filt: RoomFilter):
     """Apply a RoomFilter to a query over rooms joined with users."""
-    query = query.where(Room.channel_id == channel_id, Room.last_message_at.is_not(None))
+    query = query.where(
+        tables.rooms.c.channel_id == channel_id, tables.rooms.c.last_message_at.is_not(None)
+    )
     status = filt.effective_status
     if status == "in-progress":
-        query = query.where(Room.status != "completed")
+        query = query.where(tables.rooms.c.status != "completed")
     elif status != "all":
-        query = query.where(Room.status == status)
-    query = query.where(Room.left_at.is_not(None) if filt.left else Room.left_at.is_(None))
-    query = query.where(User.blocked_at.is_not(None) if filt.blocked else User.blocked_at.is_(None))
+        query = query.where(tables.rooms.c.status == status)
+    query = query.where(
+        tables.rooms.c.left_at.is_not(None) if filt.left else tables.rooms.c.left_at.is_(None)
+    )
+    query = query.where(
+        tables.users.c.blocked_at.is_not(None)
+        if filt.blocked
+        else tables.users.c.blocked_at.is_(None)
+    )
     if filt.starred:
-        query = query.where(Room.starred.is_(True))
+        query = query.where(tables.rooms.c.starred.is_(True))
     if filt.since is not None:
-        query = query.where(Room.last_message_at >= filt.since)
+        query = query.where(tables.rooms.c.last_message_at >= filt.since)
     if filt.until is not None:
-        query = query.where(Room.last_message_at < filt.until)
+        query = query.where(tables.rooms.c.last_message_at < filt.until)
     if filt.assignee == "none":
-        query = query.where(Room.assignee_id.is_(None))
+        query = query.where(tables.rooms.c.assignee_id.is_(None))
     elif filt.assignee is not None:
-        query = query.where(Room.assignee_id == _admin_id(session, channel_id, filt.assignee))
+        query = query.where(
+            tables.rooms.c.assignee_id == _admin_id(session, channel_id, filt.assignee)
+        )
     for label_id in _label_ids(session, channel_id, filt.labels):
         query = query.where(
-            sa.exists().where(RoomLabel.room_id == Room.id, RoomLabel.label_id == label_id)
+            sa.exists().where(
+                tables.room_labels.c.room_id == tables.rooms.c.id,
+                tables.room_labels.c.label_id == label_id,
+            )
         )
     return query
 
 
 def _admin_id(session: Session, channel_id: int, login: str) -> int:
     admin_id = session.scalar(
-        sa.select(Admin.id).where(Admin.channel_id == channel_id, Admin.login == login)
+        sa.select(tables.admins.c.id).where(
+            tables.admins.c.channel_id == channel_id, tables.admins.c.login == login
+        )
     )
     if admin_id is None:
         raise NotFound(f"no admin {login!r} in this channel", "see kchat admins list")
@@ -122,8 +146,8 @@ def _label_ids(session: Session, channel_id: int, names: list[str]) -> list[int]
         return []
     found = dict(
         session.execute(
-            sa.select(Label.name, Label.id).where(
-                Label.channel_id == channel_id, Label.name.in_(names)
+            sa.select(tables.labels.c.name, tables.labels.c.id).where(
+                tables.labels.c.channel_id == channel_id, tables.labels.c.name.in_(names)
             )
         ).all()
     )
@@ -136,9 +160,11 @@ def _label_ids(session: Session, channel_id: int, names: list[str]) -> list[int]
 def list_rooms(actor: Actor, filt: RoomFilter) -> list[dict]:
     """Rooms newest first (by their last message), as room records."""
     session, channel_id = actor.db, actor.channel_id
-    query = sa.select(*_ROOM_COLUMNS).join(User, User.id == Room.user_id)
+    query = sa.select(*_ROOM_COLUMNS).join(
+        tables.users, tables.users.c.id == tables.rooms.c.user_id
+    )
     query = _filtered(query, session, channel_id, filt)
-    query = query.order_by(Room.last_message_at.desc(), Room.id.desc())
+    query = query.order_by(tables.rooms.c.last_message_at.desc(), tables.rooms.c.id.desc())
     if filt.limit:
         query = query.limit(filt.limit)
     return _room_records(session, list(session.execute(query)))
@@ -146,12 +172,17 @@ def list_rooms(actor: Actor, filt: RoomFilter) -> list[dict]:
 
 def rooms_query(session: Session, channel_id: int, filt: RoomFilter, query):
     """`query` (a select over rooms) restricted to the rooms `filt` chooses."""
-    return _filtered(query.join(User, User.id == Room.user_id), session, channel_id, filt)
+    return _filtered(
+        query.join(tables.users, tables.users.c.id == tables.rooms.c.user_id),
+        session,
+        channel_id,
+        filt,
+    )
 
 
 def room_ids(session: Session, channel_id: int, filt: RoomFilter) -> list[int]:
-    query = rooms_query(session, channel_id, filt, sa.select(Room.id)).order_by(
-        Room.last_message_at.desc(), Room.id.desc()
+    query = rooms_query(session, channel_id, filt, sa.select(tables.rooms.c.id)).order_by(
+        tables.rooms.c.last_message_at.desc(), tables.rooms.c.id.desc()
     )
     if filt.limit:
         query = query.limit(filt.limit)
@@ -187,10 +218,10 @@ def _labels_of(session: Session, room_ids: list[int]) -> dict[int, list[str]]:
     labels: dict[int, list[str]] = defaultdict(list)
     if room_ids:
         query = (
-            sa.select(RoomLabel.room_id, Label.name)
-            .join(Label, Label.id == RoomLabel.label_id)
-            .where(RoomLabel.room_id.in_(room_ids))
-            .order_by(Label.name)
+            sa.select(tables.room_labels.c.room_id, tables.labels.c.name)
+            .join(tables.labels, tables.labels.c.id == tables.room_labels.c.label_id)
+            .where(tables.room_labels.c.room_id.in_(room_ids))
+            .order_by(tables.labels.c.name)
         )
         for room_id, name in session.execute(query):
             labels[room_id].append(name)
@@ -200,15 +231,17 @@ def _labels_of(session: Session, room_ids: list[int]) -> dict[int, list[str]]:
 def _logins(session: Session, admin_ids) -> dict[int, str]:
     if not admin_ids:
         return {}
-    query = sa.select(Admin.id, Admin.login).where(Admin.id.in_(list(admin_ids)))
+    query = sa.select(tables.admins.c.id, tables.admins.c.login).where(
+        tables.admins.c.id.in_(list(admin_ids))
+    )
     return dict(session.execute(query).all())
 
 
 def room_record(session: Session, channel_id: int, room_id: int) -> dict:
     query = (
         sa.select(*_ROOM_COLUMNS)
-        .join(User, User.id == Room.user_id)
-        .where(Room.channel_id == channel_id, Room.id == room_id)
+        .join(tables.users, tables.users.c.id == tables.rooms.c.user_id)
+        .where(tables.rooms.c.channel_id == channel_id, tables.rooms.c.id == room_id)
     )
     rows = list(session.execute(query))
     if not rows:
@@ -221,9 +254,11 @@ def room_messages(session: Session, channel_id: int, room_id: int, limit: int) -
     query = (
         message_select()
         .where(
-            Message.room_id == room_id, Message.channel_id == channel_id, Message.hidden.is_(False)
+            tables.messages.c.room_id == room_id,
+            tables.messages.c.channel_id == channel_id,
+            tables.messages.c.hidden.is_(False),
         )
-        .order_by(Message.ts.desc(), Message.id.desc())
+        .order_by(tables.messages.c.ts.desc(), tables.messages.c.id.desc())
     )
     if limit:
         query = query.limit(limit)
@@ -233,7 +268,7 @@ def room_messages(session: Session, channel_id: int, room_id: int, limit: int) -
 
 
 MESSAGE_COLUMNS = tuple(
-    Message.__table__.c[name]
+    tables.messages.c[name]
     for name in (
         "id",
         "room_id",
@@ -251,10 +286,10 @@ MESSAGE_COLUMNS = tuple(
 
 def message_select():
     return (
-        sa.select(*MESSAGE_COLUMNS, User.key, Admin.login)
-        .join(Room, Room.id == Message.room_id)
-        .join(User, User.id == Room.user_id)
-        .outerjoin(Admin, Admin.id == Message.admin_id)
+        sa.select(*MESSAGE_COLUMNS, tables.users.c.key, tables.admins.c.login)
+        .join(tables.rooms, tables.rooms.c.id == tables.messages.c.room_id)
+        .join(tables.users, tables.users.c.id == tables.rooms.c.user_id)
+        .outerjoin(tables.admins, tables.admins.c.id == tables.messages.c.admin_id)
     )
 
 
@@ -285,7 +320,7 @@ def message_record(row, user_key: str | None = None, login: str | None = None) -
 
 
 def message_by_id(session: Session, message_id: int) -> dict:
-    query = message_select().where(Message.id == message_id)
+    query = message_select().where(tables.messages.c.id == message_id)
     return message_record(session.execute(query).one())
 
 
@@ -293,8 +328,8 @@ def records_of(session: Session, channel_id: int, ids: list[int]) -> list[dict]:
     """Room records of these rooms, in the order given."""
     query = (
         sa.select(*_ROOM_COLUMNS)
-        .join(User, User.id == Room.user_id)
-        .where(Room.id.in_(ids), Room.channel_id + 0 == channel_id)
+        .join(tables.users, tables.users.c.id == tables.rooms.c.user_id)
+        .where(tables.rooms.c.id.in_(ids), tables.rooms.c.channel_id + 0 == channel_id)
     )
     by_id = {
         record["id"]: record for record in _room_records(session, list(session.execute(query)))

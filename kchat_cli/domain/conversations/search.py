@@ -13,8 +13,8 @@ from kchat_cli.domain.conversations.listing import (
     rooms_query,
 )
 from kchat_cli.errors import Invalid
+from kchat_cli.store import tables
 from kchat_cli.store.dialect import search_spans, text_contains
-from kchat_cli.store.models import Message, Room
 
 SEARCH_LIMIT = 200  # characters: longer patterns are too complex for SQLite's LIKE
 
@@ -60,18 +60,27 @@ def _query(
     query = (
         message_select()
         .where(
-            Message.channel_id == channel_id,
-            Message.hidden.is_(False),
-            text_contains(session, Message.id, Message.text, text, since=since, until=until),
+            tables.messages.c.channel_id == channel_id,
+            tables.messages.c.hidden.is_(False),
+            text_contains(
+                session,
+                tables.messages.c.id,
+                tables.messages.c.text,
+                text,
+                since=since,
+                until=until,
+            ),
         )
-        .order_by(Message.ts.desc(), Message.id.desc())
+        .order_by(tables.messages.c.ts.desc(), tables.messages.c.id.desc())
     )
     if rooms is not None:
         query = query.where(
-            Message.room_id.in_(rooms_query(session, channel_id, rooms, sa.select(Room.id)))
+            tables.messages.c.room_id.in_(
+                rooms_query(session, channel_id, rooms, sa.select(tables.rooms.c.id))
+            )
         )
     if since is not None:
-        query = query.where(Message.ts >= since)
+        query = query.where(tables.messages.c.ts >= since)
     if until is not None:
-        query = query.where(Message.ts < until)
+        query = query.where(tables.messages.c.ts < until)
     return query

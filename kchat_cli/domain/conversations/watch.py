@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain.conversations.listing import message_record, message_select, records_of
+from kchat_cli.store import tables
 from kchat_cli.store.dialect import ChangeListener, change_channel
-from kchat_cli.store.models import Channel, Message, Room
 from kchat_cli.store.session import read_session, snapshot_session
 
 EVENT_FIELDS = (
@@ -39,37 +39,43 @@ class Cursor:
 
 
 def start(session: Session, channel_id: int) -> Cursor:
-    revision = session.scalar(sa.select(Channel.revision).where(Channel.id == channel_id))
+    revision = session.scalar(
+        sa.select(tables.channels.c.revision).where(tables.channels.c.id == channel_id)
+    )
     newest = session.scalar(
-        sa.select(sa.func.max(Message.id)).where(Message.channel_id == channel_id)
+        sa.select(sa.func.max(tables.messages.c.id)).where(
+            tables.messages.c.channel_id == channel_id
+        )
     )
     return Cursor(revision, newest or 0)
 
 
 def changes(session: Session, channel_id: int, cursor: Cursor) -> tuple[list[dict], Cursor]:
     """What happened after `cursor`, read in one snapshot: user messages, then rooms."""
-    revision = session.scalar(sa.select(Channel.revision).where(Channel.id == channel_id))
+    revision = session.scalar(
+        sa.select(tables.channels.c.revision).where(tables.channels.c.id == channel_id)
+    )
     if revision <= cursor.revision:
         return [], cursor
     rows = session.execute(
         message_select()
         .where(
-            Message.channel_id == channel_id,
-            Message.id > cursor.message_id,
-            Message.sender == "user",
-            Message.hidden.is_(False),
+            tables.messages.c.channel_id == channel_id,
+            tables.messages.c.id > cursor.message_id,
+            tables.messages.c.sender == "user",
+            tables.messages.c.hidden.is_(False),
         )
-        .order_by(Message.id)
+        .order_by(tables.messages.c.id)
     ).all()
     changed = list(
         session.scalars(
-            sa.select(Room.id)
+            sa.select(tables.rooms.c.id)
             .where(
-                Room.channel_id == channel_id,
-                Room.revision > cursor.revision,
-                Room.revision <= revision,
+                tables.rooms.c.channel_id == channel_id,
+                tables.rooms.c.revision > cursor.revision,
+                tables.rooms.c.revision <= revision,
             )
-            .order_by(Room.revision, Room.id)
+            .order_by(tables.rooms.c.revision, tables.rooms.c.id)
         )
     )
     rooms = records_of(session, channel_id, changed)

@@ -194,8 +194,8 @@ def run(
                         session, channel_id, window, chunk
                     ),
                 )
-    report.outbox = run_write(
-        engine, lambda session: _delete_outbox(session, window), commit=not dry_run
+    report.outbox = _delete_outbox(
+        engine, window, batch_size=batch_size, dry_run=dry_run, checkpoint=checkpoint
     )
     if not dry_run:
         report.files = sweep_files(engine, home)
@@ -425,21 +425,32 @@ def _fix_rooms(
     rooms.save_rooms(session, channel_id, states)
 
 
-def _delete_outbox(session: Session, window: Window) -> int:
-    """Outbox items carry a copy of what was sent: they go with the messages."""
+def _delete_outbox(
+    engine: sa.Engine,
+    window: Window,
+    *,
+    batch_size: int,
+    dry_run: bool,
+    checkpoint: Callable[[], None],
+) -> int:
+    """Outbox items carry a copy of what was sent: they go with the messages, a batch a
+    transaction like them."""
     table = OutboxItem.__table__
-    rows = (
-        session.connection()
-        .execute(
+    with read_session(engine) as session:
+        rows = session.execute(
             sa.select(table.c.id, table.c.created_at).where(table.c.created_at <= window.maybe)
-        )
-        .all()
-    )
+        ).all()
     expired = [row.id for row in rows if window.expired(row.created_at)]
-    for start in range(0, len(expired), RETENTION_BATCH):
-        session.connection().execute(
-            table.delete().where(table.c.id.in_(expired[start : start + RETENTION_BATCH]))
+    for start in range(0, len(expired), batch_size):
+        chunk = expired[start : start + batch_size]
+        run_write(
+            engine,
+            lambda session, chunk=chunk: session.execute(
+                table.delete().where(among(session, table.c.id, chunk))
+            ),
+            commit=not dry_run,
         )
+        checkpoint()
     return len(expired)
 
 
