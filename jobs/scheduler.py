@@ -25,11 +25,11 @@ from kchat_cli.domain.actor import Home
 from kchat_cli.domain.upkeep import delivery
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import Busy
-from kchat_cli.store import locks
+from kchat_cli.store import catalog, locks
 from kchat_cli.store.dialect import OUTBOX_CHANNEL, ChangeListener
 from kchat_cli.store.session import run_write
 
-LEASE_NAME = locks.SCHEDULER
+LEASE_NAME = catalog.SCHEDULER
 LEASE = timedelta(seconds=60)
 RENEW_EVERY = timedelta(seconds=20)
 OUTBOX_POLL = 0.2  # seconds between looks at the outbox (SQLite; PostgreSQL is woken)

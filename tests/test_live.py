@@ -178,7 +178,7 @@ def test_long_work_shows_progress_on_a_terminal_only(kchat, tmp_path):
 
 
 def test_status_names_a_running_scheduler(kchat):
-    from kchat_cli.store import locks
+    from kchat_cli.store import catalog, locks
     from kchat_cli.store.models import Lock
 
     now = clock.now()
@@ -187,7 +187,7 @@ def test_status_names_a_running_scheduler(kchat):
             Lock.__table__.insert(),
             [
                 {
-                    "name": locks.SCHEDULER,
+                    "name": catalog.SCHEDULER,
                     "holder": locks.me(),
                     "acquired_at": now - timedelta(hours=1),
                     "expires_at": now + timedelta(minutes=1),

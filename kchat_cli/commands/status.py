@@ -16,5 +16,5 @@ def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
     """
     from kchat_cli.domain.reports.status import STATUS_FIELDS, channel_status
 
-    record = runtime(ctx).look(channel_status)
+    record = runtime(ctx).glance(channel_status)
     emit_one(record, output, fields=STATUS_FIELDS)

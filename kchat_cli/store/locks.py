@@ -11,29 +11,16 @@ from sqlmodel import Session
 
 from kchat_cli import clock
 from kchat_cli.errors import Busy
+from kchat_cli.store.catalog import holder_gone
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Lock
 from kchat_cli.store.session import WRITE_PATIENCE, run_write
 
 LEASE = timedelta(minutes=2)
-SCHEDULER = "scheduler"  # the lease of the one `kchat scheduler run` a store may have
 
 
 def me() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _gone(holder: str) -> bool:
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def acquire(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
@@ -51,7 +38,7 @@ def acquire(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
         )
         lock = session.scalars(sa.select(Lock).where(Lock.name == name).with_for_update()).one()
         taken_over = lock.holder != holder
-        if taken_over and lock.expires_at > now and not _gone(lock.holder):
+        if taken_over and lock.expires_at > now and not holder_gone(lock.holder):
             raise Busy(
                 f"{name} is held by {lock.holder} since {clock.kst_iso(lock.acquired_at)}",
                 "it is running; try again later",
@@ -88,12 +75,3 @@ def release(engine: sa.Engine, name: str, *, patience: float = WRITE_PATIENCE) -
 def holder_of(session: Session, name: str) -> tuple[str, datetime] | None:
     lock = session.get(Lock, name)
     return None if lock is None else (lock.holder, lock.expires_at)
-
-
-def live_holder(session: Session, name: str, now: datetime) -> Lock | None:
-    """The lease `name`, if its holder is alive: it has not expired, and on this machine
-    its process is still there."""
-    lock = session.get(Lock, name)
-    if lock is None or lock.expires_at <= now or _gone(lock.holder):
-        return None
-    return lock

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.chat_settings import hours
 from kchat_cli.domain.chat_settings.hours import Schedule, Window
 from kchat_cli.domain.hostile import NAME_LIMIT, TEXT_LIMIT, typed
 from kchat_cli.errors import Invalid, NotFound
-from kchat_cli.store.models import Channel, ChatHours, Holiday
+from kchat_cli.store.tables import channels, chat_hours
+from kchat_cli.store.tables import holidays as holidays_t
 
 DEFAULT_OFFHOURS = (
     "지금은 채팅 상담 시간이 아닙니다. 채팅 가능 시간은 {hours}(한국시간)입니다. "
@@ -61,14 +61,16 @@ class ChatSettings:
         return self.guide_text or DEFAULT_GUIDE.format(profile=self.profile)
 
 
-def load(session: Session, channel_id: int) -> ChatSettings:
-    channel = session.get(Channel, channel_id)
-    windows = session.execute(
-        sa.select(ChatHours.weekday, ChatHours.start_minute, ChatHours.end_minute).where(
-            ChatHours.channel_id == channel_id
+def load(db, channel_id: int) -> ChatSettings:
+    """The channel's settings, from a session or a bare connection (`status` reads them
+    without the ORM)."""
+    channel = db.execute(sa.select(channels).where(channels.c.id == channel_id)).one()
+    windows = db.execute(
+        sa.select(chat_hours.c.weekday, chat_hours.c.start_minute, chat_hours.c.end_minute).where(
+            chat_hours.c.channel_id == channel_id
         )
     ).all()
-    holidays = session.scalars(sa.select(Holiday.day).where(Holiday.channel_id == channel_id))
+    holidays = db.scalars(sa.select(holidays_t.c.day).where(holidays_t.c.channel_id == channel_id))
     return ChatSettings(
         profile=channel.name,
         chat_on=channel.chat_on,
@@ -100,14 +102,18 @@ def record(settings: ChatSettings, now: datetime) -> dict:
     }
 
 
-def _channel(session: Session, channel_id: int) -> Channel:
-    return session.get(Channel, channel_id, with_for_update=True)
+def _change_channel(actor: Actor, **values) -> None:
+    """Settings on the channel's own row; the row is locked too when nothing is set, so
+    that changes of the hours queue behind one another."""
+    query = sa.update(channels).where(channels.c.id == actor.channel_id)
+    if not values:
+        query = sa.select(channels.c.id).where(channels.c.id == actor.channel_id).with_for_update()
+    actor.db.execute(query.values(**values) if values else query)
 
 
 def set_chat(actor: Actor, on: bool) -> None:
     """R-SET-1."""
-    session, channel_id = actor.db, actor.channel_id
-    _channel(session, channel_id).chat_on = on
+    _change_channel(actor, chat_on=on)
 
 
 def set_hours(actor: Actor, days_text: str, ranges_text: str) -> None:
@@ -116,7 +122,7 @@ def set_hours(actor: Actor, days_text: str, ranges_text: str) -> None:
     days, ranges = hours.parse_days(days_text), hours.parse_ranges(ranges_text)
     clear_hours(actor, days_text)
     session.execute(
-        sa.insert(ChatHours),
+        sa.insert(chat_hours),
         [
             {"channel_id": channel_id, "weekday": day, "start_minute": start, "end_minute": end}
             for day in days
@@ -129,9 +135,11 @@ def clear_hours(actor: Actor, days_text: str) -> None:
     """The days named get no hours: closed all day."""
     session, channel_id = actor.db, actor.channel_id
     days = hours.parse_days(days_text)
-    _channel(session, channel_id)
+    _change_channel(actor)
     session.execute(
-        sa.delete(ChatHours).where(ChatHours.channel_id == channel_id, ChatHours.weekday.in_(days))
+        sa.delete(chat_hours).where(
+            chat_hours.c.channel_id == channel_id, chat_hours.c.weekday.in_(days)
+        )
     )
 
 
@@ -142,58 +150,64 @@ def parse_day(text: str) -> date:
         raise Invalid(f"not a date: {text!r}", "write YYYY-MM-DD") from None
 
 
+def _holiday(channel_id: int, day: date):
+    return (holidays_t.c.channel_id == channel_id) & (holidays_t.c.day == day)
+
+
 def add_holiday(actor: Actor, day: date, note: str | None) -> bool:
+    """A Korea-time day closed for chat. Returns False when it was already a holiday."""
     session, channel_id = actor.db, actor.channel_id
     if note is not None:
         note = typed(note, "the note", limit=2 * NAME_LIMIT)
-    """A Korea-time day closed for chat. Returns False when it was already a holiday."""
-    existing = session.get(Holiday, (channel_id, day))
-    if existing is not None:
-        existing.note = note if note is not None else existing.note
+    _change_channel(actor)
+    found = session.execute(sa.select(holidays_t.c.day).where(_holiday(channel_id, day))).first()
+    if found is not None:
+        if note is not None:
+            session.execute(
+                sa.update(holidays_t).where(_holiday(channel_id, day)).values(note=note)
+            )
         return False
-    session.add(Holiday(channel_id=channel_id, day=day, note=note))
+    session.execute(sa.insert(holidays_t).values(channel_id=channel_id, day=day, note=note))
     return True
 
 
 def remove_holiday(actor: Actor, day: date) -> None:
-    session, channel_id = actor.db, actor.channel_id
-    holiday = session.get(Holiday, (channel_id, day))
-    if holiday is None:
+    removed = actor.db.execute(sa.delete(holidays_t).where(_holiday(actor.channel_id, day)))
+    if removed.rowcount == 0:
         raise NotFound(f"{day} is not a holiday", "see kchat settings holidays list")
-    session.delete(holiday)
 
 
 def list_holidays(actor: Actor) -> list[dict]:
     session, channel_id = actor.db, actor.channel_id
-    query = sa.select(Holiday).where(Holiday.channel_id == channel_id).order_by(Holiday.day)
+    query = (
+        sa.select(holidays_t)
+        .where(holidays_t.c.channel_id == channel_id)
+        .order_by(holidays_t.c.day)
+    )
     return [
         {
             "day": holiday.day.isoformat(),
             "weekday": hours.KOREAN_DAYS[holiday.day.weekday()],
             "note": holiday.note,
         }
-        for holiday in session.scalars(query)
+        for holiday in session.execute(query.order_by(holidays_t.c.day))
     ]
 
 
 def set_offhours_text(actor: Actor, text: str | None) -> list[str]:
     """A custom off-hours message, or None for the default. Returns warnings."""
-    session, channel_id = actor.db, actor.channel_id
     if text is not None and not text.strip():
         raise Invalid("the message is empty", "use kchat settings offhours-message default")
     if text is not None:
         text = typed(text, "the message", limit=TEXT_LIMIT)
-    _channel(session, channel_id).offhours_text = text
+    _change_channel(actor, offhours_text=text)
     return [] if text is None or NAMES_HOURS.search(text) else [NO_HOURS_WARNING]
 
 
 def set_guide(actor: Actor, *, on: bool | None = None, text: str | None = None) -> list[str]:
     """R-SET-6: turn the guide message on or off, or set its text. Returns warnings."""
-    session, channel_id = actor.db, actor.channel_id
-    channel = _channel(session, channel_id)
-    if on is not None:
-        channel.guide_on = on
+    values = {} if on is None else {"guide_on": on}
     if text is not None:
-        channel.guide_text = typed(text, "the message", limit=TEXT_LIMIT)
-        return [ADVERTISING_WARNING]
-    return []
+        values["guide_text"] = typed(text, "the message", limit=TEXT_LIMIT)
+    _change_channel(actor, **values)
+    return [] if text is None else [ADVERTISING_WARNING]

@@ -1,4 +1,5 @@
-"""The channel at a glance (`kchat status`)."""
+"""The channel at a glance (`kchat status`): SQLAlchemy Core over store.tables only, so that
+it starts without the ORM."""
 
 import sqlalchemy as sa
 
@@ -7,8 +8,8 @@ from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.chat_settings import hours, settings
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.domain.vocabulary import STATUSES
-from kchat_cli.store import locks
-from kchat_cli.store.models import Channel, OutboxItem, Room, User
+from kchat_cli.store import catalog
+from kchat_cli.store.tables import channels, outbox, rooms, users
 
 STATUS_FIELDS = (
     "channel",
@@ -27,48 +28,50 @@ STATUS_FIELDS = (
 
 
 def channel_status(actor: Actor) -> dict:
-    session, channel_id, now = actor.db, actor.channel_id, actor.now
-    channel = session.get(Channel, channel_id)
+    db, channel_id, now = actor.db, actor.channel_id, actor.now
+    channel = db.execute(sa.select(channels).where(channels.c.id == channel_id)).one()
     by_status = dict(
-        session.execute(
-            sa.select(Room.status, sa.func.count())
-            .join(User, User.id == Room.user_id)
+        db.execute(
+            sa.select(rooms.c.status, sa.func.count())
+            .join(users, users.c.id == rooms.c.user_id)
             .where(
-                Room.channel_id == channel_id,
-                Room.left_at.is_(None),
-                Room.last_message_at.is_not(None),
-                User.blocked_at.is_(None),
+                rooms.c.channel_id == channel_id,
+                rooms.c.left_at.is_(None),
+                rooms.c.last_message_at.is_not(None),
+                users.c.blocked_at.is_(None),
             )
-            .group_by(Room.status)
+            .group_by(rooms.c.status)
         ).all()
     )
-    outbox = dict(
-        session.execute(
-            sa.select(OutboxItem.status, sa.func.count())
-            .where(OutboxItem.channel_id == channel_id, OutboxItem.status != "sent")
-            .group_by(OutboxItem.status)
+    waiting = dict(
+        db.execute(
+            sa.select(outbox.c.status, sa.func.count())
+            .where(outbox.c.channel_id == channel_id, outbox.c.status != "sent")
+            .group_by(outbox.c.status)
         ).all()
     )
-    chat = settings.load(session, channel_id)
-    scheduler = locks.live_holder(session, locks.SCHEDULER, now)
+    chat = settings.load(db, channel_id)
+    scheduler = catalog.live_lease(db, catalog.SCHEDULER, now)
     return {
         "channel": channel.name,
         "unread": channel.unread_total,
         **{f"rooms_{status}": by_status.get(status, 0) for status in STATUSES},
         "chat": "on" if chat.chat_on else "off",
         "open_now": chat.chat_on and hours.is_available(chat.schedule, now),
-        "held_rooms": session.scalar(
-            sa.select(sa.func.count()).where(Room.channel_id == channel_id, Room.held.is_(True))
+        "held_rooms": db.scalar(
+            sa.select(sa.func.count()).where(
+                rooms.c.channel_id == channel_id, rooms.c.held.is_(True)
+            )
         ),
-        "outbox_pending": outbox.get("pending", 0),
-        "outbox_failed": outbox.get("failed", 0),
+        "outbox_pending": waiting.get("pending", 0),
+        "outbox_failed": waiting.get("failed", 0),
         "scheduler": scheduler.holder if scheduler else "not running",
         "scheduler_since": scheduler.acquired_at if scheduler else None,
-        "last_delivery": session.scalar(
-            sa.select(sa.func.max(OutboxItem.sent_at)).where(OutboxItem.channel_id == channel_id)
+        "last_delivery": db.scalar(
+            sa.select(sa.func.max(outbox.c.sent_at)).where(outbox.c.channel_id == channel_id)
         ),
         "last_jobs": {
             name: f"{run['outcome']} {clock.kst_iso(run['started_at'])}"
-            for name, run in sorted(jobruns.last_runs(session).items())
+            for name, run in sorted(jobruns.last_runs(db).items())
         },
     }

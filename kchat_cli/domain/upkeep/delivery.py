@@ -17,8 +17,8 @@ from kchat_cli.domain.access import auth
 from kchat_cli.domain.actor import Actor
 from kchat_cli.errors import KchatError
 from kchat_cli.sealing import Sealer
-from kchat_cli.store import locks
-from kchat_cli.store.models import Admin, Channel, Lock, Message, OutboxItem, Room, User
+from kchat_cli.store import catalog
+from kchat_cli.store.models import Admin, Channel, Message, OutboxItem, Room, User
 from kchat_cli.store.session import read_session, run_write
 
 MAX_ATTEMPTS = 8
@@ -72,9 +72,9 @@ def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
     return [row._asdict() for row in session.execute(query)]
 
 
-def scheduler(actor: Actor) -> Lock | None:
+def scheduler(actor: Actor) -> sa.Row | None:
     """The scheduler delivering now, if one runs for this store (it holds the lease)."""
-    return locks.live_holder(actor.db, locks.SCHEDULER, actor.now)
+    return catalog.live_lease(actor.db, catalog.SCHEDULER, actor.now)
 
 
 def due_now(engine: sa.Engine, now: datetime) -> bool:

@@ -1,13 +1,13 @@
-"""The record of job runs: every run of every job, with its counts and outcome."""
+"""The record of job runs: every run of every job, with its counts and outcome. SQLAlchemy
+Core only, on a session or a bare connection: `status` reads the last runs without the ORM."""
 
 import json
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from kchat_cli.domain.actor import Actor
-from kchat_cli.store.models import JobRun
+from kchat_cli.store.tables import job_runs
 
 RUN_FIELDS = (
     "id",
@@ -25,7 +25,7 @@ RUN_FIELDS = (
 
 
 def start(
-    session: Session,
+    session,
     name: str,
     *,
     as_of: datetime,
@@ -39,26 +39,25 @@ def start(
     this job still marked running were cut short (their holder is gone, since the caller now
     holds the job's lock)."""
     session.execute(
-        sa.update(JobRun)
-        .where(JobRun.name == name, JobRun.outcome == "running")
+        sa.update(job_runs)
+        .where(job_runs.c.name == name, job_runs.c.outcome == "running")
         .values(outcome="interrupted", finished_at=now)
     )
-    run = JobRun(
+    started = sa.insert(job_runs).values(
         name=name,
         as_of=as_of,
         dry_run=dry_run,
         started_at=now,
+        outcome="running",
         holder=holder,
         started_by=started_by,
         admin=admin,
     )
-    session.add(run)
-    session.flush()
-    return run.id
+    return session.execute(started.returning(job_runs.c.id)).scalar_one()
 
 
 def finish(
-    session: Session,
+    session,
     run_id: int,
     *,
     outcome: str,
@@ -66,24 +65,31 @@ def finish(
     counts: dict | None = None,
     error: str | None = None,
 ) -> dict:
-    run = session.get(JobRun, run_id)
-    run.outcome, run.finished_at, run.error = outcome, now, error
-    run.counts = None if counts is None else json.dumps(counts, sort_keys=True)
-    return record(run)
+    session.execute(
+        sa.update(job_runs)
+        .where(job_runs.c.id == run_id)
+        .values(
+            outcome=outcome,
+            finished_at=now,
+            error=error,
+            counts=None if counts is None else json.dumps(counts, sort_keys=True),
+        )
+    )
+    return record(session.execute(sa.select(job_runs).where(job_runs.c.id == run_id)).one())
 
 
 def cut_short(
-    session: Session, run_id: int, *, outcome: str, now: datetime, error: str | None = None
+    session, run_id: int, *, outcome: str, now: datetime, error: str | None = None
 ) -> None:
     """A run that stopped before its end: recorded so unless it was recorded finished."""
     session.execute(
-        sa.update(JobRun)
-        .where(JobRun.id == run_id, JobRun.outcome == "running")
+        sa.update(job_runs)
+        .where(job_runs.c.id == run_id, job_runs.c.outcome == "running")
         .values(outcome=outcome, finished_at=now, error=error)
     )
 
 
-def record(run: JobRun) -> dict:
+def record(run: sa.Row) -> dict:
     return {
         "id": run.id,
         "name": run.name,
@@ -101,29 +107,31 @@ def record(run: JobRun) -> dict:
 
 def history(actor: Actor, name: str | None, limit: int) -> list[dict]:
     session = actor.db
-    query = sa.select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
+    query = sa.select(job_runs).order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
     if name is not None:
-        query = query.where(JobRun.name == name)
+        query = query.where(job_runs.c.name == name)
     if limit:
         query = query.limit(limit)
-    return [record(run) for run in session.scalars(query)]
+    return [record(run) for run in session.execute(query)]
 
 
-def last_runs(session: Session) -> dict[str, dict]:
+def last_runs(db) -> dict[str, dict]:
     """Each job's latest run, by name."""
-    latest = (
-        sa.select(JobRun.name, sa.func.max(JobRun.id).label("id")).group_by(JobRun.name).subquery()
-    )
-    runs = session.scalars(sa.select(JobRun).join(latest, latest.c.id == JobRun.id))
+    latest = sa.select(sa.func.max(job_runs.c.id).label("id")).group_by(job_runs.c.name).subquery()
+    runs = db.execute(sa.select(job_runs).join(latest, latest.c.id == job_runs.c.id))
     return {run.name: record(run) for run in runs}
 
 
-def record_missed(
-    session: Session, name: str, *, as_of: datetime, now: datetime, holder: str
-) -> None:
+def record_missed(session, name: str, *, as_of: datetime, now: datetime, holder: str) -> None:
     """A scheduled run that could not start within its grace time."""
-    session.add(
-        JobRun(
-            name=name, as_of=as_of, started_at=now, finished_at=now, outcome="missed", holder=holder
+    session.execute(
+        sa.insert(job_runs).values(
+            name=name,
+            as_of=as_of,
+            dry_run=False,
+            started_at=now,
+            finished_at=now,
+            outcome="missed",
+            holder=holder,
         )
     )
