@@ -18,8 +18,9 @@ from operator import itemgetter
 from typing import Any, TextIO
 
 from kchat_cli.clock import KST, kst_iso
-from kchat_cli.domain.hostile import JSON_ESCAPES, json_text, spreadsheet_safe
+from kchat_cli.domain.hostile import spreadsheet_safe
 from kchat_cli.errors import Invalid
+from kchat_cli.safe_json import JSON_ESCAPES, json_text
 
 
 class Format(enum.StrEnum):

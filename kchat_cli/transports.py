@@ -11,8 +11,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from kchat_cli.domain.hostile import json_text
 from kchat_cli.errors import Invalid
+from kchat_cli.safe_json import json_text
 
 DEFAULT_TIMEOUT = 10.0
 

@@ -1,10 +1,8 @@
-"""Customer input is hostile (R-INPUT-1): what a store cannot hold, what a spreadsheet would
-run, and JSON that a terminal cannot act on. (How a terminal shows text is the renderer's
-business: `render.visible`.)"""
+"""Customer input is hostile (R-INPUT-1): what a store cannot hold, and what a spreadsheet
+would run. (What a terminal would act on is the renderer's business: `render.visible`, and
+`safe_json` for JSON.)"""
 
-import json
 import re
-from typing import Any
 
 from kchat_cli.errors import Invalid
 
@@ -37,23 +35,3 @@ def typed(value: str, what: str, limit: int = NAME_LIMIT) -> str:
     if len(value) > limit:
         raise Invalid(f"{what} has {len(value):,} characters; the limit is {limit:,}")
     return storable(value)
-
-
-# What JSON writes raw but a terminal acts on: written as \u escapes instead (same data).
-JSON_ESCAPES = {
-    code: f"\\u{code:04x}"
-    for code in (
-        *range(0x7F, 0xA0),
-        0x061C,
-        0x200E,
-        0x200F,
-        *range(0x2028, 0x202F),
-        *range(0x2066, 0x206A),
-        *range(0xD800, 0xE000),
-    )
-}
-
-
-def json_text(value: Any) -> str:
-    """JSON with nothing a terminal acts on left raw (json.dumps escapes C0 itself)."""
-    return json.dumps(value, ensure_ascii=False).translate(JSON_ESCAPES)
