@@ -326,10 +326,9 @@ def last_retention(url: str) -> dict:
     from kchat_cli.domain.upkeep import runs as jobruns
     from kchat_cli.store.engine import dispose_engines
     from kchat_cli.store.opening import open_store
-    from kchat_cli.store.session import read_session
 
-    with read_session(open_store(url)) as session:
-        (record,) = jobruns.history(session, "retention", 1)
+    with open_store(url).connect() as connection:
+        record = jobruns.last_runs(connection)["retention"]
     dispose_engines()  # the next run's store may be a new copy of the file
     return record
 

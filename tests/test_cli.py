@@ -110,8 +110,8 @@ def test_rooms_show_json_adds_messages(kchat, ev):
         ev.answer("u1", "2026-11-20 10:02", text="네 고객님"),
     )
     shown = kchat.json("rooms", "show", room_of(kchat, "u1")["id"])
-    assert tuple(shown) == (*ROOM_FIELDS, "messages")
-    assert [tuple(m) for m in shown["messages"]] == [MESSAGE_FIELDS] * 2
+    assert tuple(shown) == (*ROOM_FIELDS, "messages", "older_not_shown", "newer_not_shown")
+    assert [tuple(m) for m in shown["messages"]] == [(*MESSAGE_FIELDS, "new")] * 2
     assert [(m["from"], m["text"]) for m in shown["messages"]] == [
         ("user", "환불 문의"),
         ("admin", "네 고객님"),

@@ -162,15 +162,15 @@ StatusFilter = enum.StrEnum(
     "StatusFilter", {name.replace("-", "_"): name for name in STATUS_FILTERS}
 )
 
-# The room filters of `rooms list` (R-FILTER-1), shared by the exports.
-StatusOption = Annotated[
-    StatusFilter | None,
-    typer.Option(
-        "--status",
-        "-s",
-        help="[default: in-progress for lists, all for exports; all with --left or --blocked]",
-    ),
-]
+
+# The room filters of `rooms list` (R-FILTER-1), shared by the exports and search.
+def _status_option(default_status: str | None):
+    default = default_status or "in-progress; all with --left or --blocked"
+    return Annotated[
+        StatusFilter | None, typer.Option("--status", "-s", help=f"[default: {default}]")
+    ]
+
+
 LabelOption = Annotated[
     list[str] | None,
     typer.Option("--label", "-l", help="Only rooms with this label; repeat for rooms with all."),
@@ -184,13 +184,21 @@ AssigneeOption = Annotated[
 StarredOption = Annotated[bool, typer.Option("--starred", help="Only starred rooms.")]
 BlockedOption = Annotated[bool, typer.Option("--blocked", help="Blocked users' rooms.")]
 LeftOption = Annotated[bool, typer.Option("--left", help="Rooms that were left.")]
+WhoOption = Annotated[
+    str | None,
+    typer.Option(
+        "--who",
+        metavar="TEXT",
+        help="Only rooms whose customer nickname, room name or user key contains TEXT.",
+    ),
+]
 
 
 _FILTERS = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
     for name, option, default in (
-        ("status", StatusOption, None),
         ("label", LabelOption, None),
+        ("who", WhoOption, None),
         ("assignee", AssigneeOption, None),
         ("since", SinceOption, None),
         ("until", UntilOption, None),
@@ -211,7 +219,13 @@ def room_filters(*, default_status: str | None = None, period: bool = True):
         own = [
             parameter for parameter in signature.parameters.values() if parameter.name != "rooms"
         ]
-        taken = [p for p in _FILTERS if period or p.name not in ("since", "until")]
+        status = inspect.Parameter(
+            "status",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=_status_option(default_status),
+        )
+        taken = [status] + [p for p in _FILTERS if period or p.name not in ("since", "until")]
 
         @functools.wraps(command)
         def with_filters(*args, **kwargs):
@@ -234,3 +248,24 @@ def room_filters(*, default_status: str | None = None, period: bool = True):
         return with_filters
 
     return decorate
+
+
+def written_in_editor(start: str) -> str:
+    """What the admin writes in $VISUAL or $EDITOR (vi when neither is set), starting from
+    `start`; the file is theirs alone and removed after."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    descriptor, name = tempfile.mkstemp(prefix="kchat-", suffix=".txt")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as draft:
+            draft.write(start)
+        if subprocess.run([*shlex.split(editor), name], check=False).returncode != 0:
+            raise Refused(f"the editor ({editor}) did not finish; nothing was sent")
+        with open(name, encoding="utf-8") as written:
+            return written.read().rstrip("\n")
+    finally:
+        os.unlink(name)

@@ -1,5 +1,6 @@
 """kchat rooms: list, show and manage chat rooms."""
 
+import enum
 import sys
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS, 
 from kchat_cli.render import Format, emit, visible
 
 app = app_for("List, read and manage chat rooms.")
+RoomOrder = enum.StrEnum("RoomOrder", {"newest": "newest", "waiting": "waiting"})
 
 
 def _actions():
@@ -40,14 +42,21 @@ def list_(
     ctx: typer.Context,
     rooms,
     limit: Annotated[int, limit_option("At most this many rooms; 0 for all.")] = 50,
+    sort: Annotated[
+        RoomOrder,
+        typer.Option(
+            "--sort",
+            help="newest: by the last message; waiting: longest-waiting customer first.",
+        ),
+    ] = RoomOrder.newest,
     output: OutputOption = Format.table,
 ) -> None:
-    """List rooms, newest first, by the time of their last message (R-FILTER-1).
+    """List rooms, newest first by their last message, or longest-waiting first.
 
-    Example: kchat rooms list --status unread --since 7d -o json
+    Example: kchat rooms list --sort waiting --who 김 -o json
     """
     rooms.limit = limit
-    records = runtime(ctx).glance(list_rooms, rooms)
+    records = runtime(ctx).glance(list_rooms, rooms, sort=sort.value)
     emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no rooms")
 
 
@@ -57,33 +66,73 @@ def show(
     room: RoomArgument,
     peek: Annotated[bool, typer.Option("--peek", help="Do not mark the room read.")] = False,
     limit: Annotated[int, limit_option("The latest this many messages; 0 for all.")] = 100,
+    everything: Annotated[
+        bool, typer.Option("--all", help="The whole history (the same as --limit 0).")
+    ] = False,
     output: OutputOption = Format.table,
 ) -> None:
-    """Show a room and its history; this marks it read for every admin unless --peek.
+    """Show a room and its history, marking read what it shows, unless --peek.
+
+    A line marks where the new messages begin. With more unread messages than --limit, the
+    oldest unread ones are shown and the rest stay unread: run it again for the next ones.
 
     Example: kchat rooms show 42 --peek
     """
     record = runtime(ctx).act(
-        _actions().view_room, room, limit=limit, mark_read=not peek, target=f"room {room}"
+        _actions().view_room,
+        room,
+        limit=0 if everything else limit,
+        mark_read=not peek,
+        target=f"room {room}",
     )
     messages = record["messages"]
     if output is Format.json:
         from kchat_cli.render import emit_one
 
-        emit_one(record, output, fields=(*ROOM_FIELDS, "messages"))
-    elif output is Format.table:
-        labels = ", ".join(record["labels"]) or "-"
-        typer.echo(
-            visible(
-                f"room {record['id']} · {record['name'] or record['user']} · "
-                f"{record['status']} · labels {labels} · assignee {record['assignee'] or '-'}"
-            )
+        emit_one(
+            record,
+            output,
+            fields=(*ROOM_FIELDS, "messages", "older_not_shown", "newer_not_shown"),
         )
-        if record["memo"]:
-            typer.echo(visible(f"memo: {record['memo']}"))
-        emit(messages, output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE, empty="no messages")
+    elif output is Format.table:
+        _show_table(record)
     else:
-        emit(messages, output, fields=MESSAGE_FIELDS)
+        emit(messages, output, fields=(*MESSAGE_FIELDS, "new"))
+    _say_what_was_left_out(record)
+
+
+def _show_table(record: dict) -> None:
+    labels = ", ".join(record["labels"]) or "-"
+    typer.echo(
+        visible(
+            f"room {record['id']} · {record['name'] or record['user']} · "
+            f"{record['status']} · labels {labels} · assignee {record['assignee'] or '-'}"
+        )
+    )
+    if record["memo"]:
+        typer.echo(visible(f"memo: {record['memo']}"))
+    first_new = next((message["id"] for message in record["messages"] if message["new"]), None)
+
+    def marker(message: dict) -> str:
+        return "new" if message["id"] == first_new else ("·" if message["new"] else "")
+
+    table = [("", marker), *MESSAGE_TABLE] if first_new is not None else MESSAGE_TABLE
+    fields = (*MESSAGE_FIELDS, "new")
+    emit(record["messages"], Format.table, fields=fields, table=table, empty="no messages")
+
+
+def _say_what_was_left_out(record: dict) -> None:
+    room = record["id"]
+    if record["older_not_shown"]:
+        say(
+            f"{record['older_not_shown']:,} older messages not shown: "
+            f"kchat rooms show {room} --all shows the whole history"
+        )
+    if record["newer_not_shown"]:
+        say(
+            f"{record['newer_not_shown']:,} newer messages not shown and still unread: "
+            f"run kchat rooms show {room} again for the next ones, or add --all"
+        )
 
 
 def _bulk(ctx: typer.Context, tokens, room_action, verb: str, dry_run: bool) -> None:

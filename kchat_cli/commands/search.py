@@ -12,7 +12,7 @@ from kchat_cli.commands.common import (
     room_filters,
     runtime,
 )
-from kchat_cli.commands.views import MESSAGE_TABLE
+from kchat_cli.commands.views import SEARCH_TABLE
 from kchat_cli.render import Format, emit
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -29,15 +29,17 @@ def search(
     limit: Annotated[int, limit_option("0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
-    """Find messages containing TEXT, Korean included, newest first. --since/--until are
-    the messages' times; the other filters choose rooms as `rooms list` does.
+    """Find messages containing TEXT, Korean included, newest first.
+
+    Each hit names its room and customer. --since/--until are the messages' times; the
+    other filters choose rooms as `rooms list` does, in every status unless --status.
 
     Example: kchat search 환불 --since 30d --label VIP
     """
-    from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
+    from kchat_cli.domain.conversations.search import SEARCH_FIELDS
     from kchat_cli.domain.conversations.search import search as find
 
     records = runtime(ctx).look(
         find, text, rooms=rooms if rooms.chosen else None, since=since, until=until, limit=limit
     )
-    emit(records, output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE, empty="nothing found")
+    emit(records, output, fields=SEARCH_FIELDS, table=SEARCH_TABLE, empty="nothing found")

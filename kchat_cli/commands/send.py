@@ -1,11 +1,19 @@
 """kchat send."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, RoomArgument, runtime, say, say_when_it_leaves
+from kchat_cli.commands.common import (
+    OutputOption,
+    RoomArgument,
+    runtime,
+    say,
+    say_when_it_leaves,
+    written_in_editor,
+)
 from kchat_cli.commands.views import MESSAGE_TABLE
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
@@ -17,7 +25,10 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 def send(
     ctx: typer.Context,
     room: RoomArgument,
-    text: Annotated[str | None, typer.Argument(help="A text, up to 1,000 characters.")] = None,
+    text: Annotated[
+        str | None,
+        typer.Argument(help="A text, up to 1,000 characters; - reads it from standard input."),
+    ] = None,
     image: Annotated[
         Path | None, typer.Option("--image", help="A jpg, jpeg, png or gif up to 20 MiB.")
     ] = None,
@@ -32,6 +43,12 @@ def send(
             "--coupon", metavar="ID", min=1, max=MAX_ID, help="A coupon, to a friend (R-COUPON-1)."
         ),
     ] = None,
+    edit: Annotated[
+        bool, typer.Option("--edit", help="Write the text in $VISUAL or $EDITOR.")
+    ] = False,
+    complete: Annotated[
+        bool, typer.Option("--complete", help="Complete the consultation after sending.")
+    ] = False,
     output: OutputOption = Format.table,
 ) -> None:
     """Send one thing to a room's user; it is queued in the outbox for delivery (R-SEND-1).
@@ -39,20 +56,25 @@ def send(
     The message records which admin sent it, for admins only (R-SEND-2); a completed
     consultation is back in progress (R-DONE-1).
 
-    Example: kchat send 42 "안녕하세요, 주문 확인해 드릴게요."
+    Example: kchat send 42 "안녕하세요, 주문 확인해 드릴게요." --complete
     """
     from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
     from kchat_cli.domain.conversations.sending import Outgoing, send
 
     rt = runtime(ctx)
+    if edit:
+        text = written_in_editor(text or "")
+    elif text == "-":
+        text = sys.stdin.read().rstrip("\n")
     outgoing = Outgoing(text=text, reply=reply, image=image, file=file, coupon=coupon)
     record = rt.act(
         send,
         room,
         outgoing,
+        complete=complete,
         target=f"room {room}",
-        details=lambda sent: {"message": sent["id"], "kind": sent["kind"]},
+        details=lambda sent: {"message": sent["id"], "kind": sent["kind"], "complete": complete},
     )
-    say(f"queued message {record['id']} to room {room}")
+    say(f"queued message {record['id']} to room {room}" + (", completed" if complete else ""))
     say_when_it_leaves(rt, "it")
     emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)

@@ -33,3 +33,12 @@ MESSAGE_TABLE = [
     ("FROM", _sender),
     ("MESSAGE", _content),
 ]
+
+SEARCH_TABLE = [
+    ("ID", field("id")),
+    ("TIME", lambda m: short_time(m["ts"])),
+    ("ROOM", field("room")),
+    ("CUSTOMER", lambda m: clip(16)(m["name"] or m["user"])),
+    ("FROM", _sender),
+    ("MESSAGE", _content),
+]

@@ -83,16 +83,17 @@ def apply_to_rooms(
         chunk = ids[start : start + size]
         done = run_write(
             engine,
-            lambda session, chunk=chunk: _apply_batch(actor_of(session), chunk, action, audit_as),
+            lambda session, chunk=chunk: apply_batch(actor_of(session), chunk, action, audit_as),
             commit=not dry_run,
         )
         report.merge(done)
     return report
 
 
-def _apply_batch(
-    actor: Actor, ids: list[int], action: RoomAction, audit_as: str | None
+def apply_batch(
+    actor: Actor, ids: list[int], action: RoomAction, audit_as: str | None = None
 ) -> BulkReport:
+    """`action` on these rooms, in the actor's transaction (audited under `audit_as`)."""
     report = BulkReport()
     states = {state.id: state for state in rooms.load_rooms(actor.db, actor.channel_id, ids=ids)}
     action.prepare(actor, list(states.values()))

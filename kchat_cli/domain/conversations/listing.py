@@ -6,6 +6,7 @@ SQLAlchemy Core over store.tables only, on an ORM session or a bare connection a
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +50,7 @@ class RoomFilter:
     starred: bool = False
     blocked: bool = False
     left: bool = False
+    who: str | None = None  # in the customer's nickname, the room's name or the user key
     limit: int = 50  # 0: no limit
 
     @property
@@ -63,6 +65,7 @@ class RoomFilter:
             or self.status not in (None, "all")
             or self.since
             or self.until
+            or self.who
         )
 
     @property
@@ -120,6 +123,20 @@ def _filtered(query, session: Session, channel_id: int, filt: RoomFilter):
         query = query.where(
             tables.rooms.c.assignee_id == _admin_id(session, channel_id, filt.assignee)
         )
+    if filt.who:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", filt.who) + "%"
+        query = query.where(
+            sa.or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        tables.users.c.nickname,
+                        tables.rooms.c.name,
+                        tables.users.c.key,
+                    )
+                )
+            )
+        )
     for label_id in _label_ids(session, channel_id, filt.labels):
         query = query.where(
             sa.exists().where(
@@ -157,17 +174,45 @@ def _label_ids(session: Session, channel_id: int, names: list[str]) -> list[int]
     return [found[name] for name in names]
 
 
-def list_rooms(actor: Actor, filt: RoomFilter) -> list[dict]:
-    """Rooms newest first (by their last message), as room records."""
+def list_rooms(actor: Actor, filt: RoomFilter, *, sort: str = "newest") -> list[dict]:
+    """Rooms as room records: newest first (by their last message), or with sort "waiting"
+    the longest-waiting first (by their oldest user message not yet answered), rooms
+    nobody waits in last."""
     session, channel_id = actor.db, actor.channel_id
     query = sa.select(*_ROOM_COLUMNS).join(
         tables.users, tables.users.c.id == tables.rooms.c.user_id
     )
     query = _filtered(query, session, channel_id, filt)
-    query = query.order_by(tables.rooms.c.last_message_at.desc(), tables.rooms.c.id.desc())
+    if sort == "waiting":
+        waiting = _waiting_since()
+        query = query.add_columns(waiting).order_by(waiting.is_(None), waiting, tables.rooms.c.id)
+    else:
+        query = query.order_by(tables.rooms.c.last_message_at.desc(), tables.rooms.c.id.desc())
     if filt.limit:
         query = query.limit(filt.limit)
-    return _room_records(session, list(session.execute(query)))
+    rows = list(session.execute(query))
+    records = _room_records(session, rows)
+    if sort == "waiting":
+        for record, row in zip(records, rows, strict=True):
+            record["waiting_since"] = row.waiting_since
+    return records
+
+
+def _waiting_since():
+    """A room's oldest user message after its last admin message, while it is in progress:
+    since when its customer waits for an answer (None when nobody waits)."""
+    messages, rooms = tables.messages.c, tables.rooms.c
+    oldest = (
+        sa.select(sa.func.min(messages.ts))
+        .where(
+            messages.room_id == rooms.id,
+            messages.sender == "user",
+            messages.hidden.is_(False),
+            sa.or_(rooms.last_admin_at.is_(None), messages.ts > rooms.last_admin_at),
+        )
+        .scalar_subquery()
+    )
+    return sa.case((rooms.completed_at.is_(None), oldest), else_=None).label("waiting_since")
 
 
 def rooms_query(session: Session, channel_id: int, filt: RoomFilter, query):
@@ -249,22 +294,53 @@ def room_record(session: Session, channel_id: int, room_id: int) -> dict:
     return _room_records(session, rows)[0]
 
 
-def room_messages(session: Session, channel_id: int, room_id: int, limit: int) -> list[dict]:
-    """The room's latest messages, oldest first; hidden ones (R-BLOCK-1) stay out."""
-    query = (
-        message_select()
-        .where(
-            tables.messages.c.room_id == room_id,
-            tables.messages.c.channel_id == channel_id,
-            tables.messages.c.hidden.is_(False),
-        )
-        .order_by(tables.messages.c.ts.desc(), tables.messages.c.id.desc())
+def room_messages(
+    session: Session, channel_id: int, room_id: int, limit: int, *, after_seq: int | None = None
+) -> list[dict]:
+    """The room's latest messages, oldest first, or with `after_seq` the first ones after
+    that number; hidden ones (R-BLOCK-1) stay out. Each record carries its number, `seq`."""
+    messages = tables.messages.c
+    query = message_select().add_columns(messages.seq)
+    query = query.where(
+        messages.room_id == room_id, messages.channel_id == channel_id, messages.hidden.is_(False)
     )
+    if after_seq is None:
+        query = query.order_by(messages.ts.desc(), messages.id.desc())
+    else:
+        query = query.where(messages.seq > after_seq).order_by(messages.ts, messages.id)
     if limit:
         query = query.limit(limit)
     rows = list(session.execute(query))
-    rows.reverse()
-    return [message_record(row) for row in rows]
+    if after_seq is None:
+        rows.reverse()
+    return [{**message_record(row), "seq": row.seq} for row in rows]
+
+
+def visible_count(session: Session, channel_id: int, room_id: int, *, after_seq: int = 0) -> int:
+    """How many of the room's messages (hidden ones left out) are numbered after `after_seq`."""
+    messages = tables.messages.c
+    return session.scalar(
+        sa.select(sa.func.count()).where(
+            messages.room_id == room_id,
+            messages.channel_id == channel_id,
+            messages.hidden.is_(False),
+            messages.seq > after_seq,
+        )
+    )
+
+
+def unread_after(session: Session, channel_id: int, room_id: int, seq: int) -> int:
+    """How many user messages (hidden ones left out) are numbered after `seq` (R-UNR-1)."""
+    messages = tables.messages.c
+    return session.scalar(
+        sa.select(sa.func.count()).where(
+            messages.room_id == room_id,
+            messages.channel_id == channel_id,
+            messages.hidden.is_(False),
+            messages.sender == "user",
+            messages.seq > seq,
+        )
+    )
 
 
 MESSAGE_COLUMNS = tuple(

@@ -133,14 +133,39 @@ def unblock(actor: Actor, room_id: int) -> bool:
 
 
 def view_room(actor: Actor, room_id: int, *, limit: int, mark_read: bool) -> dict:
-    """The room record with its latest messages; viewing reads it unless told not to."""
-    if mark_read:
-        room = rooms.load_room(actor.db, actor.channel_id, room_id)
-        rooms.mark_read(room)
-        rooms.save_rooms(actor.db, actor.channel_id, [room])
-    record = listing.room_record(actor.db, actor.channel_id, room_id)
-    record["messages"] = listing.room_messages(actor.db, actor.channel_id, room_id, limit)
+    """The room record and its messages, each marked `new` when unread till now. Viewing
+    reads what it shows, and only that, unless told not to (R-READ-1): with more unread
+    messages than `limit`, the oldest unread ones are shown and the newer stay unread
+    (`newer_not_shown`); otherwise the latest `limit` (`older_not_shown` counts the rest)."""
+    db, channel_id = actor.db, actor.channel_id
+    room = rooms.load_room(db, channel_id, room_id)
+    read_seq, unread = room.read_seq, room.unread
+    if limit and unread > limit:
+        messages = listing.room_messages(db, channel_id, room_id, limit, after_seq=read_seq)
+        older, newer = 0, listing.visible_count(db, channel_id, room_id, after_seq=_last(messages))
+    else:
+        messages = listing.room_messages(db, channel_id, room_id, limit)
+        older = listing.visible_count(db, channel_id, room_id) - len(messages)
+        newer = 0
+    if mark_read and unread:
+        rooms.mark_read_through(
+            room, _last(messages), listing.unread_after(db, channel_id, room_id, _last(messages))
+        )
+        rooms.save_rooms(db, channel_id, [room])
+    record = listing.room_record(db, channel_id, room_id)
+    record["messages"] = [_shown(message, read_seq) for message in messages]
+    record["older_not_shown"], record["newer_not_shown"] = older, newer
     return record
+
+
+def _shown(message: dict, read_seq: int) -> dict:
+    """The message record, marked new when it came after what had been read."""
+    seq = message.pop("seq")
+    return {**message, "new": seq > read_seq}
+
+
+def _last(messages: list[dict]) -> int:
+    return max((message["seq"] for message in messages), default=0)
 
 
 def rename(actor: Actor, room_id: int, name: str) -> None:

@@ -131,6 +131,14 @@ def mark_read(room: RoomState) -> None:
     room.read_seq = room.seq
 
 
+def mark_read_through(room: RoomState, seq: int, unread_after: int) -> None:
+    """R-READ-1 for what an admin has seen: messages up to number `seq` are read; the
+    `unread_after` user messages after it stay unread."""
+    if seq > room.read_seq:
+        room.read_seq = seq
+        room.unread = unread_after
+
+
 def complete(room: RoomState, now: datetime) -> None:
     """R-DONE-1. A completed legacy room starts over under the completion rules (R-STATUS-2).
     The next user message begins a new consultation."""

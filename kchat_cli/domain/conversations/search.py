@@ -17,6 +17,8 @@ from kchat_cli.store import tables
 from kchat_cli.store.dialect import search_spans, text_contains
 
 SEARCH_LIMIT = 200  # characters: longer patterns are too complex for SQLite's LIKE
+# A hit names its room and customer, so that it can be acted on.
+SEARCH_FIELDS = ("id", "room", "name", "user", "from", "admin", "kind", "text", "ts", "file")
 
 
 def search(
@@ -46,7 +48,21 @@ def search(
         found += [message_record(row) for row in session.execute(query)]
         if limit and len(found) >= limit:
             break
-    return found
+    names = _customer_names(session, {hit["room"] for hit in found})
+    return [{**hit, "name": names.get(hit["room"])} for hit in found]
+
+
+def _customer_names(session: Session, room_ids: set[int]) -> dict[int, str]:
+    """Each room's name for admins, or else its customer's nickname."""
+    if not room_ids:
+        return {}
+    rooms, users = tables.rooms.c, tables.users.c
+    query = (
+        sa.select(rooms.id, sa.func.coalesce(rooms.name, users.nickname))
+        .join(tables.users, users.id == rooms.user_id)
+        .where(rooms.id.in_(room_ids))
+    )
+    return dict(session.execute(query).all())
 
 
 def _query(

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from kchat_cli import clock
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations import attachments, listing, replies, rooms
+from kchat_cli.domain.conversations.bulk import apply_batch
 from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations.room_actions import Complete
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import Invalid, NotFound, Refused
@@ -41,9 +43,10 @@ class Outgoing:
         self.coupon, self.add_request = coupon, add_request
 
 
-def send(actor: Actor, room_id: int, outgoing: Outgoing) -> dict:
+def send(actor: Actor, room_id: int, outgoing: Outgoing, *, complete: bool = False) -> dict:
     """An admin's message to the user: recorded with its admin (R-SEND-2), queued for
-    delivery; a completed room is back in progress (R-DONE-1). Returns its record."""
+    delivery; a completed room is back in progress (R-DONE-1). With `complete`, the
+    consultation is completed after it, in the same transaction. Returns its record."""
     room = sendable_room(actor, room_id)
     kind, text, file = "text", outgoing.text, None
     if outgoing.reply is not None:
@@ -69,6 +72,8 @@ def send(actor: Actor, room_id: int, outgoing: Outgoing) -> dict:
         room, admin_id=actor.admin_id, ts=actor.now, kind=kind, text=text, file=file
     )
     (message_id,) = conversation.flush()
+    if complete:
+        apply_batch(actor, [room_id], Complete())
     return listing.message_by_id(actor.db, message_id)
 
 

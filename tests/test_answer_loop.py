@@ -1,0 +1,162 @@
+"""Answering from the command line in one step: `send -`, `send --edit`, `send --complete`,
+`rooms list --sort waiting` and `--who`, search hits that name their room and customer, and
+`rooms show` that reads only what it shows and marks where the new messages begin."""
+
+import json
+import sys
+
+from conftest import room_of
+
+
+def sent_texts(kchat) -> list[str]:
+    return [item["text"] for item in kchat.json("outbox", "list")]
+
+
+def test_send_dash_reads_the_text_from_standard_input(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    kchat("send", room, "-", input="주문 확인했습니다.\n내일 출고됩니다.\n")
+    assert "주문 확인했습니다.\n내일 출고됩니다." in sent_texts(kchat)
+    assert "-" not in sent_texts(kchat)
+
+
+def test_send_dash_with_nothing_to_read_sends_nothing(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    refused = kchat("send", room, "-", input="", code=2)
+    assert "the message is empty" in refused.stderr
+    assert sent_texts(kchat) == []
+
+
+def test_send_edit_sends_what_the_editor_wrote(kchat, ev, tmp_path):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "path.write_text(path.read_text(encoding='utf-8') + ' 고쳐 씀\\n', encoding='utf-8')\n",
+        encoding="utf-8",
+    )
+    kchat("send", room, "초안", "--edit", env={"VISUAL": f"{sys.executable} {editor}"})
+    assert sent_texts(kchat) == ["초안 고쳐 씀"]
+
+
+def test_send_edit_stops_when_the_editor_fails(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    refused = kchat("send", room, "--edit", code=1, env={"VISUAL": "false"})
+    assert "nothing was sent" in refused.stderr
+    assert sent_texts(kchat) == []
+
+
+def test_send_complete_answers_and_completes_in_one_step(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    kchat("send", room, "해결되었습니다.", "--complete")
+    assert room_of(kchat, "u1")["status"] == "completed"
+    assert sent_texts(kchat) == ["해결되었습니다."]
+    audit = [
+        json.loads(line) for line in kchat("export", "audit", "-o", "jsonl").stdout.splitlines()
+    ]
+    (entry,) = [entry for entry in audit if entry["action"] == "send"]
+    details = entry["details"]
+    assert (json.loads(details) if isinstance(details, str) else details)["complete"] is True
+
+
+def test_rooms_list_sort_waiting_puts_the_longest_waiting_first(kchat, ev):
+    kchat.ingest(
+        ev.says("early", "2026-11-20 09:00"),
+        ev.answer("early", "2026-11-20 09:30"),
+        ev.says("early", "2026-11-20 12:00"),  # waits since 12:00, after the answer
+        ev.says("middle", "2026-11-20 10:00"),  # waits since 10:00
+        ev.says("late", "2026-11-20 11:00"),
+        ev.says("late", "2026-11-20 11:30"),  # waits since 11:00
+        ev.says("done", "2026-11-20 08:00"),
+        ev.answer("done", "2026-11-20 08:10"),  # nobody waits
+    )
+    order = [room["user"] for room in kchat.json("rooms", "list", "--sort", "waiting")]
+    assert order == ["middle", "late", "early", "done"]
+    newest = [room["user"] for room in kchat.json("rooms", "list")]
+    assert newest == ["early", "late", "middle", "done"]
+
+
+def test_rooms_list_who_finds_nickname_room_name_or_user_key(kchat, ev):
+    kchat.ingest(
+        ev.says("key-kim", "2026-11-20 09:00", nickname="김하늘"),
+        ev.says("key-lee", "2026-11-20 09:10", nickname="이바다"),
+        ev.says("key-100%", "2026-11-20 09:20", nickname="박"),
+    )
+    kchat("rooms", "rename", room_of(kchat, "key-lee")["id"], "VIP 고객 바다")
+
+    def found(text: str) -> list[str]:
+        return sorted(room["user"] for room in kchat.json("rooms", "list", "--who", text))
+
+    assert found("하늘") == ["key-kim"]
+    assert found("vip") == ["key-lee"], "the room's name, whatever the case"
+    assert found("key-") == ["key-100%", "key-kim", "key-lee"]
+    assert found("100%") == ["key-100%"], "% is a character, not a wildcard"
+    assert found("_") == []
+
+
+def test_search_names_the_room_and_the_customer(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="환불 문의", nickname="김하늘"))
+    room = room_of(kchat, "u1")["id"]
+    table = kchat("search", "환불").stdout
+    header = table.splitlines()[0].split()
+    assert header[:4] == ["ID", "TIME", "ROOM", "CUSTOMER"]
+    assert f" {room} " in table.splitlines()[2] and "김하늘" in table
+    (hit,) = json.loads(kchat("search", "환불", "-o", "json").stdout)
+    assert (hit["room"], hit["name"], hit["user"]) == (room, "김하늘", "u1")
+
+
+def test_search_finds_completed_rooms_as_its_help_says(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="환불 문의"))
+    room = room_of(kchat, "u1")["id"]
+    kchat("rooms", "complete", room)
+    assert "[default: all]" in kchat("search", "--help").stdout
+    assert len(kchat.json("search", "환불")) == 1
+
+
+def test_rooms_show_reads_only_what_it_shows(kchat, ev):
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 09:00", text="처음"),
+        ev.answer("u1", "2026-11-20 09:05"),
+        *(ev.says("u1", f"2026-11-20 10:{n:02d}", text=f"질문 {n}") for n in range(5)),
+    )
+    room = room_of(kchat, "u1")["id"]
+    first = kchat("rooms", "show", room, "--limit", "3")
+    assert [m["text"] for m in json_of_table(first.stdout)] == ["질문 0", "질문 1", "질문 2"]
+    assert "2 newer messages not shown and still unread" in first.stderr
+    assert room_of(kchat, "u1")["unread"] == 2
+    second = kchat.json("rooms", "show", room, "--limit", "3")
+    assert [(m["text"], m["new"]) for m in second["messages"]] == [
+        ("질문 2", False),
+        ("질문 3", True),
+        ("질문 4", True),
+    ]
+    assert second["older_not_shown"] == 4 and second["newer_not_shown"] == 0
+    assert room_of(kchat, "u1")["unread"] == 0
+
+
+def test_rooms_show_marks_where_the_new_messages_begin(kchat, ev):
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 09:00", text="예전 질문"),
+        ev.answer("u1", "2026-11-20 09:05", text="예전 답변"),
+        ev.says("u1", "2026-11-20 10:00", text="새 질문"),
+        ev.says("u1", "2026-11-20 10:01", text="또 질문"),
+    )
+    room = room_of(kchat, "u1")["id"]
+    lines = kchat("rooms", "show", room).stdout.splitlines()
+    new_line = next(line for line in lines if "새 질문" in line)
+    assert new_line.startswith("new")
+    assert next(line for line in lines if "또 질문" in line).startswith("·")
+    assert not next(line for line in lines if "예전 답변" in line).startswith(("new", "·"))
+    again = kchat("rooms", "show", room, "--all")
+    assert "new" not in again.stdout.split(), "nothing is new the second time"
+
+
+def json_of_table(table: str) -> list[dict]:
+    """The MESSAGE column of `rooms show`'s table rows, as {"text": …}."""
+    rows = table.splitlines()[3:]
+    return [{"text": " ".join(row.split()[-2:])} for row in rows]
