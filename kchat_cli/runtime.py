@@ -149,9 +149,9 @@ class Runtime:
         with read_session(self.engine()) as session:
             return work(self.actor(session), *args, **kwargs)
 
-    def bulk(self, tokens, room_action, *, dry_run: bool, report=None):
+    def bulk(self, tokens, room_action, *, dry_run: bool, report=None, audit_as=None):
         """A room action on the rooms named by `tokens`, a batch a transaction, each batch
-        audited under the command's name with the rooms it changed."""
+        audited under the command's name (or `audit_as`) with the rooms it changed."""
         from kchat_cli.domain.conversations.bulk import apply_to_rooms
 
         return apply_to_rooms(
@@ -159,7 +159,7 @@ class Runtime:
             tokens,
             room_action,
             actor_of=self.actor,
-            audit_as=self.audit_action,
+            audit_as=audit_as or self.audit_action,
             dry_run=dry_run,
             report=report,
         )

@@ -22,6 +22,10 @@ COMMANDS = {
         "unread",
         "Print the channel's unread total: user messages no admin has read (R-UNR-1).",
     ),
+    "chat": (
+        "chat",
+        "Answer customers in a full-screen console: the queue, the open room and an input.",
+    ),
     "rooms": ("rooms", "List, read and manage chat rooms."),
     "send": (
         "send",
