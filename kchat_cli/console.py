@@ -118,9 +118,9 @@ def _common_prefix(names: list[str]) -> str:
 
 class ChatConsole(App):
     CSS = """
-    #queue-pane { width: 45%; }
+    #queue-pane { width: 48%; }
     #queue { height: 1fr; }
-    #room-pane { width: 55%; border-left: solid $primary; }
+    #room-pane { width: 52%; border-left: solid $primary; }
     #room-head { height: auto; max-height: 3; padding: 0 1; text-style: bold; }
     #conversation { height: 1fr; padding: 0 1; }
     #composer { height: 3; }
@@ -163,7 +163,7 @@ class ChatConsole(App):
         self.admin = self.rt.look(lambda actor: actor.admin)
         self.title = f"kchat · {self.rt.channel().name} · {self.admin.login}"
         table = self.query_one("#queue", DataTable)
-        for column in ("★", "ID", "CUSTOMER", "STATUS", "UN", "WAITS", "WHO", "LABELS"):
+        for column in ("★", "ID", "CUSTOMER", "STATUS"):
             table.add_column(column, key=column)
         self.load_queue()
         first = self.first_room or (self.rooms[0]["id"] if self.rooms else None)
@@ -189,7 +189,7 @@ class ChatConsole(App):
         table = self.query_one("#queue", DataTable)
         table.clear()
         for room in self.rooms:
-            table.add_row(*_queue_row(room), key=str(room["id"]))
+            table.add_row(*_queue_row(room), key=str(room["id"]), height=2)
         if self.room is not None and any(room["id"] == self.room for room in self.rooms):
             table.move_cursor(row=table.get_row_index(str(self.room)))
 
@@ -396,21 +396,19 @@ class ChatConsole(App):
 
 
 def _queue_row(room: dict) -> tuple:
+    """Two lines a room, to fit half of 80 columns: the customer over the labels, the
+    status (with the unread count) over the assignee."""
+    status = SHORT_STATUS.get(room["status"], room["status"])
+    if room["unread"]:
+        status = f"{status} {room['unread']}"
+    customer = clip(10)(visible(room["name"] or room["user"]))
+    labels = clip(10)(visible(", ".join(room["labels"])))
     return (
         "★" if room["starred"] else "",
         room["id"],
-        Text(clip(8)(visible(room["name"] or room["user"]))),
-        SHORT_STATUS.get(room["status"], room["status"]),
-        room["unread"] or "",
-        _waited(room),
-        Text(visible(room["assignee"] or "")),
-        Text(clip(16)(visible(", ".join(room["labels"])))),
+        Text(f"{customer}\n{labels}"),
+        Text(f"{status}\n{visible(room['assignee'] or '')}", no_wrap=True),
     )
-
-
-def _waited(room: dict) -> str:
-    since = room.get("waiting_since")
-    return short_time(since)[5:] if since else ""
 
 
 def _message_line(message: dict) -> Text:
