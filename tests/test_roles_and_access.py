@@ -114,6 +114,7 @@ GATED_SAMPLES = {
     "customer-info show": ["1"],
     "search": ["문의"],
     "watch": ["--count", "1"],
+    "chat": ["1"],
     "report": [],
 }
 
