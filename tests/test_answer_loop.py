@@ -81,6 +81,33 @@ def test_rooms_list_sort_waiting_puts_the_longest_waiting_first(kchat, ev):
     assert newest == ["early", "late", "middle", "done"]
 
 
+def waiting_since(kchat) -> dict[str, str | None]:
+    return {
+        room["user"]: room["waiting_since"]
+        for room in kchat.json("rooms", "list", "--sort", "waiting", "--status", "all")
+    }
+
+
+def test_waiting_since_follows_answers_completions_and_reopens(kchat, ev):
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 09:00"),
+        ev.says("u1", "2026-11-20 09:05"),
+        ev.says("u2", "2026-11-20 09:10"),
+    )
+    assert waiting_since(kchat) == {
+        "u1": "2026-11-20T09:00:00+09:00",
+        "u2": "2026-11-20T09:10:00+09:00",
+    }, "since the oldest message nobody answered"
+    kchat.ingest(ev.answer("u1", "2026-11-20 09:30"), ev.says("u1", "2026-11-20 09:40"))
+    assert waiting_since(kchat)["u1"] == "2026-11-20T09:40:00+09:00", "since after the answer"
+    kchat("rooms", "complete", room_of(kchat, "u2")["id"])
+    assert waiting_since(kchat)["u2"] is None, "a completed room waits for nobody"
+    kchat("rooms", "reopen", room_of(kchat, "u2")["id"])
+    assert waiting_since(kchat)["u2"] == "2026-11-20T09:10:00+09:00", "reopened, it waits again"
+    kchat.ingest(ev.answer("u2", "2026-11-20 10:00"))
+    assert waiting_since(kchat)["u2"] is None
+
+
 def test_rooms_list_who_finds_nickname_room_name_or_user_key(kchat, ev):
     kchat.ingest(
         ev.says("key-kim", "2026-11-20 09:00", nickname="김하늘"),

@@ -161,6 +161,7 @@ def assert_consistent(kchat, ids: set[str]) -> None:
                 seq=room.seq,
                 read_seq=room.read_seq,
                 opened_at=room.opened_at,
+                waiting_since=room.waiting_since,
             )
             assert room.status == derive_status(state)
         notices = (

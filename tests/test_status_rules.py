@@ -34,6 +34,7 @@ def state(**fields) -> RoomState:
         seq=0,
         read_seq=0,
         opened_at=None,
+        waiting_since=None,
     )
     return RoomState(**{**base, **fields})
 

@@ -262,3 +262,32 @@ def test_a_batch_connection_retries_a_failed_commit_whole(sqlite_kchat):
         assert not writer.connection.driver_connection.in_transaction
     assert len(attempts) == 2 and not failures
     assert sqlite_kchat.json("labels", "list") == [{"name": "retried", "rooms": 0}]
+
+
+def test_0012_fills_waiting_since_from_the_messages(kchat, ev):
+    """Migration 0012 gives every room in progress the time of its oldest unanswered user
+    message: down to 0011 and up again, the queue's order is what kchat kept."""
+    from alembic import command
+
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 09:00"),
+        ev.answer("u1", "2026-11-20 09:10"),
+        ev.says("u1", "2026-11-20 09:20"),
+        ev.says("u1", "2026-11-20 09:30"),
+        ev.says("u2", "2026-11-20 08:00"),
+        ev.says("u3", "2026-11-20 07:00"),
+        ev.answer("u3", "2026-11-20 07:05"),
+    )
+    kchat("rooms", "complete", room_of(kchat, "u2")["id"])
+
+    def queue() -> list[tuple[str, str | None]]:
+        rooms = kchat.json("rooms", "list", "--sort", "waiting", "--status", "all")
+        return [(room["user"], room["waiting_since"]) for room in rooms]
+
+    kept = queue()
+    assert kept == [("u1", "2026-11-20T09:20:00+09:00"), ("u2", None), ("u3", None)]
+    with kchat.engine.connect() as connection:
+        command.downgrade(migrate._config(connection), "0011")
+        connection.commit()
+    migrate.upgrade(kchat.engine)
+    assert queue() == kept

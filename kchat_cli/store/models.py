@@ -80,6 +80,7 @@ class Room(SQLModel, table=True):
         Index("ix_rooms_recent", "channel_id", "last_message_at"),
         Index("ix_rooms_held", "channel_id", "held"),
         Index("ix_rooms_revision", "channel_id", "revision"),
+        Index("ix_rooms_waiting", "channel_id", "waiting_since"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = _ref("channels.id")
@@ -103,6 +104,8 @@ class Room(SQLModel, table=True):
     seq: int = 0  # how many messages the room has had; each message carries its number
     read_seq: int = 0  # the number of the newest message read: unread ones come after it
     opened_at: datetime | None = _when(nullable=True)  # when this consultation began
+    # The oldest user message not yet answered, while in progress: the queue's order.
+    waiting_since: datetime | None = _when(nullable=True)
     revision: int = 0  # the channel revision of the room's last change
 
 

@@ -88,6 +88,7 @@ rooms = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("read_seq", sa.Integer, nullable=False),
     sa.Column("opened_at", UTCDateTime),
+    sa.Column("waiting_since", UTCDateTime),
     sa.Column("revision", sa.Integer, nullable=False),
 )
 

@@ -32,6 +32,7 @@ ROOM_FIELDS = (
     "assignee",
     "labels",
     "last_message_at",
+    "waiting_since",
     "blocked",
     "left",
     "legacy",
@@ -86,6 +87,7 @@ _ROOM_COLUMNS = (
     tables.rooms.c.starred,
     tables.rooms.c.assignee_id,
     tables.rooms.c.last_message_at,
+    tables.rooms.c.waiting_since,
     tables.users.c.blocked_at,
     tables.rooms.c.left_at,
     tables.rooms.c.legacy,
@@ -184,35 +186,12 @@ def list_rooms(actor: Actor, filt: RoomFilter, *, sort: str = "newest") -> list[
     )
     query = _filtered(query, session, channel_id, filt)
     if sort == "waiting":
-        waiting = _waiting_since()
-        query = query.add_columns(waiting).order_by(waiting.is_(None), waiting, tables.rooms.c.id)
+        query = query.order_by(tables.rooms.c.waiting_since.asc().nulls_last(), tables.rooms.c.id)
     else:
         query = query.order_by(tables.rooms.c.last_message_at.desc(), tables.rooms.c.id.desc())
     if filt.limit:
         query = query.limit(filt.limit)
-    rows = list(session.execute(query))
-    records = _room_records(session, rows)
-    if sort == "waiting":
-        for record, row in zip(records, rows, strict=True):
-            record["waiting_since"] = row.waiting_since
-    return records
-
-
-def _waiting_since():
-    """A room's oldest user message after its last admin message, while it is in progress:
-    since when its customer waits for an answer (None when nobody waits)."""
-    messages, rooms = tables.messages.c, tables.rooms.c
-    oldest = (
-        sa.select(sa.func.min(messages.ts))
-        .where(
-            messages.room_id == rooms.id,
-            messages.sender == "user",
-            messages.hidden.is_(False),
-            sa.or_(rooms.last_admin_at.is_(None), messages.ts > rooms.last_admin_at),
-        )
-        .scalar_subquery()
-    )
-    return sa.case((rooms.completed_at.is_(None), oldest), else_=None).label("waiting_since")
+    return _room_records(session, list(session.execute(query)))
 
 
 def rooms_query(session: Session, channel_id: int, filt: RoomFilter, query):
@@ -250,6 +229,7 @@ def _room_records(session: Session, rows) -> list[dict]:
             "assignee": logins.get(row.assignee_id),
             "labels": labels.get(row.id, []),
             "last_message_at": row.last_message_at,
+            "waiting_since": row.waiting_since,
             "blocked": row.blocked_at is not None,
             "left": row.left_at is not None,
             "legacy": row.legacy,

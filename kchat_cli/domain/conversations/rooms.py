@@ -32,6 +32,7 @@ ROOM_FIELDS = (
     "seq",
     "read_seq",
     "opened_at",
+    "waiting_since",
 )
 STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
 _snapshot = attrgetter(*STATE_FIELDS)
@@ -61,6 +62,7 @@ class RoomState:
     seq: int  # messages the room has had; the next one gets seq + 1
     read_seq: int  # unread user messages are those numbered after this
     opened_at: datetime | None  # when the consultation in progress began
+    waiting_since: datetime | None  # the oldest unanswered user message, in progress
     loaded: tuple = ()
 
     def snapshot(self) -> tuple:
@@ -112,6 +114,8 @@ def on_user_message(room: RoomState, ts: datetime) -> int:
     _reopen_if_after_completion(room, ts)
     if room.opened_at is None:
         room.opened_at = ts
+    if room.completed_at is None and (room.last_admin_at is None or ts > room.last_admin_at):
+        room.waiting_since = ts if room.waiting_since is None else min(room.waiting_since, ts)
     return numbered(room)
 
 
@@ -120,9 +124,21 @@ def on_admin_message(room: RoomState, ts: datetime) -> int:
     room.last_admin_at = _later(room.last_admin_at, ts)
     room.last_message_at = _later(room.last_message_at, ts)
     _reopen_if_after_completion(room, ts)
+    if room.waiting_since is not None and ts >= room.waiting_since:
+        room.waiting_since = _still_waiting_since(room)
     seq = numbered(room)
     mark_read(room)
     return seq
+
+
+def _still_waiting_since(room: RoomState) -> datetime | None:
+    """After an answer, while in progress: a customer whose last message is newer than the
+    last answer still waits (since that message: the ones between are not kept apart)."""
+    if room.completed_at is not None or room.last_user_at is None:
+        return None
+    if room.last_admin_at is None or room.last_user_at > room.last_admin_at:
+        return room.last_user_at
+    return None
 
 
 def mark_read(room: RoomState) -> None:
@@ -145,10 +161,12 @@ def complete(room: RoomState, now: datetime) -> None:
     room.completed_at = now
     room.legacy = False
     room.opened_at = None
+    room.waiting_since = None
 
 
 def reopen(room: RoomState) -> None:
     room.completed_at = None
+    room.waiting_since = _still_waiting_since(room)
 
 
 def block(room: RoomState, now: datetime) -> None:
