@@ -244,7 +244,11 @@ class ChatConsole(App):
         lines: list[Text] = []
         if record["older_not_shown"]:
             lines.append(Text(f"… {record['older_not_shown']} older messages", style="dim"))
+        day = None
         for message in record["messages"]:
+            if short_time(message["ts"])[:10] != day:
+                day = short_time(message["ts"])[:10]
+                lines.append(Text(f"── {day} ──", style="dim"))
             if message["id"] == self.first_new:
                 lines.append(Text("── new ──", style="bold"))
             lines.append(_message_line(message))
