@@ -23,7 +23,7 @@ JOBS = {
         Job(
             "retention",
             retention.run,
-            "delete messages older than three years, their files and outbox copies (R-RET-1)",
+            "delete messages older than three years, their files and outbox copies",
             "30 3 * * *",
             3600,
             "messages deleted",
@@ -32,7 +32,7 @@ JOBS = {
         Job(
             "pii-purge",
             pii_purge.run,
-            "destroy customer info 3 days after completion or consent (R-PII-2)",
+            "destroy customer info 3 days after completion or consent",
             "0 * * * *",
             1800,
             "records destroyed",
@@ -41,7 +41,7 @@ JOBS = {
         Job(
             "offhours-notices",
             offhours.run,
-            "off-hours notices to users who wrote while chat was closed (R-SET-4, R-SET-5)",
+            "off-hours notices to users who wrote while chat was closed",
             "* * * * *",
             50,
             "channels done",
@@ -49,7 +49,7 @@ JOBS = {
         Job(
             "deliver",
             deliver.run,
-            "send the outbox through KCHAT_TRANSPORT (SPEC §5)",
+            "send the outbox through KCHAT_TRANSPORT",
             "every 10 seconds",
             9,
             "items handled",

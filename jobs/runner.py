@@ -15,6 +15,7 @@ from jobs.registry import JOBS, Job
 from kchat_cli import clock
 from kchat_cli.domain.access import admins, audit
 from kchat_cli.domain.actor import Home
+from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import NotFound, Refused, describe
 from kchat_cli.store import locks
@@ -99,7 +100,8 @@ def run_job(
             return record
 
         try:
-            counts = job.run(context)
+            with rooms.running_as(name):
+                counts = job.run(context)
             return run_write(engine, lambda session: finish(session, counts))
         except Stopped:
             _cut_short(engine, run_id, "stopped")

@@ -24,6 +24,7 @@ from kchat_cli.clock import KST
 from kchat_cli.domain.actor import Home
 from kchat_cli.domain.upkeep import delivery
 from kchat_cli.domain.upkeep import runs as jobruns
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import Busy
 from kchat_cli.store import catalog, locks
 from kchat_cli.store.dialect import OUTBOX_CHANNEL, ChangeListener
@@ -36,6 +37,34 @@ OUTBOX_POLL = 0.2  # seconds between looks at the outbox (SQLite; PostgreSQL is 
 OUTBOX_WAIT = 1.0  # seconds to wait for a NOTIFY before looking anyway (retries come due)
 RETRY_AFTER = 10.0  # seconds before trying again on demand after a run that did not go
 log = logging.getLogger("kchat.scheduler")
+
+# What a run's counts say, in words: the noun counted (none: the count alone) and what
+# happened to it. Counts not named here (batches, timings) are the run's bookkeeping.
+COUNT_WORDS = {
+    "sent": ("", "sent"),
+    "retrying": ("", "to retry"),
+    "failed": ("", "failed"),
+    "destroyed": ("customer info record", "destroyed"),
+    "messages": ("message", "deleted"),
+    "files": ("file", "deleted"),
+    "outbox": ("outbox item", "deleted"),
+    "rooms": ("room", "touched"),
+    "held_skipped": ("held message", "kept"),
+    "index_tables_dropped": ("search table", "dropped"),
+}
+
+
+def run_summary(record: dict) -> str | None:
+    """A run in a line of words (`deliver: 3 sent, 1 to retry`); None for a run that went
+    well and did nothing, which the log keeps quiet about."""
+    said = [
+        f"{counted(count, noun) if noun else count} {verb}"
+        for key, (noun, verb) in COUNT_WORDS.items()
+        if (count := record["counts"].get(key))
+    ]
+    if record["outcome"] != "ok":
+        said.insert(0, record["outcome"])
+    return f"{record['name']}: {', '.join(said)}" if said else None
 
 
 class Daemon:
@@ -80,20 +109,24 @@ class Daemon:
         try:
             record = run_job(self.engine, name, home=self.home, checkpoint=self.checkpoint)
         except Busy as exc:
-            log.warning("%s skipped: %s", name, exc)
+            log.warning("%s: skipped: %s", name, exc)
             return None
         except Stopped:
-            log.warning("%s stopped after its current batch", name)
+            log.warning("%s: stopped after its current batch", name)
             return None
         except Exception as exc:  # recorded by run_job; the daemon goes on
-            log.error("%s failed: %s", name, exc)
+            log.error("%s: failed: %s", name, exc)
             return None
-        log.info("%s %s %s", name, record["outcome"], record["counts"])
+        summary = run_summary(record)
+        if summary:
+            log.info(summary)
         return record
 
     def missed(self, event) -> None:
         """A run that could not start in its grace time is recorded, not lost silently."""
         when = event.scheduled_run_time
+        due = clock.to_kst(when).strftime("%Y-%m-%d %H:%M:%S")
+        log.warning("%s: missed the run due at %s", event.job_id, due)
         run_write(
             self.engine,
             lambda session: jobruns.record_missed(

@@ -13,19 +13,50 @@ import sys
 from typing import Annotated
 
 import typer
-from typer._click.utils import make_default_short_help  # the one click help uses
-from typer.core import TyperGroup
+from typer._click.core import Command as ClickCommand
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.main import get_command
 
 from kchat_cli import __version__, interrupts
 from kchat_cli.commands import COMMANDS
 from kchat_cli.errors import EXIT_ERROR, EXIT_USAGE, Invalid, KchatError, describe, masked
 from kchat_cli.runtime import Runtime, default_home
+from kchat_cli.usage import COMPLETE_VARIABLE, CommandGroup, speak_human, usage_error_line
+
+EXAMPLES = (
+    "kchat demo                           # a demo channel to try kchat on",
+    "kchat rooms list --status unread     # rooms with messages nobody has read",
+    "kchat rooms show 42                  # a room's history, marked read",
+    'kchat send 42 "확인해 드릴게요." --complete',
+    "kchat rooms list -o ids | kchat rooms read -",
+    "kchat --as minji rooms list          # global options go before the command",
+    "kchat completion bash                # shell completion (also zsh, fish)",
+)
+ARGV = "kchat.argv"  # the command line after `kchat`, kept in the root context's meta
 
 
-class KchatGroup(TyperGroup):
+def _usage_failure(exc: UsageError, argv: list[str]):
+    """Every usage error ends here: one line on stderr, exit 2."""
+    from kchat_cli.render import visible
+
+    typer.echo(visible(f"error: {masked(usage_error_line(exc, argv))}"), err=True)
+    raise typer.Exit(EXIT_USAGE) from None
+
+
+class KchatGroup(CommandGroup):
     def list_commands(self, ctx) -> list[str]:
         return list(COMMANDS)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        argv = list(args)
+        try:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _usage_failure(exc, argv)
+        ctx.meta[ARGV] = argv
+        return ctx
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
         for position, arg in enumerate(args, start=1):
@@ -34,15 +65,34 @@ class KchatGroup(TyperGroup):
                 raise typer.Exit(EXIT_USAGE)
         return super().parse_args(ctx, args)
 
-    def format_commands(self, ctx, formatter) -> None:
+    def summaries(self, ctx) -> list[tuple[str, str]]:
         """The commands and their summaries, from COMMANDS: no command module is imported."""
-        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [
-            (name, make_default_short_help(summary, width))
-            for name, (_, summary) in COMMANDS.items()
+        return [(name, summary) for name, (_, summary) in COMMANDS.items()]
+
+    def format_epilog(self, ctx, formatter) -> None:
+        """A few real commands, after the list of commands, as they are typed."""
+        with formatter.section("Examples"):
+            for line in EXAMPLES:
+                formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+
+    def shell_complete(self, ctx, incomplete: str):
+        """Completes the command names from COMMANDS too, importing no command module."""
+        from typer._click.shell_completion import CompletionItem
+
+        commands = [
+            CompletionItem(name, help=summary)
+            for name, summary in self.summaries(ctx)
+            if name.startswith(incomplete)
         ]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        return commands + ClickCommand.shell_complete(self, ctx, incomplete)
+
+    def _main_shell_completion(self, ctx_args, prog_name: str, complete_var=None) -> None:
+        """Answers the completion script (`kchat completion SHELL`) when it asks."""
+        if os.environ.get(COMPLETE_VARIABLE):
+            from typer._completion_classes import completion_init
+
+            completion_init()  # Typer's own bash, zsh and fish answers, which its scripts read
+        super()._main_shell_completion(ctx_args, prog_name, COMPLETE_VARIABLE)
 
     def get_command(self, ctx, cmd_name: str):
         if cmd_name not in COMMANDS:
@@ -51,21 +101,27 @@ class KchatGroup(TyperGroup):
         module = importlib.import_module(f"kchat_cli.commands.{module_name}")
         command = get_command(module.app)
         command.name = cmd_name
+        speak_human(command)
         return command
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except KchatError as exc:
+            from kchat_cli.commands.common import as_typed
             from kchat_cli.render import visible
 
-            typer.echo(visible(f"error: {masked(str(exc))}"), err=True)
+            typer.echo(visible(f"error: {masked(as_typed(str(exc)))}"), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as interrupt:
             raise typer.Exit(interrupts.exit_code(interrupt)) from None
         except BrokenPipeError:
             _quiet_stdout()
             raise typer.Exit(0) from None
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _usage_failure(exc, ctx.meta.get(ARGV, []))
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except OSError as exc:
@@ -88,6 +144,7 @@ class KchatGroup(TyperGroup):
 
 app = typer.Typer(
     cls=KchatGroup,
+    name="kchat",
     help="Run a business channel's 1:1 customer chat from a shell.",
     no_args_is_help=True,
     add_completion=False,
@@ -110,8 +167,8 @@ def root(
         typer.Option(
             "--db",
             envvar="KCHAT_DB",
-            metavar="URL",
-            help="The store: sqlite:///PATH or postgresql+psycopg://… "
+            metavar="PATH|URL",
+            help="The store: a path, sqlite:///PATH or postgresql+psycopg://… "
             "[default: kchat.db under KCHAT_HOME]",
         ),
     ] = None,
@@ -139,7 +196,7 @@ def root(
 ) -> None:
     """Run a business channel's 1:1 customer chat from a shell.
 
-    Example: kchat rooms list --status unread
+    Global options go before the command; each command has its own --help.
     """
     for variable, value in (("KCHAT_DB", db), ("KCHAT_CHANNEL", channel), ("KCHAT_ADMIN", acting)):
         if value is not None and not _is_utf8(value):

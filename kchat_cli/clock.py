@@ -35,39 +35,59 @@ def parse_instant(text: str) -> datetime:
         raise Invalid(f"out of range: {text!r} (kchat keeps times from 1970 to 2199)") from None
 
 
+# The forms a typed time may take, as every "not a time" error names them.
+TIME_FORMS = "today, yesterday, 7d, 12h, 30m, 2026-11-01 or 2026-11-01T09:00"
+_DAYS_BACK = {"today": 0, "yesterday": 1}
+
+
 def parse_when(
     text: str, *, end_of_day: bool = False, reference: datetime | None = None
 ) -> datetime:
-    """A time a user typed: `7d` / `12h` ago, a Korea date, or ISO 8601.
+    """A time a user typed: `today` or `yesterday` (Korea days), `30m` / `12h` / `7d` / `2w`
+    before `reference` (default: now), a Korea date, or ISO 8601.
 
-    A bare date is that day's Korea midnight; with `end_of_day` (for `--until`), the next
-    midnight, so the named day is included.
+    A day is its Korea midnight; with `end_of_day` (for `--until`), the next midnight, so
+    the named day is included.
     """
     try:
-        when = _parse_when(text.strip(), end_of_day, reference)
+        when = _parse_when(text.strip().lower(), end_of_day, reference or now())
     except OverflowError:
         when = EARLIEST - timedelta(days=1)
+    except ValueError:
+        raise Invalid(f"{text!r} is not a time; use {TIME_FORMS}") from None
     if not EARLIEST <= when < LATEST:
         raise Invalid(f"out of range: {text!r} (kchat keeps times from 1970 to 2199)")
     return when
 
 
-def _parse_when(text: str, end_of_day: bool, reference: datetime | None) -> datetime:
+def _parse_when(text: str, end_of_day: bool, reference: datetime) -> datetime:
     relative = _RELATIVE.match(text)
     if relative:
         amount, unit = relative.groups()
         if len(amount) > 9:
             raise OverflowError(text)
-        return (reference or now()) - timedelta(**{_UNITS[unit]: int(amount)})
+        return reference - timedelta(**{_UNITS[unit]: int(amount)})
+    if text in _DAYS_BACK:
+        return _day_start(to_kst(reference).date() - timedelta(days=_DAYS_BACK[text]), end_of_day)
     if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise Invalid(f"not a date: {text!r} (use YYYY-MM-DD)") from None
-        if end_of_day:
-            day += timedelta(days=1)
-        return datetime.combine(day, time(), KST).astimezone(UTC)
-    return parse_instant(text)
+        return _day_start(date.fromisoformat(text), end_of_day)
+    return as_utc(datetime.fromisoformat(text.upper()))
+
+
+def _day_start(day: date, end_of_day: bool) -> datetime:
+    """A Korea day's midnight, or with `end_of_day` the next one."""
+    if end_of_day:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(), KST).astimezone(UTC)
+
+
+def kst_day_or_minute(value: datetime) -> str:
+    """An end of validity as people read it: `2026-12-31` for one that ends at a Korea
+    midnight (the day before is the last one included), else `2026-12-31 18:00`."""
+    local = to_kst(value)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def to_kst(value: datetime) -> datetime:

@@ -23,12 +23,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static, TextArea
 
+from kchat_cli.commands.views import message_body
 from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.labels import LabelChange
 from kchat_cli.domain.conversations.listing import RoomFilter, list_rooms
 from kchat_cli.domain.conversations.replies import list_replies
 from kchat_cli.domain.conversations.sending import Outgoing, send
 from kchat_cli.domain.upkeep.delivery import scheduler
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import Invalid, KchatError
 from kchat_cli.render import clip, short_time, visible
 from kchat_cli.runtime import Runtime
@@ -196,7 +198,7 @@ class ChatConsole(App):
     def action_queue(self, mode: str) -> None:
         self.queue = Queue(mode)
         self.load_queue()
-        self.say(f"queue: {self.queue} ({len(self.rooms)} rooms)")
+        self.say(f"queue: {self.queue} ({counted(len(self.rooms), 'room')})")
 
     def action_focus_queue(self) -> None:
         self.query_one("#queue").focus()
@@ -350,7 +352,7 @@ class ChatConsole(App):
         else:
             raise Invalid("/queue unread|unanswered|all|starred|mine|label NAME")
         self.load_queue()
-        self.say(f"queue: {self.queue} ({len(self.rooms)} rooms)")
+        self.say(f"queue: {self.queue} ({counted(len(self.rooms), 'room')})")
 
     def _open_room_or_refuse(self) -> int:
         if self.room is None:
@@ -417,11 +419,7 @@ def _queue_row(room: dict) -> tuple:
 
 def _message_line(message: dict) -> Text:
     who = {"user": "고객", "admin": message["admin"] or "admin"}.get(message["from"], "알림")
-    body = message["text"] or ""
-    if message["file"]:
-        body = f"[{message['kind']}: {message['file']['name']}] {body}".strip()
-    elif message["kind"] not in ("text",):
-        body = f"[{message['kind']}] {body}"
+    body = message_body(message)
     line = Text(f"{short_time(message['ts'])[11:]} ", style="dim")
     line.append(f"{visible(who)}: ", style="bold cyan" if message["from"] == "user" else "bold")
     line.append(visible(body))

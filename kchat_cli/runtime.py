@@ -20,12 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from kchat_cli.domain.actor import Home
+from kchat_cli.errors import MASK
 
 # Open without verification: they show counts, act as the system (R-AUTH-4), set a store
-# up, or are the way to verification itself (turning it off needs a session, R-AUTH-3).
+# up or show kchat's own settings, or are the way to verification itself (turning it off
+# needs a session, R-AUTH-3).
 OPEN = frozenset(
     {
         "init",
+        "config",
+        "completion",
         "db",
         "demo",
         "ingest",
@@ -46,7 +50,10 @@ def is_open(command: str) -> bool:
 
 
 def default_home() -> Path:
-    configured = os.environ.get("KCHAT_HOME")
+    """KCHAT_HOME, else the config file's `home`, else the platform's user data folder."""
+    from kchat_cli import config
+
+    configured = os.environ.get("KCHAT_HOME") or config.from_file("home")
     if configured:
         return Path(configured).expanduser()
     from platformdirs import user_data_path
@@ -63,6 +70,14 @@ class Runtime:
     command: str = ""  # the command path being run, e.g. "rooms list"
     _cache: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """What neither an option nor a variable gave comes from the config file."""
+        from kchat_cli import config
+
+        self.db = self.db or config.from_file("db")
+        self.channel_name = self.channel_name or config.from_file("channel")
+        self.admin_login = self.admin_login or config.from_file("admin")
+
     @property
     def url(self) -> str:
         if "url" not in self._cache:
@@ -76,12 +91,29 @@ class Runtime:
 
     @property
     def home(self) -> Home:
+        from kchat_cli import config
+
         return Home(
             folder=self.folder,
-            transport=os.environ.get("KCHAT_TRANSPORT") or None,
+            transport=os.environ.get("KCHAT_TRANSPORT") or config.from_file("transport"),
             transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
             secret_key=os.environ.get("KCHAT_SECRET_KEY"),
         )
+
+    def settings(self) -> dict[str, str | None]:
+        """The settings in effect, as `config show` shows them: never a password."""
+        from kchat_cli.store.engine import shown_url, url_secrets
+
+        transport = self.home.transport or f"file:{self.folder / 'outbox.jsonl'}"
+        for secret in url_secrets(transport):
+            transport = transport.replace(secret, MASK)
+        return {
+            "db": shown_url(self.url),
+            "home": str(self.folder),
+            "channel": self.channel_name,
+            "admin": self.admin_login,
+            "transport": transport,
+        }
 
     @property
     def gated(self) -> bool:
@@ -126,7 +158,7 @@ class Runtime:
         engine = self.engine()
 
         def transaction(session):
-            actor = self.actor(session)
+            actor = self._writer(session)
             admin_id = actor.admin_id  # before the work: it may add admins
             result = work(actor, *args, **kwargs)
             audit.record(
@@ -158,7 +190,7 @@ class Runtime:
             self.engine(),
             tokens,
             room_action,
-            actor_of=self.actor,
+            actor_of=self._writer,
             audit_as=audit_as or self.audit_action,
             dry_run=dry_run,
             report=report,
@@ -169,6 +201,15 @@ class Runtime:
         commands' read paths (`rooms list`, `status`): no ORM on their way."""
         with self.engine().connect() as connection:
             return work(self.actor(connection), *args, **kwargs)
+
+    def _writer(self, session):
+        """The acting admin in a write transaction, who signs the room changes it makes."""
+        from kchat_cli.domain.conversations.rooms import sign
+
+        actor = self.actor(session)
+        if actor.admin is not None:
+            sign(session, actor.admin.login)
+        return actor
 
     def actor(self, db):
         """The acting admin in `db`'s transaction (a session, or a connection), now."""

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,10 @@ from kchat_cli.store.engine import create_sqlite_file, dispose_engines, get_engi
 PG_URL = os.environ.get("KCHAT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("KCHAT_REQUIRE_PG") == "1"
 CHANNEL = "헬로카페"
+
+# The tests never read the config file of whoever runs them (tests that want one say so).
+os.environ.pop("KCHAT_CONFIG", None)
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="kchat-test-config-")
 
 
 @pytest.hookimpl(hookwrapper=True)

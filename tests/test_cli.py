@@ -226,7 +226,7 @@ def test_bulk_refuses_bad_ids_applies_good_exit_3(kchat, ev):
     kchat.ingest(ev.says("u1", "2026-11-20 10:01"))
     room_id = room_of(kchat, "u1")["id"]
     result = kchat("rooms", "read", room_id, "999", "abc", code=3)
-    assert "1 marked read, 0 unchanged, 2 refused" in result.stderr
+    assert "marked read: 1 changed, 0 unchanged, 2 refused" in result.stderr
     assert "refused 999: no such room" in result.stderr
     assert "refused abc: not a room id" in result.stderr
     assert room_of(kchat, "u1")["unread"] == 0
@@ -236,7 +236,7 @@ def test_bulk_dry_run_changes_nothing(kchat, ev):
     kchat.ingest(ev.says("u1", "2026-11-20 10:01"))
     room_id = room_of(kchat, "u1")["id"]
     result = kchat("rooms", "complete", room_id, "--dry-run")
-    assert "1 would be completed" in result.stderr
+    assert "completed: 1 would change, 0 unchanged, 0 refused (dry run)" in result.stderr
     assert room_of(kchat, "u1")["status"] == "unread"
 
 

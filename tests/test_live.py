@@ -118,7 +118,9 @@ def test_without_a_scheduler_queueing_says_how_it_will_leave(kchat, ev):
     kchat("rooms", "to-group", room, "--group", "단골")
     assert hint.format("the message") in kchat("groups", "message", "단골", "공지").stderr
     kchat("admins", "add", "bob", "--name", "박보검")
-    assert hint.format("the code") in kchat("--as", "bob", "auth", "send-code").stderr
+    said = kchat("--as", "bob", "auth", "send-code").stderr
+    assert "your code waits in the outbox" in said
+    assert "leaves with the next `kchat --as bob jobs run deliver`" in said
     assert kchat.json("status")["scheduler"] == "not running"
 
 

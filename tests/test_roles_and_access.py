@@ -20,7 +20,8 @@ from kchat_cli.domain.access import auth
 from kchat_cli.runtime import OPEN, is_open
 from kchat_cli.store.models import AuditEntry, AuthCode, AuthFailure, AuthSession, JobRun
 
-NEEDED = "error: additional verification needed; run kchat auth send-code\n"
+# bob is named with --as: the hint repeats it, so that the command it names acts as bob.
+NEEDED = "error: additional verification needed; run kchat --as bob auth send-code\n"
 
 
 @pytest.fixture
@@ -78,6 +79,7 @@ GATED_SAMPLES = {
     "settings show": [],
     "settings chat": ["off"],
     "settings hours set": ["mon", "09:00-18:00"],
+    "settings hours add": ["mon", "09:00-18:00"],
     "settings hours clear": ["mon"],
     "settings holidays add": ["2026-12-25"],
     "settings holidays remove": ["2026-12-25"],

@@ -126,7 +126,7 @@ def test_cannot_send_to_a_blocked_user(kchat, two_rooms):
 def test_r_leave_1_left_room_leaves_every_list_and_comes_back_with_history(kchat, ev, two_rooms):
     u1, _ = two_rooms
     result = kchat("rooms", "leave", u1)
-    assert "1 left" in result.stderr
+    assert "left: 1 changed, 0 unchanged, 0 refused" in result.stderr
     assert rooms_of(kchat, "--status", "all") == ["u2"]
     assert rooms_of(kchat, "--left") == ["u1"]
     assert kchat("unread").stdout.strip() == "1", "left rooms are not in the total (R-UNR-1)"
@@ -140,7 +140,7 @@ def test_r_leave_2_leaving_a_blocked_room_needs_yes_without_a_terminal(kchat, tw
     u1, u2 = two_rooms
     kchat("users", "block", u1)
     result = kchat("rooms", "leave", u1, u2, code=3)
-    assert "1 left, 0 unchanged, 1 refused" in result.stderr
+    assert "left: 1 changed, 0 unchanged, 1 refused" in result.stderr
     assert "leaving makes the block permanent; pass --yes" in result.stderr
     assert rooms_of(kchat, "--blocked") == ["u1"], "still there, still only blocked"
 
@@ -152,7 +152,7 @@ def test_r_leave_2_leaving_a_blocked_room_makes_the_block_permanent(kchat, ev, t
     result = kchat("users", "unblock", u1, code=1)
     assert result.stderr == (
         "error: the block is permanent: the room was left while the user "
-        "was blocked; R-LEAVE-2: it cannot be undone\n"
+        "was blocked; it cannot be undone\n"
     )
     kchat.ingest(ev.says("u1", "2026-11-23 10:00", text="저기요"), args=NOW)
     assert rooms_of(kchat, "--status", "all") == ["u2"], "new messages do not bring it back"
@@ -189,7 +189,7 @@ def test_removing_an_admin_unassigns_their_rooms_and_keeps_their_messages(kchat,
     verify(kchat, "bob")
     kchat("rooms", "assign", u1, "--to", "bob")
     kchat("--as", "bob", "send", u1, "안녕하세요")
-    assert "1 rooms unassigned" in kchat("admins", "remove", "bob", "--yes").stderr
+    assert "1 room unassigned" in kchat("admins", "remove", "bob", "--yes").stderr
     assert room_of(kchat, "u1")["assignee"] is None
     assert [a["login"] for a in kchat.json("admins", "list")] == ["alice"]
     assert kchat.json("rooms", "show", u1, "--peek")["messages"][-1]["admin"] == "bob"
@@ -262,14 +262,14 @@ def test_r_group_1_group_message_to_friends_who_are_not_blocked(kchat, ev, two_r
     u3 = room_of(kchat, "u3")["id"]
     kchat("groups", "create", "겨울이벤트")
     result = kchat("rooms", "to-group", "-", "--group", "겨울이벤트", input=f"{u1}\n{u2}\n{u3}\n")
-    assert "3 added to the group" in result.stderr
+    assert "added to group 겨울이벤트: 3 changed" in result.stderr
     kchat("users", "block", u3)
     assert [
         (m["user"], m["friend"], m["blocked"])
         for m in kchat.json("groups", "members", "겨울이벤트")
     ] == [("u1", True, False), ("u2", False, False), ("u3", True, True)]
     result = kchat("groups", "message", "겨울이벤트", "겨울 한정 메뉴 출시!", code=3)
-    assert "queued for 1 members, 2 skipped" in result.stderr
+    assert "queued for 1 member, 2 skipped" in result.stderr
     assert "skipped u2: not a friend" in result.stderr and "skipped u3: blocked" in result.stderr
     assert [(item["user"], item["kind"]) for item in outbox(kchat, "group")] == [("u1", "group")]
     assert kchat.json("groups", "list")[0]["members"] == 3
@@ -286,16 +286,16 @@ def test_bulk_from_stdin_dry_run_and_summary(kchat, ev):
     kchat("labels", "create", "VIP")
     ids = kchat("rooms", "list", "-o", "ids").stdout
     dry = kchat("rooms", "label", "-", "--add", "VIP", "--dry-run", input=ids)
-    assert "5 would be relabelled, 0 unchanged (dry run)" in dry.stderr
+    assert "labels +VIP: 5 would change, 0 unchanged, 0 refused (dry run)" in dry.stderr
     assert rooms_of(kchat, "--label", "VIP") == []
     done = kchat("rooms", "label", "-", "--add", "VIP", input=ids + "99999\n", code=3)
     assert done.stderr.splitlines() == [
-        "5 relabelled, 0 unchanged, 1 refused",
+        "labels +VIP: 5 changed, 0 unchanged, 1 refused",
         "  refused 99999: no such room",
     ]
     assert rooms_of(kchat, "--label", "VIP") == [f"u{n}" for n in range(5)]
     again = kchat("rooms", "label", "-", "--add", "VIP", input=ids)
-    assert again.stderr == "0 relabelled, 5 unchanged\n"
+    assert again.stderr == "labels +VIP: 0 changed, 5 unchanged, 0 refused\n"
 
 
 def test_bulk_changes_commit_one_transaction_per_batch(kchat, ev):

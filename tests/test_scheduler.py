@@ -1,9 +1,11 @@
 """`kchat scheduler run`: one per store, every job on its schedule, a clean stop on SIGTERM."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from conftest import kst
 from jobs.runner import Stopped, run_job
 from kchat_cli.clock import parse_instant
 from kchat_cli.domain.actor import Home
-from kchat_cli.store.models import Lock
+from kchat_cli.store.models import JobRun, Lock
 
 
 def start_scheduler(kchat, **env) -> subprocess.Popen:
@@ -62,17 +64,34 @@ def test_a_second_scheduler_says_who_runs_and_exits_1_and_sigterm_exits_0(kchat)
     ], "the lease was let go"
 
 
-def test_the_scheduler_runs_jobs_on_schedule(kchat):
+def finished_runs(kchat, name: str) -> int:
+    with kchat.engine.connect() as connection:
+        return connection.scalar(
+            sa.select(sa.func.count())
+            .select_from(JobRun)
+            .where(JobRun.name == name, JobRun.finished_at.is_not(None))
+        )
+
+
+def test_the_scheduler_runs_jobs_on_schedule_and_says_nothing_of_runs_that_did_nothing(kchat):
     first = start_scheduler(kchat, KCHAT_SCHEDULE_DELIVER="every 1 seconds")
     try:
-        for line in first.stderr:
-            if "deliver ok" in line:
-                break
+        deadline = time.monotonic() + 30
+        while finished_runs(kchat, "deliver") < 2:
+            assert time.monotonic() < deadline, "no timed deliver run"
+            time.sleep(0.05)
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
+        log = first.stderr.read().splitlines()
     finally:
         first.kill()
     assert kchat.json("jobs", "history", "deliver")[0]["outcome"] == "ok"
+    stamp, _, logged = log[0].partition(" on SIGTERM")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d stopping", stamp)
+    assert (logged, log[1:]) == (
+        ": running jobs finish their current batch",
+        ["scheduler stopped"],
+    ), "an empty outbox delivered twice is not news"
 
 
 def test_a_stopped_job_finishes_its_batch_and_is_recorded_stopped(kchat, ev, monkeypatch):

@@ -136,7 +136,7 @@ def test_r_done_1_reopen_command(kchat, ev):
     room_id = room_of(kchat, "u1")["id"]
     kchat("rooms", "complete", room_id)
     result = kchat("rooms", "reopen", room_id)
-    assert "1 reopened" in result.stderr
+    assert "reopened: 1 changed" in result.stderr
     assert room_of(kchat, "u1")["status"] == "unread"
 
 
@@ -184,7 +184,7 @@ def test_r_read_1_marks_selected_rooms_read_at_once(kchat, ev):
     ids = kchat("rooms", "list", "--status", "unread", "-o", "ids").stdout
     assert len(ids.split()) == 3
     result = kchat("rooms", "read", "-", input=ids)
-    assert "3 marked read" in result.stderr
+    assert "marked read: 3 changed" in result.stderr
     assert kchat("unread").stdout.strip() == "0"
     assert kchat("rooms", "list", "--status", "unread", "-o", "ids").stdout == ""
 

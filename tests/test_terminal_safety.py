@@ -130,7 +130,7 @@ def test_r_input_1_every_human_output_shows_what_was_typed_escaped(kchat, hostil
 )
 def test_r_input_1_errors_that_quote_input_show_it_escaped(kchat, hostile, args, code):
     result = kchat(*args, code=code)
-    assert result.stderr.startswith(("error:", "0 changed", "0 marked"))
+    assert result.stderr.startswith(("error:", "marked read: 0 changed"))
     assert_terminal_safe(result.stderr, " ".join(args))
 
 

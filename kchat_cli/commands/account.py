@@ -15,8 +15,7 @@ StateArgument = Annotated[OnOff, typer.Argument(help="on or off")]
 
 @app.command("additional-auth")
 def additional_auth(ctx: typer.Context, state: StateArgument) -> None:
-    """Turn additional verification on or off for yourself; off needs a verified session
-    (R-AUTH-3).
+    """Turn additional verification on or off for yourself; off needs a verified session.
 
     Example: kchat account additional-auth off
     """
@@ -27,7 +26,7 @@ def additional_auth(ctx: typer.Context, state: StateArgument) -> None:
 
 @app.command()
 def notifications(ctx: typer.Context, state: StateArgument) -> None:
-    """Turn your new-message alerts on or off (PC 알림, R-UNR-3; see kchat watch).
+    """Turn your new-message alerts on or off (PC 알림; see kchat watch).
 
     Example: kchat account notifications off
     """

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, YesOption, app_for, confirmed, runtime, say
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit
 
 app = app_for("The channel's admins.")
@@ -33,9 +34,11 @@ def add(
     phone: Annotated[
         str | None, typer.Option("--phone", help="For SMS verification codes.")
     ] = None,
-    role: Annotated[str, typer.Option("--role", help="owner or manager.")] = "manager",
+    role: Annotated[
+        str, typer.Option("--role", metavar="ROLE", help="owner or manager.")
+    ] = "manager",
 ) -> None:
-    """Add an admin (owners only); additional verification starts ON for them (R-AUTH-1).
+    """Add an admin (owners only); additional verification starts ON for them.
 
     Example: kchat admins add bob --name 박보검 --phone 010-1234-5678
     """
@@ -69,7 +72,7 @@ def remove(
     rt = runtime(ctx)
     if confirmed(f"remove admin {login!r}", yes=yes):
         count = rt.act(admins.remove_admin, login, target=f"admin {login}")
-        say(f"admin {login!r} removed; {count} rooms unassigned")
+        say(f"admin {login!r} removed; {counted(count, 'room')} unassigned")
 
 
 class Role(enum.StrEnum):
@@ -81,7 +84,7 @@ class Role(enum.StrEnum):
 def set_role(
     ctx: typer.Context,
     login: Annotated[str, typer.Argument(help="The admin's login.")],
-    role: Annotated[Role, typer.Argument(help="owner or manager.")],
+    role: Annotated[Role, typer.Argument(metavar="ROLE", help="owner or manager.")],
 ) -> None:
     """Make an admin an owner or a manager (owners only); the last owner stays an owner.
 

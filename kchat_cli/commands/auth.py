@@ -5,11 +5,11 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime, say, say_when_it_leaves
+from kchat_cli.commands.common import OutputOption, app_for, runtime, say
 from kchat_cli.domain.access import auth
 from kchat_cli.render import Format, emit_one
 
-app = app_for("Additional verification: a code by KakaoTalk or SMS opens a 12-hour session.")
+app = app_for("Additional verification: a code opens a 12-hour session.")
 
 
 class Via(enum.StrEnum):
@@ -26,10 +26,18 @@ def send_code(
 
     Example: kchat auth send-code --via sms
     """
+    from kchat_cli.domain.upkeep.delivery import scheduler
+
     rt = runtime(ctx)
     rt.act(auth.send_code, via=via.value, details={"via": via.value})
-    say(f"a code is queued for you by {via.value}; then run kchat auth verify CODE")
-    say_when_it_leaves(rt, "the code")
+    if rt.look(scheduler) is None:
+        leaves = (
+            "it leaves with the next `kchat jobs run deliver`, as no scheduler runs for this store"
+        )
+    else:
+        leaves = "the scheduler sends it within seconds"
+    say(f"your code waits in the outbox, to go by {via.value}: {leaves}")
+    say("when it arrives: kchat auth verify CODE")
 
 
 @app.command()

@@ -15,10 +15,17 @@ def chat(
     ctx: typer.Context,
     room: Annotated[
         int | None,
-        typer.Argument(min=1, max=MAX_ID, help="The room to open [default: the longest-waiting]."),
+        typer.Argument(
+            metavar="ROOM",
+            min=1,
+            max=MAX_ID,
+            help="The room to open [default: the longest-waiting].",
+        ),
     ] = None,
 ) -> None:
-    """Answer customers in a full-screen console: the queue, the open room and an input.
+    """Answer customers in a full-screen console.
+
+    The queue of rooms, the open room and an input.
 
     Enter sends, Alt-Enter starts a new line, /help lists the slash commands, Ctrl-C quits.
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime
+from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime, say_if_cut
 from kchat_cli.domain.conversations.comments import COMMENT_FIELDS, list_comments
 from kchat_cli.render import Format, emit
 
@@ -29,3 +29,4 @@ def list_(
     """
     records = runtime(ctx).look(list_comments, hidden=hidden, limit=limit)
     emit(records, output, fields=COMMENT_FIELDS, empty="no comments")
+    say_if_cut(records, "comments")

@@ -11,9 +11,10 @@ from typing import Annotated
 import typer
 
 from kchat_cli.domain.vocabulary import MAX_ID, MAX_LIMIT, STATUS_FILTERS
-from kchat_cli.errors import EXIT_PARTIAL, KchatError, Refused
+from kchat_cli.errors import EXIT_PARTIAL, Refused
 from kchat_cli.render import Format
 from kchat_cli.runtime import Runtime
+from kchat_cli.usage import CommandGroup
 
 OutputOption = Annotated[
     Format,
@@ -27,7 +28,11 @@ DryRunOption = Annotated[
 def app_for(help_text: str) -> typer.Typer:
     """A command group's Typer app; a group even when it has one command so far."""
     group = typer.Typer(
-        help=help_text, no_args_is_help=True, add_completion=False, rich_markup_mode=None
+        cls=CommandGroup,
+        help=help_text,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
     )
     group.callback()(_group)
     return group
@@ -42,21 +47,39 @@ def runtime(ctx: typer.Context) -> Runtime:
     return ctx.find_root().obj
 
 
-def _when(text: str, *, end_of_day: bool = False) -> datetime:
-    from kchat_cli.clock import parse_when
+def time_parser(option: str, *, end_of_day: bool = False):
+    """The parser of a time option: a bad value is a usage error naming the option and the
+    forms that work."""
 
-    try:
-        return parse_when(text, end_of_day=end_of_day)
-    except KchatError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    def parse(text: str) -> datetime:
+        from kchat_cli.clock import parse_when
+        from kchat_cli.errors import Invalid
+
+        try:
+            return parse_when(text, end_of_day=end_of_day)
+        except Invalid as exc:
+            raise Invalid(f"{option}: {exc}") from None
+
+    return parse
 
 
-def since_value(text: str) -> datetime:
-    return _when(text)
+since_value = time_parser("--since")
+until_value = time_parser("--until", end_of_day=True)
 
 
-def until_value(text: str) -> datetime:
-    return _when(text, end_of_day=True)
+def _period_check(ctx: typer.Context, param: typer.CallbackParam, value: datetime | None):
+    """--since and --until: whichever comes second checks that the period is not empty."""
+    since = value if param.name == "since" else ctx.params.get("since")
+    until = value if param.name == "until" else ctx.params.get("until")
+    if since is not None and until is not None and until <= since:
+        from kchat_cli.errors import Invalid
+        from kchat_cli.render import short_time
+
+        raise Invalid(
+            f"the period is empty: --until ({short_time(until)}) is not after "
+            f"--since ({short_time(since)})"
+        )
+    return value
 
 
 SinceOption = Annotated[
@@ -64,8 +87,10 @@ SinceOption = Annotated[
     typer.Option(
         "--since",
         parser=since_value,
-        metavar="T",
-        help="From this time: 7d, 12h, 2026-11-01 or ISO 8601 (Korea time without an offset).",
+        callback=_period_check,
+        metavar="TIME",
+        help="From this time: today, yesterday, 7d, 12h, 30m, 2026-11-01 or "
+        "2026-11-01T09:00 (Korea time without an offset).",
     ),
 ]
 UntilOption = Annotated[
@@ -73,16 +98,17 @@ UntilOption = Annotated[
     typer.Option(
         "--until",
         parser=until_value,
-        metavar="T",
-        help="Before this time; a bare date includes that whole day.",
+        callback=_period_check,
+        metavar="TIME",
+        help="Before this time, in the same forms; a day (today, 2026-11-30) is included whole.",
     ),
 ]
 AsOfOption = Annotated[
     datetime | None,
     typer.Option(
         "--as-of",
-        parser=since_value,
-        metavar="T",
+        parser=time_parser("--as-of"),
+        metavar="TIME",
         help="Decide as if it were this time (default: now).",
     ),
 ]
@@ -114,10 +140,63 @@ def room_tokens(values: list[str]) -> Iterator[str]:
 
 def say(message: str) -> None:
     """Progress, summaries and hints: stderr, so stdout stays data. They may quote what
-    someone typed: shown escaped (R-INPUT-1)."""
+    someone typed: shown escaped (R-INPUT-1). A kchat command they name carries the global
+    options given (`as_typed`)."""
     from kchat_cli.render import visible
 
-    typer.echo(visible(message), err=True)
+    typer.echo(visible(as_typed(message)), err=True)
+
+
+def say_if_cut(records, noun: str) -> None:
+    """When --limit left some records out (a domain Page with its `total`), say how many
+    match and how to get them all: on stderr, so that `-o ids | …` gets only the ids, and
+    even when piped, so that such a pipeline does not silently work on part of them."""
+    total = getattr(records, "total", None)
+    if total is not None:
+        say(f"(showing {len(records):,} of {total:,} {noun}; --limit 0 for all)")
+
+
+# The global options a hint repeats when they were typed on the command line (one set in the
+# environment holds for the next command too): root parameter name -> option.
+_GLOBAL_OPTIONS = (("db", "--db"), ("channel", "--channel"), ("acting", "--as"))
+
+
+def kchat_as_typed(about: str = "") -> str:
+    """`kchat` with the global options of this command line (`kchat --as minji`), so that
+    the command a hint names acts as this one did; an option whose value `about` (an error)
+    quotes is left out: that error is about it (`no admin 'nobody'`), repeating it fails."""
+    import shlex
+
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    from kchat_cli.errors import masked
+
+    current = get_current_context(silent=True)
+    if current is None:
+        return "kchat"
+    root = current.find_root()
+    words = ["kchat"]
+    for name, option in _GLOBAL_OPTIONS:
+        value = root.params.get(name)
+        if root.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        if value is not None and repr(value) not in about:
+            words += [option, shlex.quote(masked(str(value)))]
+    return " ".join(words)
+
+
+def as_typed(text: str) -> str:
+    """`text` with each `kchat COMMAND` it names given this command line's global options."""
+    import re
+
+    from kchat_cli.commands import COMMANDS
+
+    if "kchat " not in text:
+        return text
+    prefix = kchat_as_typed(about=text)
+    named = "|".join(re.escape(name) for name in COMMANDS)
+    return re.sub(rf"(?<![\w.'\"/-])kchat (?=(?:{named})\b)", f"{prefix} ", text)
 
 
 def say_when_it_leaves(rt: Runtime, what: str) -> None:
@@ -131,13 +210,12 @@ def say_when_it_leaves(rt: Runtime, what: str) -> None:
         )
 
 
-def finish_bulk(report, verb: str, *, dry_run: bool) -> None:
-    """Print a bulk summary on stderr; exit 3 when some rooms were refused."""
-    would = "would be " if dry_run else ""
-    parts = [f"{len(report.changed)} {would}{verb}", f"{len(report.unchanged)} unchanged"]
-    if report.refused:
-        parts.append(f"{len(report.refused)} refused")
-    say(", ".join(parts) + (" (dry run)" if dry_run else ""))
+def finish_bulk(report, action: str, *, dry_run: bool) -> None:
+    """Print a bulk summary on stderr, `ACTION: N changed, N unchanged, N refused`, then
+    each refused room with its reason; exit 3 when some rooms were refused."""
+    changed = f"{len(report.changed):,} {'would change' if dry_run else 'changed'}"
+    counts = f"{changed}, {len(report.unchanged):,} unchanged, {len(report.refused):,} refused"
+    say(f"{action}: {counts}" + (" (dry run)" if dry_run else ""))
     for token, reason in report.refused[:20]:
         say(f"  refused {token}: {reason}")
     if len(report.refused) > 20:
@@ -167,7 +245,8 @@ StatusFilter = enum.StrEnum(
 def _status_option(default_status: str | None):
     default = default_status or "in-progress; all with --left or --blocked"
     return Annotated[
-        StatusFilter | None, typer.Option("--status", "-s", help=f"[default: {default}]")
+        StatusFilter | None,
+        typer.Option("--status", "-s", help=f"Only rooms in this state.  [default: {default}]"),
     ]
 
 

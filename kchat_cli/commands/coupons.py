@@ -12,13 +12,13 @@ from kchat_cli.commands.common import (
     confirmed,
     runtime,
     say,
-    until_value,
+    time_parser,
 )
 from kchat_cli.domain.conversations import coupons
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
 
-app = app_for("Coupons (R-COUPON-1), sent to friends with `send ROOM --coupon ID`.")
+app = app_for("Coupons, sent to friends with `send ROOM --coupon ID`.")
 
 
 @app.command("list")
@@ -40,9 +40,10 @@ def create(
         datetime,
         typer.Option(
             "--valid-until",
-            parser=until_value,
-            metavar="T",
-            help="Valid until this time; a bare date includes that whole day (Korea time).",
+            parser=time_parser("--valid-until", end_of_day=True),
+            metavar="TIME",
+            help="The last valid day (2026-12-31, valid through its end, Korea time), "
+            "or a time it stops being valid (2026-12-31T18:00).",
         ),
     ],
 ) -> None:
@@ -50,6 +51,8 @@ def create(
 
     Example: kchat coupons create "겨울 할인" --benefit "10% 할인" --valid-until 2026-12-31
     """
+    from kchat_cli.clock import kst_day_or_minute
+
     coupon_id = runtime(ctx).act(
         coupons.create,
         name=name,
@@ -59,7 +62,7 @@ def create(
         details={"name": name},
     )
     typer.echo(coupon_id)
-    say(f"coupon {coupon_id} created")
+    say(f"coupon {coupon_id} created, valid until {kst_day_or_minute(valid_until)}")
 
 
 @app.command()

@@ -6,7 +6,7 @@ from kchat_cli.commands.common import OutputOption, RoomArgument, app_for, runti
 from kchat_cli.domain.access import pii
 from kchat_cli.render import Format, emit_one
 
-app = app_for("Customer info through the personal-info plugin; destroyed after 3 days.")
+app = app_for("Request and read customer info; it is destroyed after 3 days.")
 
 
 @app.command()

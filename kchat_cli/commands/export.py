@@ -14,9 +14,10 @@ from kchat_cli.commands.common import (
     runtime,
     say,
 )
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit
 
-app = app_for("Export rooms, messages or the audit log as CSV or JSON lines, streamed.")
+app = app_for("Export rooms, messages or the audit log as CSV or JSON lines.")
 
 
 class ExportFormat(enum.StrEnum):
@@ -33,21 +34,34 @@ OutOption = Annotated[
     ),
 ]
 ExportOutput = Annotated[ExportFormat, typer.Option("--output", "-o", help="csv or jsonl.")]
-PiiOption = Annotated[
+BomOption = Annotated[
     bool,
     typer.Option(
-        "--include-pii", help="Add the customer info users gave (R-PII-1); the export is audited."
+        "--bom",
+        help="Start a CSV with a UTF-8 byte order mark, so that spreadsheets such as Excel "
+        "read Korean text right.",
     ),
+]
+PiiOption = Annotated[
+    bool,
+    typer.Option("--include-pii", help="Add the customer info users gave; the export is audited."),
 ]
 
 
-def _write(out: Path | None, output: ExportFormat, rows, fields, *, plain: bool) -> int:
+def _write(out: Path | None, output: ExportFormat, rows, fields, *, plain: bool, bom: bool) -> int:
     from kchat_cli.files import private_output
     from kchat_cli.progress import tracked
 
     with private_output(out) as stream:
+        if bom:
+            stream.write("\ufeff")
         rows = tracked(rows, "export", "rows") if out is not None else rows
         return emit(rows, Format(output.value), fields=fields, stream=stream, plain=plain)
+
+
+def _check_bom(bom: bool, output: ExportFormat) -> None:
+    if bom and output is not ExportFormat.csv:
+        raise typer.BadParameter("a byte order mark is for -o csv only", param_hint="--bom")
 
 
 def _export(ctx: typer.Context, out: Path | None, details: dict, rows_of) -> None:
@@ -69,6 +83,7 @@ def rooms(
     include_pii: PiiOption = False,
     output: ExportOutput = ExportFormat.csv,
     out: OutOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Export room records, newest first, with the filters of `rooms list`.
 
@@ -76,6 +91,7 @@ def rooms(
     """
     from kchat_cli.domain.reports.export import room_fields, room_rows
 
+    _check_bom(bom, output)
     rooms.limit = 0
     fields = room_fields(include_pii=include_pii)
     count = _export(
@@ -83,10 +99,10 @@ def rooms(
         out,
         {"include_pii": include_pii, "status": rooms.effective_status},
         lambda actor: _write(
-            out, output, room_rows(actor, rooms, include_pii), fields, plain=False
+            out, output, room_rows(actor, rooms, include_pii), fields, plain=False, bom=bom
         ),
     )
-    say(f"exported {count} rooms" + (f" to {out}" if out else ""))
+    say(f"exported {counted(count, 'room')}" + (f" to {out}" if out else ""))
 
 
 @app.command()
@@ -100,22 +116,25 @@ def messages(
         bool,
         typer.Option(
             "--include-hidden",
-            help="Also blocked users' messages, kept for the record "
-            "(R-BLOCK-1), with a hidden column.",
+            help="Also blocked users' messages, kept for the record with a hidden column.",
         ),
     ] = False,
     output: ExportOutput = ExportFormat.csv,
     out: OutOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Export messages in time order, streamed. --since/--until are the messages' times;
-    the other filters choose rooms as `rooms list` does (default: every room).
+    the other filters choose rooms as `rooms list` does (default: every room). In CSV the
+    file's name, size, type and hash have columns of their own.
 
-    Example: kchat export messages --since 2026-11-01 -o jsonl --out november.jsonl
+    Example: kchat export messages --since 2026-11-01 -o csv --bom --out november.csv
     """
     from kchat_cli.domain.reports.export import message_fields, message_rows
 
+    _check_bom(bom, output)
     rooms.limit = 0
-    fields = message_fields(include_hidden=include_hidden)
+    spreadsheet = output is ExportFormat.csv
+    fields = message_fields(include_hidden=include_hidden, spreadsheet=spreadsheet)
 
     def rows_of(actor):
         rows = message_rows(
@@ -124,12 +143,12 @@ def messages(
             until=until,
             rooms=rooms if rooms.chosen else None,
             include_hidden=include_hidden,
-            spreadsheet=output is ExportFormat.csv,
+            spreadsheet=spreadsheet,
         )
-        return _write(out, output, rows, fields, plain=not include_hidden)
+        return _write(out, output, rows, fields, plain=not include_hidden, bom=bom)
 
     count = _export(ctx, out, {"include_hidden": include_hidden}, rows_of)
-    say(f"exported {count} messages" + (f" to {out}" if out else ""))
+    say(f"exported {counted(count, 'message')}" + (f" to {out}" if out else ""))
 
 
 @app.command()
@@ -139,20 +158,29 @@ def audit(
     until: UntilOption = None,
     output: ExportOutput = ExportFormat.csv,
     out: OutOption = None,
+    bom: BomOption = False,
 ) -> None:
     """Export the audit log in time order: who did what to which, and every view of
-    personal data.
+    personal data. Each entry's details are an object in JSON lines, its JSON text in CSV.
 
     Example: kchat export audit --since 30d --out audit.csv
     """
     from kchat_cli.domain.access.audit import AUDIT_FIELDS, entries
 
+    _check_bom(bom, output)
     count = _export(
         ctx,
         out,
         {},
         lambda actor: _write(
-            out, output, entries(actor, since=since, until=until), AUDIT_FIELDS, plain=False
+            out,
+            output,
+            entries(actor, since=since, until=until),
+            AUDIT_FIELDS,
+            plain=False,
+            bom=bom,
         ),
     )
-    say(f"exported {count} audit entries" + (f" to {out}" if out else ""))
+    say(
+        f"exported {counted(count, 'audit entry', 'audit entries')}" + (f" to {out}" if out else "")
+    )

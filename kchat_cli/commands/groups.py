@@ -14,12 +14,13 @@ from kchat_cli.commands.common import (
     say_when_it_leaves,
 )
 from kchat_cli.domain.conversations import groups
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import EXIT_PARTIAL
 from kchat_cli.render import Format, emit
 
-app = app_for("Friend groups (친구그룹, R-GROUP-1); add rooms' users with `rooms to-group`.")
+app = app_for("Friend groups (친구그룹); add users with `rooms to-group`.")
 
-NameArgument = Annotated[str, typer.Argument(metavar="G", help="The group.")]
+NameArgument = Annotated[str, typer.Argument(metavar="GROUP", help="The group.")]
 
 
 @app.command("list")
@@ -52,7 +53,7 @@ def delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> No
     rt = runtime(ctx)
     if confirmed(f"delete group {name!r}", yes=yes):
         count = rt.act(groups.delete, name, target=f"group {name}")
-        say(f"group {name!r} deleted ({count} members)")
+        say(f"group {name!r} deleted ({counted(count, 'member')})")
 
 
 @app.command()
@@ -84,7 +85,7 @@ def message(
         target=f"group {name}",
         details=lambda done: {"queued": done[0], "skipped": len(done[1])},
     )
-    say(f"queued for {queued} members, {len(skipped)} skipped")
+    say(f"queued for {counted(queued, 'member')}, {len(skipped)} skipped")
     if queued:
         say_when_it_leaves(rt, "the message")
     for user, reason in skipped:

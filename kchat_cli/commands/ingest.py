@@ -42,7 +42,7 @@ def ingest(
     ] = None,
     output: OutputOption = Format.table,
 ) -> None:
-    """Apply inbound events (SPEC §4); the same event id twice changes nothing.
+    """Apply inbound events; the same event twice changes nothing.
 
     Refused lines are reported with their line number and reason, the rest are applied;
     the exit code is 3 when any line was refused. Automatic notices (guide, off-hours) are
@@ -96,10 +96,11 @@ def ingest(
             rejects.close()
     if shown > SHOWN_REFUSALS:
         say(
-            f"… and {shown - SHOWN_REFUSALS} more refused lines"
+            f"… and {shown - SHOWN_REFUSALS} more refused"
             + (f" (all in {reject_file})" if reject_file else "")
         )
-    say(f"{report.applied} applied, {report.duplicates} duplicates, {report.refused} refused")
+    duplicates = "duplicate" if report.duplicates == 1 else "duplicates"
+    say(f"{report.applied} applied, {report.duplicates} {duplicates}, {report.refused} refused")
     emit_one(report.record(), output, fields=("applied", "duplicates", "refused"))
     if report.refused:
         raise typer.Exit(EXIT_PARTIAL)

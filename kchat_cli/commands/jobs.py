@@ -13,30 +13,43 @@ from kchat_cli.commands.common import (
     limit_option,
     runtime,
     say,
+    say_if_cut,
 )
-from kchat_cli.render import Format, emit, emit_one
+from kchat_cli.commands.views import RUN_TABLE
+from kchat_cli.render import Column, Format, emit, emit_one, field, status_style
 
 app = app_for("Batch jobs: retention, pii-purge, offhours-notices, deliver.")
 
 JOB_FIELDS = ("name", "schedule", "summary", "last_run", "last_outcome", "next_run")
+JOB_TABLE = [
+    Column("NAME", field("name"), cut=False),
+    Column("SCHEDULE", field("schedule"), cut=False),
+    Column("LAST RUN", field("last_run")),
+    Column("OUTCOME", field("last_outcome"), cut=False, style=status_style),
+    Column("NEXT RUN", field("next_run")),
+]
 
 
 @app.command("list")
 def list_(ctx: typer.Context, output: OutputOption = Format.table) -> None:
     """List the jobs with their schedule (Korea time), last run and next run.
 
+    What each job does is in -o json (its summary), and in the README.
+
     Example: kchat jobs list
     """
     from jobs.schedule import job_table
 
     records = runtime(ctx).look(job_table)
-    emit(records, output, fields=JOB_FIELDS)
+    emit(records, output, fields=JOB_FIELDS, table=JOB_TABLE)
 
 
 @app.command()
 def run(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The job: offhours-notices, deliver, …")],
+    name: Annotated[
+        str, typer.Argument(help="The job: retention, pii-purge, offhours-notices or deliver.")
+    ],
     as_of: AsOfOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
@@ -100,4 +113,5 @@ def history(
     from kchat_cli.domain.upkeep.runs import history as run_history
 
     records = runtime(ctx).look(run_history, name, limit)
-    emit(records, output, fields=RUN_FIELDS, empty="no runs yet")
+    emit(records, output, fields=RUN_FIELDS, table=RUN_TABLE, empty="no runs yet")
+    say_if_cut(records, "runs")

@@ -14,9 +14,10 @@ from kchat_cli.commands.common import (
     say,
 )
 from kchat_cli.domain.conversations import labels
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit
 
-app = app_for("Room labels (채팅방 라벨, R-LABEL-1), e.g. VIP, 단골, 재구매고객.")
+app = app_for("Room labels (채팅방 라벨), such as VIP, 단골 or 재구매고객.")
 
 NameArgument = Annotated[str, typer.Argument(help="The label.")]
 
@@ -65,10 +66,10 @@ def delete(
     """
     rt = runtime(ctx)
     count = rt.look(labels.rooms_with, name)
-    say(f"label {name!r} is on {count} rooms")
+    say(f"label {name!r} is on {counted(count, 'room')}")
     if dry_run:
         say("dry run: nothing deleted")
         return
-    if confirmed(f"delete label {name!r} from {count} rooms", yes=yes):
+    if confirmed(f"delete label {name!r} from {counted(count, 'room')}", yes=yes):
         rt.act(labels.delete, name, target=f"label {name}", details=lambda rooms: {"rooms": rooms})
         say(f"label {name!r} deleted")

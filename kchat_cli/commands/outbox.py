@@ -5,23 +5,23 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime
+from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime, say_if_cut
 from kchat_cli.domain.upkeep.outbox import OUTBOX_FIELDS, OUTBOX_STATUSES, list_outbox
-from kchat_cli.render import Format, clip, emit, field, short_time
+from kchat_cli.render import Column, Format, emit, field, status_style
 
 app = app_for("What the channel sends, and how its delivery went.")
 
 OutboxStatus = enum.StrEnum("OutboxStatus", {name: name for name in OUTBOX_STATUSES})
 
 OUTBOX_TABLE = [
-    ("ID", field("id")),
-    ("ROOM", field("room")),
-    ("KIND", field("kind")),
-    ("TEXT", lambda item: clip(40)(item["text"])),
-    ("STATUS", field("status")),
-    ("TRIES", field("attempts")),
-    ("CREATED", lambda item: short_time(item["created_at"])),
-    ("SENT", lambda item: short_time(item["sent_at"])),
+    Column("ID", field("id")),
+    Column("ROOM", field("room")),
+    Column("KIND", field("kind"), cut=False),
+    Column("TEXT", field("text")),
+    Column("STATUS", field("status"), cut=False, style=status_style),
+    Column("TRIES", field("attempts")),
+    Column("CREATED", field("created_at")),
+    Column("SENT", field("sent_at")),
 ]
 
 
@@ -43,4 +43,6 @@ def list_(
     Example: kchat outbox list --status failed
     """
     records = runtime(ctx).look(list_outbox, status=status and status.value, limit=limit)
-    emit(records, output, fields=OUTBOX_FIELDS, table=OUTBOX_TABLE, empty="the outbox is empty")
+    empty = f"no {status.value} items" if status else "the outbox is empty"
+    emit(records, output, fields=OUTBOX_FIELDS, table=OUTBOX_TABLE, empty=empty)
+    say_if_cut(records, "outbox items")

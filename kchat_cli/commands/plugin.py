@@ -8,7 +8,7 @@ from kchat_cli.commands.common import OutputOption, app_for, runtime, say
 from kchat_cli.domain.access import pii
 from kchat_cli.render import Format, emit_one
 
-app = app_for("The personal-info plugin that lets you request customer info (R-PII-1).")
+app = app_for("The personal-info plugin that lets you request customer info.")
 
 
 @app.command()

@@ -6,16 +6,16 @@ import typer
 
 from kchat_cli.commands.common import OutputOption, YesOption, app_for, confirmed, runtime, say
 from kchat_cli.domain.conversations import replies
-from kchat_cli.render import Format, clip, emit, field, short_time
+from kchat_cli.render import Column, Format, emit, field
 
-app = app_for("Saved replies (자주 쓰는 답변, R-SEND-3), sent with `send ROOM --reply NAME`.")
+app = app_for("Saved replies (자주 쓰는 답변), sent with `send --reply NAME`.")
 
 NameArgument = Annotated[str, typer.Argument(help="The reply's name.")]
 TextArgument = Annotated[str, typer.Argument(help="Its text, up to 1,000 characters.")]
 REPLY_TABLE = [
-    ("NAME", field("name")),
-    ("TEXT", lambda r: clip(60)(r["text"])),
-    ("UPDATED", lambda r: short_time(r["updated_at"])),
+    Column("NAME", field("name"), cut=False),
+    Column("TEXT", field("text")),
+    Column("UPDATED", field("updated_at")),
 ]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, SinceOption, UntilOption, runtime
-from kchat_cli.render import Format, emit, visible
+from kchat_cli.render import Column, Format, emit, visible
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -34,10 +34,10 @@ REPORT_TABLE = [
     ("GROUP", lambda r: r["group"]),
     ("ROOMS", lambda r: r["rooms"]),
     ("MESSAGES", lambda r: r["messages"]),
-    ("FIRST RESPONSE p50", lambda r: duration(r["first_response_median"])),
-    ("p90", lambda r: duration(r["first_response_p90"])),
-    ("RESOLUTION p50", lambda r: duration(r["resolution_median"])),
-    ("p90 ", lambda r: duration(r["resolution_p90"])),
+    Column("RESPONSE P50", lambda r: duration(r["first_response_median"]), cut=False),
+    Column("P90", lambda r: duration(r["first_response_p90"]), cut=False),
+    Column("RESOLUTION P50", lambda r: duration(r["resolution_median"]), cut=False),
+    Column("P90", lambda r: duration(r["resolution_p90"]), cut=False),
 ]
 BAR = 30
 
@@ -52,7 +52,9 @@ def report(
     ] = By.assignee,
     output: OutputOption = Format.table,
 ) -> None:
-    """First-response and resolution times, rooms and messages over a period.
+    """Reply and resolution times, rooms and messages over a period.
+
+    The first response and the resolution of each consultation, with their medians.
 
     Medians and p90 by assignee, label or day; times in seconds in json.
 

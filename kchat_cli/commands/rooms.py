@@ -20,9 +20,11 @@ from kchat_cli.commands.common import (
     room_tokens,
     runtime,
     say,
+    say_if_cut,
 )
 from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
 from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS, list_rooms
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit, visible
 
 app = app_for("List, read and manage chat rooms.")
@@ -57,7 +59,14 @@ def list_(
     """
     rooms.limit = limit
     records = runtime(ctx).glance(list_rooms, rooms, sort=sort.value)
-    emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no rooms")
+    emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty=_none_listed(rooms))
+    say_if_cut(records, "rooms")
+
+
+def _none_listed(rooms) -> str:
+    if rooms.chosen:
+        return "no rooms match these filters"
+    return "no rooms" if rooms.status == "all" else "no rooms in progress"
 
 
 @app.command()
@@ -102,41 +111,69 @@ def show(
 
 
 def _show_table(record: dict) -> None:
+    """The room's head, memo and messages, wrapped to the terminal and paged when longer."""
+    from io import StringIO
+
+    from kchat_cli.render import Column, page, screen_of
+
+    screen = screen_of(sys.stdout)
+    shown = StringIO()
     labels = ", ".join(record["labels"]) or "-"
-    typer.echo(
-        visible(
-            f"room {record['id']} · {record['name'] or record['user']} · "
-            f"{record['status']} · labels {labels} · assignee {record['assignee'] or '-'}"
-        )
-    )
+    head = [
+        f"room {record['id']} · {record['name'] or record['user']} · "
+        f"{record['status']} · labels {labels} · assignee {record['assignee'] or '-'}"
+    ]
     if record["memo"]:
-        typer.echo(visible(f"memo: {record['memo']}"))
+        head.append(f"memo: {record['memo']}")
+    shown.writelines(f"{line}\n" for text in head for line in _wrapped(visible(text), screen))
     first_new = next((message["id"] for message in record["messages"] if message["new"]), None)
 
     def marker(message: dict) -> str:
         return "new" if message["id"] == first_new else ("·" if message["new"] else "")
 
-    table = [("", marker), *MESSAGE_TABLE] if first_new is not None else MESSAGE_TABLE
+    table = MESSAGE_TABLE
+    if first_new is not None:
+        table = [Column("", marker, cut=False), *MESSAGE_TABLE]
     fields = (*MESSAGE_FIELDS, "new")
-    emit(record["messages"], Format.table, fields=fields, table=table, empty="no messages")
+    emit(
+        record["messages"],
+        Format.table,
+        fields=fields,
+        table=table,
+        empty="no messages",
+        stream=shown,
+        screen=screen,
+    )
+    page(shown.getvalue(), screen)
+
+
+def _wrapped(text: str, screen) -> list[str]:
+    """A line of the room's head within the screen, going on indented under itself."""
+    from kchat_cli.render import wrap
+
+    if screen.width is None:
+        return [text]
+    first, *rest = wrap(text, max(screen.width - 2, 20))
+    return [first, *(f"  {line}" for line in rest)]
 
 
 def _say_what_was_left_out(record: dict) -> None:
     room = record["id"]
     if record["older_not_shown"]:
         say(
-            f"{record['older_not_shown']:,} older messages not shown: "
+            f"{counted(record['older_not_shown'], 'older message')} not shown: "
             f"kchat rooms show {room} --all shows the whole history"
         )
     if record["newer_not_shown"]:
         say(
-            f"{record['newer_not_shown']:,} newer messages not shown and still unread: "
+            f"{counted(record['newer_not_shown'], 'newer message')} not shown and still unread: "
             f"run kchat rooms show {room} again for the next ones, or add --all"
         )
 
 
-def _bulk(ctx: typer.Context, tokens, room_action, verb: str, dry_run: bool) -> None:
-    """A room action on the rooms given (ids, or - for standard input), summed up after."""
+def _bulk(ctx: typer.Context, tokens, room_action, action: str, dry_run: bool) -> None:
+    """A room action on the rooms given (ids, or - for standard input), summed up after as
+    `ACTION: N changed, N unchanged, N refused`."""
     from kchat_cli.domain.conversations.bulk import BulkReport
 
     rt, report = runtime(ctx), BulkReport()
@@ -144,16 +181,16 @@ def _bulk(ctx: typer.Context, tokens, room_action, verb: str, dry_run: bool) -> 
         rt.bulk(tokens, room_action, dry_run=dry_run, report=report)
     except KeyboardInterrupt:
         say(
-            f"interrupted: {len(report.changed)} {verb} in the batches done; the rest were not "
-            "touched: run it again to finish"
+            f"interrupted: {len(report.changed):,} changed ({action}) in the batches done; "
+            "the rest were not touched: run it again to finish"
         )
         raise
-    finish_bulk(report, verb, dry_run=dry_run)
+    finish_bulk(report, action, dry_run=dry_run)
 
 
 @app.command()
 def read(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False) -> None:
-    """Mark rooms read for every admin, clearing their unread counts (R-READ-1, R-UNR-2).
+    """Mark rooms read for every admin, clearing their unread counts.
 
     Example: kchat rooms list --status unread -o ids | kchat rooms read -
     """
@@ -162,7 +199,7 @@ def read(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
 @app.command()
 def complete(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False) -> None:
-    """Mark consultations complete (R-DONE-1); a new message puts them back in progress.
+    """Mark consultations complete; a new message puts them back in progress.
 
     Example: kchat rooms complete 12 13
     """
@@ -180,7 +217,7 @@ def reopen(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
 @app.command()
 def star(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False) -> None:
-    """Mark rooms important (중요표시); `rooms list --starred` shows them apart (R-STAR-1).
+    """Mark rooms important (중요표시), for `rooms list --starred`.
 
     Example: kchat rooms star 12 13
     """
@@ -206,7 +243,7 @@ def assign(
     clear: Annotated[bool, typer.Option("--clear", help="Assign to no one.")] = False,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Assign rooms to one admin of the channel, or to no one (R-ASSIGN-1).
+    """Assign rooms to one admin of the channel, or to no one.
 
     Any admin can still send in any room.
 
@@ -214,7 +251,8 @@ def assign(
     """
     if (to is None) == (not clear):
         raise typer.BadParameter("give --to LOGIN or --clear")
-    _bulk(ctx, room_tokens(rooms), _actions().Assign(to), "assigned", dry_run)
+    action = f"assigned to {to}" if to is not None else "unassigned"
+    _bulk(ctx, room_tokens(rooms), _actions().Assign(to), action, dry_run)
 
 
 @app.command()
@@ -231,14 +269,15 @@ def label(
     ] = None,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Add or remove labels on rooms (R-LABEL-1); labels are made with `labels create`.
+    """Add or remove labels on rooms; labels are made with `labels create`.
 
     Example: kchat rooms list --since 30d --limit 0 -o ids | kchat rooms label - --add VIP
     """
     from kchat_cli.domain.conversations.labels import LabelChange
 
     change = LabelChange(add or [], remove or [])
-    _bulk(ctx, room_tokens(rooms), change, "relabelled", dry_run)
+    changes = [f"+{name}" for name in add or []] + [f"-{name}" for name in remove or []]
+    _bulk(ctx, room_tokens(rooms), change, " ".join(["labels", *changes]), dry_run)
 
 
 @app.command()
@@ -248,10 +287,11 @@ def leave(
     yes: YesOption = False,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Leave rooms (채팅방 나가기): they go from every list until the user writes again,
-    history and all (R-LEAVE-1).
+    """Leave rooms (채팅방 나가기) until their users write again.
 
-    Leaving a blocked user's room makes the block permanent (R-LEAVE-2): that needs --yes,
+    A left room goes from every list, history and all, until its user writes again.
+
+    Leaving a blocked user's room makes the block permanent: that needs --yes,
     or an answer on a terminal.
 
     Example: kchat rooms leave 12 13
@@ -262,8 +302,11 @@ def leave(
         blocked = rt.look(_actions().blocked_among, tokens)
         if blocked:
             yes = confirmed(
-                f"{blocked} of these rooms belong to blocked users; leaving makes "
-                "their blocks permanent. Leave them",
+                f"{blocked} of these rooms belong to blocked users; leaving makes their "
+                "blocks permanent. Leave them"
+                if blocked > 1
+                else "1 of these rooms belongs to a blocked user; leaving makes the block "
+                "permanent. Leave it",
                 yes=False,
             )
     _bulk(ctx, tokens, _actions().Leave(confirmed=yes), "left", dry_run)
@@ -275,12 +318,12 @@ def rename(
     room: RoomArgument,
     name: Annotated[str, typer.Argument(help="The new name; empty for the user's nickname.")],
 ) -> None:
-    """Rename a room, so admins tell customers apart; names survive retention (R-ROOM-1).
+    """Rename a room, so admins tell customers apart; names survive retention.
 
     Example: kchat rooms rename 12 "김민지 (VIP, 강남점)"
     """
     runtime(ctx).act(_actions().rename, room, name, target=f"room {room}")
-    say(f"room {room} renamed")
+    say(f"room {room} renamed" if name.strip() else f"room {room} shows the user's nickname again")
 
 
 @app.command()
@@ -289,17 +332,17 @@ def memo(
     room: RoomArgument,
     text: Annotated[str, typer.Argument(help="The memo; empty to clear it.")],
 ) -> None:
-    """Keep a memo on a room; memos survive retention (R-ROOM-1).
+    """Keep a memo on a room; memos survive retention.
 
     Example: kchat rooms memo 12 "환불 완료 11/20, 재구매 의사 있음"
     """
     runtime(ctx).act(_actions().memo, room, text, target=f"room {room}")
-    say(f"memo of room {room} saved")
+    say(f"memo of room {room} {'saved' if text.strip() else 'cleared'}")
 
 
 @app.command("request-add")
 def request_add(ctx: typer.Context, room: RoomArgument, output: OutputOption = Format.table):
-    """Send a channel-add request (채널 추가 요청) to a user who is not a friend (R-ADDREQ-1).
+    """Ask a non-friend user to add the channel (채널 추가 요청).
 
     Example: kchat rooms request-add 12
     """
@@ -317,16 +360,16 @@ def request_add(ctx: typer.Context, room: RoomArgument, output: OutputOption = F
 def to_group(
     ctx: typer.Context,
     rooms: RoomsArgument,
-    group: Annotated[str, typer.Option("--group", metavar="G", help="The friend group.")],
+    group: Annotated[str, typer.Option("--group", metavar="GROUP", help="The friend group.")],
     dry_run: DryRunOption = False,
 ) -> None:
-    """Add the users of rooms to a friend group (친구그룹, R-GROUP-1).
+    """Add the users of rooms to a friend group (친구그룹).
 
     Example: kchat rooms list --label VIP --limit 0 -o ids | kchat rooms to-group - --group VIP
     """
     from kchat_cli.domain.conversations.groups import AddToGroup
 
-    _bulk(ctx, room_tokens(rooms), AddToGroup(group), "added to the group", dry_run)
+    _bulk(ctx, room_tokens(rooms), AddToGroup(group), f"added to group {group}", dry_run)
 
 
 @app.command()
@@ -335,7 +378,7 @@ def hold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms hold 12
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Hold(True), "held", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Hold(True), "put on hold", dry_run)
 
 
 @app.command()
@@ -344,4 +387,4 @@ def unhold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unhold 12
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Hold(False), "released", dry_run)
+    _bulk(ctx, room_tokens(rooms), _actions().Hold(False), "released from hold", dry_run)

@@ -6,9 +6,10 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.views import RUN_TABLE
 from kchat_cli.render import Format, emit
 
-app = app_for("The job scheduler: one per store, Korea-time schedules (see kchat jobs list).")
+app = app_for("The scheduler that runs the jobs on their schedules.")
 
 
 @app.command()
@@ -29,22 +30,23 @@ def run(
     rt = runtime(ctx)
     records = serve(rt.engine(), rt.home, once=once, ready=lambda: say("scheduler started"))
     if once:
-        emit(records, output, fields=RUN_FIELDS)
+        emit(records, output, fields=RUN_FIELDS, table=RUN_TABLE)
     else:
         say("scheduler stopped")
 
 
 def _log_in_korea_time() -> None:
-    """One line a run on stderr, its time in Korea time like every time kchat shows."""
+    """A line on stderr for each thing that happened (`2026-12-01 12:00:10 deliver: 3
+    sent`), its time in Korea time."""
     from datetime import datetime
 
     from kchat_cli.clock import KST
 
     class KoreaTime(logging.Formatter):
         def formatTime(self, record, datefmt=None):  # noqa: N802 (logging's name)
-            return datetime.fromtimestamp(record.created, KST).isoformat(timespec="seconds")
+            return datetime.fromtimestamp(record.created, KST).strftime("%Y-%m-%d %H:%M:%S")
 
     handler = logging.StreamHandler()
-    handler.setFormatter(KoreaTime("%(asctime)s %(name)s %(message)s"))
+    handler.setFormatter(KoreaTime("%(asctime)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -11,6 +11,7 @@ from kchat_cli.commands.common import (
     limit_option,
     room_filters,
     runtime,
+    say_if_cut,
 )
 from kchat_cli.commands.views import SEARCH_TABLE
 from kchat_cli.render import Format, emit
@@ -43,3 +44,4 @@ def search(
         find, text, rooms=rooms if rooms.chosen else None, since=since, until=until, limit=limit
     )
     emit(records, output, fields=SEARCH_FIELDS, table=SEARCH_TABLE, empty="nothing found")
+    say_if_cut(records, "messages found")

@@ -35,13 +35,11 @@ def send(
     file: Annotated[Path | None, typer.Option("--file", help="Any file up to 300 MiB.")] = None,
     reply: Annotated[
         str | None,
-        typer.Option("--reply", metavar="NAME", help="A saved reply, by name (R-SEND-3)."),
+        typer.Option("--reply", metavar="NAME", help="A saved reply, by name."),
     ] = None,
     coupon: Annotated[
         int | None,
-        typer.Option(
-            "--coupon", metavar="ID", min=1, max=MAX_ID, help="A coupon, to a friend (R-COUPON-1)."
-        ),
+        typer.Option("--coupon", metavar="ID", min=1, max=MAX_ID, help="A coupon, to a friend."),
     ] = None,
     edit: Annotated[
         bool, typer.Option("--edit", help="Write the text in $VISUAL or $EDITOR.")
@@ -51,10 +49,10 @@ def send(
     ] = False,
     output: OutputOption = Format.table,
 ) -> None:
-    """Send one thing to a room's user; it is queued in the outbox for delivery (R-SEND-1).
+    """Send a text, image, file, saved reply or coupon to a room's user.
 
-    The message records which admin sent it, for admins only (R-SEND-2); a completed
-    consultation is back in progress (R-DONE-1).
+    One thing a message, queued in the outbox for delivery. The message records which
+    admin sent it, for admins only; a completed consultation is back in progress.
 
     Example: kchat send 42 "안녕하세요, 주문 확인해 드릴게요." --complete
     """

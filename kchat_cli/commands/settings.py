@@ -9,11 +9,11 @@ from kchat_cli.commands.common import OutputOption, app_for, runtime, say
 from kchat_cli.domain.chat_settings import settings as chat_settings
 from kchat_cli.render import Format, emit, emit_one
 
-app = app_for("Chat settings (R-SET-1…6): ON/OFF, hours in Korea time, automatic messages.")
-hours_app = app_for("Available hours per weekday, in Korea time (R-SET-2, R-SET-3).")
+app = app_for("Chat on or off, available hours and automatic messages.")
+hours_app = app_for("Available hours per weekday, in Korea time.")
 holidays_app = app_for("Dated holidays: a holiday closes its whole Korea-time day.")
-offhours_app = app_for("The message to users who write outside available hours (R-SET-4).")
-guide_app = app_for("The guide message to non-friends entering for the first time (R-SET-6).")
+offhours_app = app_for("The message to users who write outside available hours.")
+guide_app = app_for("The guide message to non-friends entering for the first time.")
 app.add_typer(hours_app, name="hours")
 app.add_typer(holidays_app, name="holidays")
 app.add_typer(offhours_app, name="offhours-message")
@@ -46,7 +46,7 @@ def show(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
 @app.command()
 def chat(ctx: typer.Context, state: Annotated[OnOff, typer.Argument(help="on or off")]) -> None:
-    """Turn chat ON or OFF; while OFF, users cannot write (R-SET-1).
+    """Turn chat ON or OFF; while OFF, users cannot write.
 
     Example: kchat settings chat off
     """
@@ -70,6 +70,32 @@ def hours_set(
     Example: kchat settings hours set mon-fri 09:00-12:00,13:00-18:00
     """
     _change(ctx, f"hours of {days} set to {ranges}", chat_settings.set_hours, days, ranges)
+
+
+@hours_app.command("add")
+def hours_add(
+    ctx: typer.Context,
+    days: Annotated[str, typer.Argument(help="mon, mon-fri, sat,sun, all (or 월…일).")],
+    ranges: Annotated[
+        str,
+        typer.Argument(
+            help="HH:MM-HH:MM[,HH:MM-HH:MM…]; an end before the start runs into the next morning."
+        ),
+    ],
+) -> None:
+    """Add available hours to some weekdays, keeping theirs (Korea time); overlapping or
+    touching hours are joined.
+
+    Example: kchat settings hours add fri 22:00-02:00
+    """
+    now = runtime(ctx).act(
+        chat_settings.add_hours,
+        days,
+        ranges,
+        target=f"hours of {days}: {ranges} added",
+        audit_as="settings",
+    )
+    say(f"{ranges} added; hours now: {now}")
 
 
 @hours_app.command("clear")
@@ -137,7 +163,7 @@ def offhours_set(
 ) -> None:
     """Set a custom off-hours message; it should name the available days and hours.
 
-    Example: kchat settings offhours-message set "상담 시간({hours})에 답변드릴게요."
+    Example: kchat settings offhours-message set "{hours}에 답변드릴게요."
     """
     _change(ctx, "the off-hours message is set", chat_settings.set_offhours_text, text)
 

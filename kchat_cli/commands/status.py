@@ -10,7 +10,10 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 @app.command()
 def status(ctx: typer.Context, output: OutputOption = Format.table) -> None:
-    """The channel at a glance: unread, rooms by status, chat open now, outbox, last jobs.
+    """The channel at a glance: unread, rooms, hours, outbox, jobs.
+
+    Unread messages, rooms by status, whether chat is open now, the outbox and the last
+    job runs.
 
     Example: kchat status -o json
     """

@@ -10,7 +10,7 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 @app.command()
 def unread(ctx: typer.Context, output: OutputOption = Format.table) -> None:
-    """Print the channel's unread total: user messages no admin has read (R-UNR-1).
+    """Print how many customer messages no admin has read.
 
     Example: kchat unread
     """

@@ -11,13 +11,14 @@ from kchat_cli.commands.common import (
     limit_option,
     runtime,
     say,
+    say_if_cut,
 )
 from kchat_cli.commands.views import ROOM_TABLE
 from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.listing import ROOM_FIELDS, RoomFilter, list_rooms
 from kchat_cli.render import Format, emit
 
-app = app_for("Block and unblock users (친구차단, R-BLOCK-1…3).")
+app = app_for("Block and unblock users (친구차단).")
 
 
 @app.command()
@@ -37,7 +38,7 @@ def block(ctx: typer.Context, room: RoomArgument) -> None:
 
 @app.command()
 def unblock(ctx: typer.Context, room: RoomArgument) -> None:
-    """Unblock a room's user, unless the room was left while they were blocked (R-LEAVE-2).
+    """Unblock a room's user, unless the room was left while they were blocked.
 
     Example: kchat users unblock 12
     """
@@ -55,10 +56,12 @@ def blocked(
     limit: Annotated[int, limit_option("0 for all.")] = 50,
     output: OutputOption = Format.table,
 ) -> None:
-    """List blocked users' rooms apart (차단친구 목록); their history up to the block can be
-    read with `rooms show` (R-BLOCK-3).
+    """List blocked users' rooms apart (차단친구 목록).
+
+    Their history up to the block can be read with `rooms show`.
 
     Example: kchat users blocked -o json
     """
     records = runtime(ctx).look(list_rooms, RoomFilter(blocked=True, limit=limit))
     emit(records, output, fields=ROOM_FIELDS, table=ROOM_TABLE, empty="no blocked users")
+    say_if_cut(records, "blocked users' rooms")

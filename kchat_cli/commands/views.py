@@ -1,16 +1,16 @@
-"""How records look in a table, for the commands that show rooms and messages."""
+"""How records look in a table, for the commands that show rooms, messages and job runs."""
 
-from kchat_cli.render import clip, field, short_time
+from kchat_cli.render import Column, count_style, field, status_style
 
 ROOM_TABLE = [
-    ("ID", field("id")),
-    ("NAME", lambda r: clip(16)(r["name"] or r["user"])),
-    ("STATUS", field("status")),
-    ("UNREAD", field("unread")),
-    ("★", lambda r: "★" if r["starred"] else ""),
-    ("ASSIGNEE", field("assignee")),
-    ("LABELS", field("labels")),
-    ("LAST MESSAGE", lambda r: short_time(r["last_message_at"])),
+    Column("ID", field("id")),
+    Column("NAME", lambda r: r["name"] or r["user"]),
+    Column("STATUS", field("status"), cut=False, style=status_style),
+    Column("UNREAD", field("unread"), style=count_style),
+    Column("★", lambda r: "★" if r["starred"] else "", cut=False),
+    Column("ASSIGNEE", field("assignee")),
+    Column("LABELS", field("labels")),
+    Column("LAST MESSAGE", field("last_message_at")),
 ]
 
 
@@ -20,25 +20,53 @@ def _sender(message: dict) -> str:
     return message["from"]
 
 
-def _content(message: dict) -> str:
-    if message["kind"] == "text":
-        return message["text"] or ""
-    name = message["file"]["name"] if message["file"] else ""
-    return f"[{message['kind']} {name}] {message['text'] or ''}".strip()
+# Kinds whose text, as the customer sees it, opens with a tag of its own: not shown twice.
+_OWN_TAG = {"coupon": "[쿠폰] "}
+
+
+def message_body(message: dict) -> str:
+    """A message as a line: its text, tagged `[kind]` (`[image 영수증.png]`) unless plain
+    text."""
+    text, kind = message["text"] or "", message["kind"]
+    if kind == "text":
+        return text
+    tag = f"{kind} {message['file']['name']}" if message["file"] else kind
+    return f"[{tag}] {text.removeprefix(_OWN_TAG.get(kind, ''))}".rstrip()
 
 
 MESSAGE_TABLE = [
-    ("ID", field("id")),
-    ("TIME", lambda m: short_time(m["ts"])),
-    ("FROM", _sender),
-    ("MESSAGE", _content),
+    Column("ID", field("id")),
+    Column("TIME", field("ts")),
+    Column("FROM", _sender),
+    Column("MESSAGE", message_body, wrap=True),
 ]
 
 SEARCH_TABLE = [
-    ("ID", field("id")),
-    ("TIME", lambda m: short_time(m["ts"])),
-    ("ROOM", field("room")),
-    ("CUSTOMER", lambda m: clip(16)(m["name"] or m["user"])),
-    ("FROM", _sender),
-    ("MESSAGE", _content),
+    Column("ID", field("id")),
+    Column("TIME", field("ts")),
+    Column("ROOM", field("room")),
+    Column("CUSTOMER", lambda m: m["name"] or m["user"]),
+    Column("FROM", _sender),
+    Column("MESSAGE", message_body),
+]
+
+
+def _counts(run: dict) -> str:
+    """What a run counted, the counts that are not zero: `sent=3 failed=1`."""
+    counts = run["counts"] or {}
+    return " ".join(f"{name}={count}" for name, count in counts.items() if count) or (
+        "0" if counts else ""
+    )
+
+
+# A run in 80 columns: when it ran as of and when it finished are in -o json.
+RUN_TABLE = [
+    Column("ID", field("id")),
+    Column("JOB", field("name"), cut=False),
+    Column("STARTED", field("started_at")),
+    Column("DRY RUN", field("dry_run")),
+    Column("OUTCOME", field("outcome"), cut=False, style=status_style),
+    Column("COUNTS", _counts),
+    Column("ERROR", field("error")),
+    Column("BY", lambda run: run["admin"] or run["started_by"]),
 ]

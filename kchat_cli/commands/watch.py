@@ -27,10 +27,11 @@ def watch(
         Format, typer.Option("--output", "-o", help="table (a line an event) or jsonl.")
     ] = Format.table,
 ) -> None:
-    """Follow new user messages and room changes as they happen (R-SYNC-1).
+    """Follow new user messages and room changes as they happen, a line each.
 
-    With your notifications on, each new message rings the terminal bell and, where
-    notify-send exists, shows a desktop notification (R-UNR-3). Ctrl-C stops.
+    A room change shows when and by whom it was made: an admin, ingest or a job. With
+    your notifications on, each new message rings the terminal bell and, where
+    notify-send exists, shows a desktop notification. Ctrl-C stops.
 
     Example: kchat watch -o jsonl
     """
@@ -66,9 +67,10 @@ def _line(event: dict) -> str:
     if event["type"] == "message":
         return f"{short_time(event['ts'])}  room {event['room']}  {who}: {clip(80)(event['text'])}"
     assignee = f", assigned to {event['assignee']}" if event["assignee"] else ""
+    by = f" (by {event['by']})" if event["by"] else ""
     return (
         f"{short_time(event['ts'])}  room {event['room']}  {who}: "
-        f"{event['status']}, {event['unread']} unread{assignee}"
+        f"{event['status']}, {event['unread']} unread{assignee}{by}"
     )
 
 

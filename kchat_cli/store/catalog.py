@@ -13,7 +13,7 @@ from kchat_cli.store.tables import channels, locks
 SCHEDULER = "scheduler"  # the lease of the one `kchat scheduler run` a store may have
 
 # The newest migration under sql/versions (a test keeps them equal).
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 _alembic_version = sa.table("alembic_version", sa.column("version_num"))
 
@@ -25,7 +25,8 @@ def schema_revision(connection: sa.Connection) -> str | None:
 
 
 def channel_names(connection: sa.Connection) -> dict[str, int]:
-    rows = connection.execute(sa.select(channels.c.name, channels.c.id))
+    """The store's channels by name, oldest first."""
+    rows = connection.execute(sa.select(channels.c.name, channels.c.id).order_by(channels.c.id))
     return dict(rows.all())
 
 

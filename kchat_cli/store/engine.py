@@ -30,14 +30,25 @@ DRIVERS = {
     "postgres": "postgresql+psycopg",
     "postgresql+psycopg": "postgresql+psycopg",
 }
-URL_HINT = "use a file path, sqlite:///PATH or postgresql://USER@HOST/DB"
+URL_HINT = "use a path, sqlite:///PATH or postgresql+psycopg://…"
+# What a URL starts with (RFC 3986); anything else the user gives is a path.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # libpq's connection parameters that are secrets, when given in a URL's query.
 SECRET_PARAMETERS = ("password", "passfile", "sslpassword", "sslkey")
 
 
 def store_url(text: str) -> str:
-    """The store URL a user gave: a plain path is a SQLite file."""
-    return text if "://" in text else f"sqlite:///{Path(text).expanduser().absolute()}"
+    """The store URL a user gave: a plain path (relative to the working folder) is a SQLite
+    file; a URL must be one kchat stores in."""
+    if not _SCHEME.match(text):
+        return f"sqlite:///{Path(text).expanduser().absolute()}"
+    if text.split(":", 1)[0] not in DRIVERS or "://" not in text:
+        raise _unsupported(text)
+    return text
+
+
+def _unsupported(url: str) -> Invalid:
+    return Invalid(f"unsupported store URL {_hide_secrets(url, url)!r}", URL_HINT)
 
 
 def normalise_url(url: str) -> sa.URL:
@@ -48,7 +59,7 @@ def normalise_url(url: str) -> sa.URL:
         raise Invalid("not a store URL", URL_HINT) from None
     driver = DRIVERS.get(parsed.drivername)
     if driver is None:
-        raise Invalid(f"kchat does not store in {parsed.drivername}", URL_HINT)
+        raise _unsupported(url)
     if driver == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise Invalid("a store in memory keeps nothing", "name a file: sqlite:///PATH")
     return parsed.set(drivername=driver)
@@ -69,9 +80,13 @@ def shown_url(url: str) -> str:
         shown = normalise_url(url).render_as_string(hide_password=True)
     except Invalid:
         shown = url
+    return _hide_secrets(shown, url)
+
+
+def _hide_secrets(text: str, url: str) -> str:
     for secret in sorted(url_secrets(url), key=len, reverse=True):
-        shown = shown.replace(secret, MASK)
-    return shown
+        text = text.replace(secret, MASK)
+    return text
 
 
 def sqlite_path(url: str) -> Path | None:

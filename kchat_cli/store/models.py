@@ -107,6 +107,9 @@ class Room(SQLModel, table=True):
     # The oldest user message not yet answered, while in progress: the queue's order.
     waiting_since: datetime | None = _when(nullable=True)
     revision: int = 0  # the channel revision of the room's last change
+    # When the room last changed, and by whom: an admin's login, `ingest` or a job's name.
+    changed_at: datetime | None = _when(nullable=True)
+    changed_by: str | None = None
 
 
 class Label(SQLModel, table=True):

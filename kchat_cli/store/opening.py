@@ -1,5 +1,6 @@
 """Opening the store a command names, and finding its channel: checks a user can act on."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -46,21 +47,25 @@ def find_channel(engine: sa.Engine, name: str | None) -> ChannelRef:
         channels = catalog.channel_names(connection)
     if name is not None:
         if name not in channels:
-            raise NotFound(f"no channel named {name!r}", f"channels here: {_some(channels)}")
+            raise NotFound(f"no channel named {name!r}", f"channels here: {some(channels)}")
         return ChannelRef(channels[name], name)
     if len(channels) == 1:
         ((only, channel_id),) = channels.items()
         return ChannelRef(channel_id, only)
     if not channels:
         raise StoreNotReady("the store has no channel", INIT_HINT)
-    raise Invalid("this store has several channels", "pass --channel NAME or set KCHAT_CHANNEL")
+    raise Invalid(
+        f"this store has several channels ({some(channels)})",
+        "pass --channel NAME or set KCHAT_CHANNEL",
+    )
 
 
-def _some(channels: dict[str, int], shown: int = 10) -> str:
-    """Channel names for an error line: a few, each cut short."""
-    names = [name if len(name) <= 40 else name[:39] + "…" for name in sorted(channels)[:shown]]
-    more = f" and {len(channels) - shown} more" if len(channels) > shown else ""
-    return (", ".join(names) or "none") + more
+def some(names: Iterable[str], shown: int = 10) -> str:
+    """Names for an error line, in their order: a few, each cut short."""
+    names = list(names)
+    cut = [name if len(name) <= 40 else name[:39] + "…" for name in names[:shown]]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (", ".join(cut) or "none") + more
 
 
 def leave_nothing_in_wal(engine: sa.Engine, job: str) -> None:

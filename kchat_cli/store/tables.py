@@ -90,6 +90,8 @@ rooms = sa.Table(
     sa.Column("opened_at", UTCDateTime),
     sa.Column("waiting_since", UTCDateTime),
     sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("changed_at", UTCDateTime),
+    sa.Column("changed_by", sa.String),
 )
 
 labels = sa.Table(

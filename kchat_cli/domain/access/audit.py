@@ -42,7 +42,7 @@ def record(
 def entries(
     actor: Actor, *, since: datetime | None = None, until: datetime | None = None
 ) -> Iterator[tuple]:
-    """The log in time order, as rows in the order of AUDIT_FIELDS."""
+    """The log in time order, as rows in the order of AUDIT_FIELDS, the details an object."""
     session, channel_id = actor.db, actor.channel_id
     log = AuditEntry.__table__
     query = (
@@ -63,5 +63,5 @@ def entries(
         query = query.where(log.c.at >= since)
     if until is not None:
         query = query.where(log.c.at < until)
-    for row in session.connection().execute(query):
-        yield tuple(row)
+    for *entry, details in session.connection().execute(query):
+        yield (*entry, None if details is None else json.loads(details))

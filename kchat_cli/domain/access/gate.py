@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from kchat_cli.errors import Invalid, NeedsVerification, NotFound, Refused
+from kchat_cli.store.opening import some
 from kchat_cli.store.tables import admins, auth_sessions
 
 
@@ -28,10 +29,13 @@ def acting_admin_row(db, channel_id: int, login: str | None) -> sa.Row:
         if found is None:
             raise NotFound(f"no admin {login!r} in this channel", "see kchat admins list")
         return found
-    found = db.execute(query.limit(2)).all()
+    found = db.execute(query.order_by(admins.c.id).limit(11)).all()
     if len(found) == 1:
         return found[0]
-    raise Invalid("this channel has several admins", "pass --as LOGIN or set KCHAT_ADMIN")
+    logins = some([admin.login for admin in found[:10]]) + (", …" if len(found) > 10 else "")
+    raise Invalid(
+        f"this channel has several admins ({logins})", "pass --as LOGIN or set KCHAT_ADMIN"
+    )
 
 
 def require_verified(db, admin, home: Path, now: datetime) -> None:

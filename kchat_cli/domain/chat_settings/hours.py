@@ -77,6 +77,25 @@ def parse_ranges(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
+def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One day's ranges with overlapping and touching ones joined, in order of start: an
+    overnight range counts on to the next morning (`22:00-02:00` ends at 26:00). Ranges
+    whose union would last 24 hours or more stay apart (no single range can say it)."""
+    spans = sorted((start, end + MINUTES_A_DAY if end < start else end) for start, end in ranges)
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined and start <= joined[-1][1] and _fits_a_range(joined[-1][0], end):
+            joined[-1] = (joined[-1][0], max(joined[-1][1], end))
+        else:
+            joined.append((start, end))
+    return [(start, end if end <= MINUTES_A_DAY else end - MINUTES_A_DAY) for start, end in joined]
+
+
+def _fits_a_range(start: int, end: int) -> bool:
+    """A span from `start` to `end` (minutes, on past midnight) is one HH:MM-HH:MM range."""
+    return end <= MINUTES_A_DAY or end - MINUTES_A_DAY < start
+
+
 def _minute(text: str) -> int:
     match = _TIME.match(text)
     if not match or (match.group(1) == "24" and match.group(2) != "00"):
@@ -160,6 +179,32 @@ def _days(days: list[int]) -> str:
     if len(days) == 1:
         return KOREAN_DAYS[days[0]]
     return f"{KOREAN_DAYS[days[0]]}~{KOREAN_DAYS[days[-1]]}"
+
+
+def summary(schedule: Schedule, days: list[int]) -> str:
+    """These days' hours as they are typed, days with the same hours together:
+    `mon-thu 09:00-18:00; fri 09:00-18:00,22:00-02:00; sat closed`."""
+    groups: list[tuple[list[int], str]] = []
+    for weekday in days:
+        ranges = ",".join(_typed(window) for window in sorted(schedule.on(weekday))) or "closed"
+        if groups and groups[-1][1] == ranges and groups[-1][0][-1] == weekday - 1:
+            groups[-1][0].append(weekday)
+        else:
+            groups.append(([weekday], ranges))
+    return "; ".join(f"{_day_span(group)} {ranges}" for group, ranges in groups)
+
+
+def _day_span(days: list[int]) -> str:
+    first, last = DAY_NAMES[days[0]], DAY_NAMES[days[-1]]
+    return first if len(days) == 1 else f"{first}-{last}"
+
+
+def _typed(window: Window) -> str:
+    return f"{_clock(window.start)}-{_clock(window.end)}"
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def _show(window: Window) -> str:

@@ -25,10 +25,10 @@ DEFAULT_GUIDE = (
 NAMES_HOURS = re.compile(r"\{hours\}|\d{1,2}:\d{2}|\d{1,2}\s*시")
 NO_HOURS_WARNING = (
     "the off-hours message names no hours: add {hours} (the schedule) or the "
-    "available days and hours (R-SET-4)"
+    "available days and hours"
 )
 ADVERTISING_WARNING = (
-    "the guide message goes to users who are not friends: advertising in it may be fined (R-SET-6)"
+    "the guide message goes to users who are not friends: advertising in it may be fined"
 )
 SETTINGS_FIELDS = (
     "chat",
@@ -129,6 +129,29 @@ def set_hours(actor: Actor, days_text: str, ranges_text: str) -> None:
             for start, end in dict.fromkeys(ranges)
         ],
     )
+
+
+def add_hours(actor: Actor, days_text: str, ranges_text: str) -> str:
+    """Add windows to the days named, keeping theirs; overlapping and touching windows of a
+    day are joined. Returns those days' hours afterwards (`hours.summary`)."""
+    session, channel_id = actor.db, actor.channel_id
+    days, ranges = hours.parse_days(days_text), hours.parse_ranges(ranges_text)
+    _change_channel(actor)  # the channel's row, locked: hours changes queue
+    kept = load(session, channel_id).schedule
+    session.execute(
+        sa.delete(chat_hours).where(
+            chat_hours.c.channel_id == channel_id, chat_hours.c.weekday.in_(days)
+        )
+    )
+    rows = [
+        {"channel_id": channel_id, "weekday": day, "start_minute": start, "end_minute": end}
+        for day in days
+        for start, end in hours.merged(
+            [(window.start, window.end) for window in kept.on(day)] + ranges
+        )
+    ]
+    session.execute(sa.insert(chat_hours), rows)
+    return hours.summary(load(session, channel_id).schedule, days)
 
 
 def clear_hours(actor: Actor, days_text: str) -> None:

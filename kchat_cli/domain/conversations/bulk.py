@@ -13,7 +13,7 @@ from kchat_cli.domain.access import audit
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.rooms import RoomState
-from kchat_cli.domain.vocabulary import MAX_ID
+from kchat_cli.domain.vocabulary import MAX_ID, counted
 from kchat_cli.errors import KchatError
 from kchat_cli.store.session import run_write
 
@@ -119,7 +119,7 @@ def apply_batch(
             actor.channel_id,
             actor.admin_id,
             audit_as,
-            target=f"{len(report.changed)} rooms",
+            target=counted(len(report.changed), "room"),
             details={"rooms": report.changed},
             now=actor.now,
         )

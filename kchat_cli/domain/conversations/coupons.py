@@ -1,9 +1,15 @@
-"""Coupons (R-COUPON-1): created apart with a name, a benefit and a validity."""
+"""Coupons (R-COUPON-1): created apart with a name, a benefit and a validity.
+
+A coupon's `valid_until` is the first moment it is no longer valid: `--valid-until
+2026-12-31` keeps the next Korea midnight, so the coupon is valid through that whole day,
+and it is shown as that last day everywhere (`2026-12-31`), never as the midnight after.
+"""
 
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from kchat_cli import clock
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.hostile import NAME_LIMIT, typed
 from kchat_cli.errors import Invalid, NotFound
@@ -20,11 +26,15 @@ def list_coupons(actor: Actor) -> list[dict]:
             "id": c.id,
             "name": c.name,
             "benefit": c.benefit,
-            "valid_until": c.valid_until,
-            "expired": c.valid_until < now,
+            "valid_until": clock.kst_day_or_minute(c.valid_until),
+            "expired": is_expired(c, now),
         }
         for c in session.scalars(query)
     ]
+
+
+def is_expired(coupon: Coupon, now: datetime) -> bool:
+    return coupon.valid_until <= now
 
 
 def create(actor: Actor, *, name: str, benefit: str, valid_until: datetime) -> int:

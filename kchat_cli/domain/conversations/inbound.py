@@ -40,7 +40,7 @@ class Inbound:
         event_id: str | None,
     ) -> None:
         if not self.settings.chat_on:
-            raise Refused("chat_disabled: chat is OFF, users cannot write (R-SET-1)")
+            raise Refused("chat_disabled: chat is OFF, users cannot write")
         if room.blocked_at is not None:
             self.conversation.blocked_user_message(
                 room, ts=ts, kind=kind, text=text, file=file, event_id=event_id

@@ -517,7 +517,7 @@ def ingest(
     `as_of` (default: when each batch is applied). `report` counts committed batches only,
     and `on_batch` is told after each, so an interrupted ingest can say what it did."""
     report = report or IngestReport()
-    with collector_paused() as batch_done:
+    with rooms.running_as("ingest"), collector_paused() as batch_done:
         for chunk in _chunks(lines, batch_size):
             outcome = (
                 _apply_isolated(engine, channel_id, chunk.events, now, as_of, seal)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from kchat_cli.domain.actor import Actor
+from kchat_cli.domain.paging import Page, first_rows
 from kchat_cli.errors import NotFound
 from kchat_cli.store import tables
 
@@ -176,10 +177,10 @@ def _label_ids(session: Session, channel_id: int, names: list[str]) -> list[int]
     return [found[name] for name in names]
 
 
-def list_rooms(actor: Actor, filt: RoomFilter, *, sort: str = "newest") -> list[dict]:
+def list_rooms(actor: Actor, filt: RoomFilter, *, sort: str = "newest") -> Page:
     """Rooms as room records: newest first (by their last message), or with sort "waiting"
     the longest-waiting first (by their oldest user message not yet answered), rooms
-    nobody waits in last."""
+    nobody waits in last; with the count of all that match when the limit cuts them."""
     session, channel_id = actor.db, actor.channel_id
     query = sa.select(*_ROOM_COLUMNS).join(
         tables.users, tables.users.c.id == tables.rooms.c.user_id
@@ -189,9 +190,8 @@ def list_rooms(actor: Actor, filt: RoomFilter, *, sort: str = "newest") -> list[
         query = query.order_by(tables.rooms.c.waiting_since.asc().nulls_last(), tables.rooms.c.id)
     else:
         query = query.order_by(tables.rooms.c.last_message_at.desc(), tables.rooms.c.id.desc())
-    if filt.limit:
-        query = query.limit(filt.limit)
-    return _room_records(session, list(session.execute(query)))
+    rows, total = first_rows(session, query, filt.limit)
+    return Page(_room_records(session, rows), total)
 
 
 def rooms_query(session: Session, channel_id: int, filt: RoomFilter, query):

@@ -5,6 +5,9 @@ A room's state is loaded as a plain `RoomState`, changed only by the functions h
 written back by `save_rooms`, which also keeps the channel's unread total (R-UNR-1) in step.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -12,6 +15,7 @@ from operator import attrgetter
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli import clock
 from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.dialect import among, bulk_update, notify_change
 from kchat_cli.store.models import Channel, Room, User
@@ -37,6 +41,31 @@ ROOM_FIELDS = (
 STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
 _snapshot = attrgetter(*STATE_FIELDS)
 _UNREAD, _LEFT_AT = STATE_FIELDS.index("unread"), STATE_FIELDS.index("left_at")
+
+# Who a transaction's room changes are by, kept on each room it changes for `watch`: the
+# login of the admin acting in it (noted on its session), else what the thread runs as
+# (ingest, a job).
+_AUTHOR = "kchat_author"
+_running_as: ContextVar[str] = ContextVar("kchat_running_as", default="kchat")
+
+
+def sign(session: Session, login: str) -> None:
+    """The room changes of this session's transaction are by the admin `login`."""
+    session.info[_AUTHOR] = login
+
+
+@contextmanager
+def running_as(name: str) -> Iterator[None]:
+    """Room changes made within are by `name` (ingest, a job), unless an admin signs them."""
+    token = _running_as.set(name)
+    try:
+        yield
+    finally:
+        _running_as.reset(token)
+
+
+def author(session: Session) -> str:
+    return session.info.get(_AUTHOR) or _running_as.get()
 
 
 @dataclass(slots=True, eq=False)
@@ -181,7 +210,7 @@ def unblock(room: RoomState) -> None:
     if room.block_permanent:
         raise Refused(
             "the block is permanent: the room was left while the user was blocked",
-            "R-LEAVE-2: it cannot be undone",
+            "it cannot be undone",
         )
     room.blocked_at = None
 
@@ -320,8 +349,10 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
                 for room in users_touched
             ],
         )
-    # Every touched room gets the revision, with the room columns that changed in any.
+    # Every touched room gets the revision, who changed it and when, with the room columns
+    # that changed in any.
     names = {index: STATE_FIELDS[index] for index in sorted(room_moved)}
+    changed_at, changed_by = clock.now(), author(session)
     bulk_update(
         session,
         _rooms,
@@ -329,6 +360,8 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
             {
                 "id": room.id,
                 "revision": revision,
+                "changed_at": changed_at,
+                "changed_by": changed_by,
                 **{name: room.loaded[index] for index, name in names.items()},
             }
             for room in touched

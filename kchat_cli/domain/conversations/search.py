@@ -7,18 +7,21 @@ from sqlmodel import Session
 
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations.listing import (
+    MESSAGE_FIELDS,
     RoomFilter,
     message_record,
     message_select,
     rooms_query,
 )
+from kchat_cli.domain.paging import Page, count
 from kchat_cli.errors import Invalid
 from kchat_cli.store import tables
 from kchat_cli.store.dialect import search_spans, text_contains
 
 SEARCH_LIMIT = 200  # characters: longer patterns are too complex for SQLite's LIKE
-# A hit names its room and customer, so that it can be acted on.
-SEARCH_FIELDS = ("id", "room", "name", "user", "from", "admin", "kind", "text", "ts", "file")
+# A hit is a message record, as everywhere, and names its room's customer, so that it can
+# be acted on.
+SEARCH_FIELDS = (*MESSAGE_FIELDS, "name")
 
 
 def search(
@@ -29,9 +32,10 @@ def search(
     since: datetime | None,
     until: datetime | None,
     limit: int,
-) -> list[dict]:
+) -> Page:
     """Messages whose text contains `text`, newest first; hidden ones never. The spans of
-    the search index are read newest first, until `limit` messages are found."""
+    the search index are read newest first, until `limit` messages are found, and one more
+    to learn whether the limit cuts them: then all that match are counted."""
     session, channel_id = actor.db, actor.channel_id
     text = text.strip()
     if not text:
@@ -40,16 +44,24 @@ def search(
         raise Invalid(
             f"the text to search for has {len(text):,} characters; the limit is {SEARCH_LIMIT}"
         )
+    spans = search_spans(session, since, until)
     found: list[dict] = []
-    for first, last in search_spans(session, since, until):
+    for first, last in spans:
         query = _query(session, channel_id, text, rooms, first, last)
         if limit:
-            query = query.limit(limit - len(found))
+            query = query.limit(limit + 1 - len(found))
         found += [message_record(row) for row in session.execute(query)]
-        if limit and len(found) >= limit:
+        if limit and len(found) > limit:
             break
+    total = None
+    if limit and len(found) > limit:
+        found = found[:limit]
+        total = sum(
+            count(session, _query(session, channel_id, text, rooms, first, last))
+            for first, last in spans
+        )
     names = _customer_names(session, {hit["room"] for hit in found})
-    return [{**hit, "name": names.get(hit["room"])} for hit in found]
+    return Page([{**hit, "name": names.get(hit["room"])} for hit in found], total)
 
 
 def _customer_names(session: Session, room_ids: set[int]) -> dict[int, str]:

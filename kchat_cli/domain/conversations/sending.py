@@ -2,7 +2,6 @@
 with its admin (shown to admins only) and queued for delivery; a completed consultation is
 back in progress (R-DONE-1)."""
 
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -103,19 +102,15 @@ def coupon_text(actor: Actor, room: RoomState, coupon_id: int) -> str:
     )
     if coupon is None:
         raise NotFound(f"no coupon {coupon_id}", "see kchat coupons list")
-    if coupon.valid_until < actor.now:
-        raise Refused(f"coupon {coupon_id} expired on {clock.kst_iso(coupon.valid_until)}")
+    if coupon.valid_until <= actor.now:
+        raise Refused(
+            f"coupon {coupon_id} has expired: it was valid until "
+            f"{clock.kst_day_or_minute(coupon.valid_until)}"
+        )
     if not room.friend:
         raise Refused(
             f"{room.user_key} is not a friend of the channel: coupons go to friends",
             f"ask them to add the channel first: kchat rooms request-add {room.id}",
         )
-    return f"[쿠폰] {coupon.name} · {coupon.benefit} · {_until(coupon.valid_until)}까지"
-
-
-def _until(moment: datetime) -> str:
-    """`2026-12-31` for a validity that ends at a Korea midnight (the day is included)."""
-    local = clock.to_kst(moment)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return (local - timedelta(days=1)).strftime("%Y-%m-%d")
-    return local.strftime("%Y-%m-%d %H:%M")
+    last_day = clock.kst_day_or_minute(coupon.valid_until)
+    return f"[쿠폰] {coupon.name} · {coupon.benefit} · {last_day}까지"

@@ -29,6 +29,7 @@ EVENT_FIELDS = (
     "status",
     "unread",
     "assignee",
+    "by",
 )
 
 
@@ -67,9 +68,10 @@ def changes(session: Session, channel_id: int, cursor: Cursor) -> tuple[list[dic
         )
         .order_by(tables.messages.c.id)
     ).all()
-    changed = list(
-        session.scalars(
-            sa.select(tables.rooms.c.id)
+    changed = {
+        room_id: (changed_at, changed_by)
+        for room_id, changed_at, changed_by in session.execute(
+            sa.select(tables.rooms.c.id, tables.rooms.c.changed_at, tables.rooms.c.changed_by)
             .where(
                 tables.rooms.c.channel_id == channel_id,
                 tables.rooms.c.revision > cursor.revision,
@@ -77,16 +79,24 @@ def changes(session: Session, channel_id: int, cursor: Cursor) -> tuple[list[dic
             )
             .order_by(tables.rooms.c.revision, tables.rooms.c.id)
         )
-    )
-    rooms = records_of(session, channel_id, changed)
+    }
+    rooms = records_of(session, channel_id, list(changed))
     names = {room["id"]: room["name"] for room in rooms}
     events = [
         _event("message", message, name=names.get(message["room"]))
         for message in map(message_record, rows)
     ]
-    events += [_event("room", room, room=room["id"], ts=room["last_message_at"]) for room in rooms]
+    events += [_room_event(room, *changed[room["id"]]) for room in rooms]
     newest = rows[-1][0] if rows else cursor.message_id
     return events, Cursor(revision, newest)
+
+
+def _room_event(room: dict, changed_at, changed_by: str | None) -> dict:
+    """A room that changed: when and by whom (rooms last changed before kchat kept that:
+    as of their last message, by no one known)."""
+    return _event(
+        "room", room, room=room["id"], ts=changed_at or room["last_message_at"], by=changed_by
+    )
 
 
 def _event(kind: str, record: dict, **extra) -> dict:

@@ -21,12 +21,15 @@ from kchat_cli.store.dialect import driver_rows, korea_time_text, spreadsheet_te
 from kchat_cli.store.models import Admin, Message, Room, User
 
 EXPORT_CHUNK = 5000
-# Flat, for spreadsheets: the message record's fields, then its file's.
-EXPORT_MESSAGE_FIELDS = (*MESSAGE_FIELDS[:-1], "file_name", "file_size", "file_mime", "file_sha256")
+FILE_FIELDS = ("name", "size", "mime", "sha256")
+# Flat, for spreadsheets: the message record's fields, its file's in columns of their own.
+FLAT_MESSAGE_FIELDS = (*MESSAGE_FIELDS[:-1], *(f"file_{name}" for name in FILE_FIELDS))
 
 
-def message_fields(*, include_hidden: bool) -> tuple[str, ...]:
-    return (*EXPORT_MESSAGE_FIELDS, "hidden") if include_hidden else EXPORT_MESSAGE_FIELDS
+def message_fields(*, include_hidden: bool, spreadsheet: bool) -> tuple[str, ...]:
+    """The message record's fields (its file nested), or flat for a spreadsheet."""
+    fields = FLAT_MESSAGE_FIELDS if spreadsheet else MESSAGE_FIELDS
+    return (*fields, "hidden") if include_hidden else fields
 
 
 def message_rows(
@@ -41,7 +44,8 @@ def message_rows(
     """The channel's messages in time order as tuples in the order of `message_fields`, the
     time as Korea-time text from the database; only those of the rooms `rooms` chooses, when
     given. Hidden messages (a blocked user's, R-BLOCK-1) only with `include_hidden`. For a
-    `spreadsheet`, text that would run as a formula is defused (R-INPUT-1)."""
+    `spreadsheet`, the file's fields are flat and text that would run as a formula is
+    defused (R-INPUT-1); otherwise the file is nested, as in every message record."""
     session, channel_id = actor.db, actor.channel_id
     text = (
         (lambda column: spreadsheet_text(column, FORMULA_STARTS))
@@ -92,6 +96,7 @@ def message_rows(
     if until is not None:
         query = query.where(messages.c.ts < until)
     chosen = None if rooms is None else set(room_ids(session, channel_id, rooms))
+    shape = tuple if spreadsheet else _file_nested
     with collector_paused():
         for chunk in driver_rows(session, query, EXPORT_CHUNK):
             yield from [
@@ -101,12 +106,19 @@ def message_rows(
                     user_keys.get(room_id),
                     sender,
                     logins.get(admin_id),
-                    *rest,
+                    *shape(rest),
                     *((bool(hidden),) if include_hidden else ()),
                 )
                 for message_id, room_id, sender, admin_id, *rest, hidden in chunk
                 if chosen is None or room_id in chosen
             ]
+
+
+def _file_nested(columns: list) -> tuple:
+    """kind, text, ts and the file's columns → kind, text, ts and the file (or None)."""
+    kind, text, ts, name, size, mime, sha256 = columns
+    file = None if name is None else {"name": name, "size": size, "mime": mime, "sha256": sha256}
+    return kind, text, ts, file
 
 
 def room_fields(*, include_pii: bool) -> tuple[str, ...]:

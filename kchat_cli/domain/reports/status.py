@@ -3,7 +3,6 @@ it starts without the ORM."""
 
 import sqlalchemy as sa
 
-from kchat_cli import clock
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.chat_settings import hours, settings
 from kchat_cli.domain.upkeep import runs as jobruns
@@ -71,7 +70,7 @@ def channel_status(actor: Actor) -> dict:
             sa.select(sa.func.max(outbox.c.sent_at)).where(outbox.c.channel_id == channel_id)
         ),
         "last_jobs": {
-            name: f"{run['outcome']} {clock.kst_iso(run['started_at'])}"
+            name: {"outcome": run["outcome"], "started_at": run["started_at"]}
             for name, run in sorted(jobruns.last_runs(db).items())
         },
     }

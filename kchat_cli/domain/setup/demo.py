@@ -14,9 +14,11 @@ from kchat_cli.domain.access import admins
 from kchat_cli.domain.actor import Actor, Home
 from kchat_cli.domain.conversations import ingest, labels, room_actions
 from kchat_cli.domain.conversations.bulk import RoomAction, apply_to_rooms
+from kchat_cli.domain.setup import store
+from kchat_cli.errors import Refused
 from kchat_cli.lines import numbered
 from kchat_cli.store.models import Room, User
-from kchat_cli.store.opening import ChannelRef
+from kchat_cli.store.opening import ChannelRef, some
 from kchat_cli.store.session import read_session, run_write
 
 SEED = 20181001
@@ -147,6 +149,18 @@ def _line(ids: Iterator[str], kind: str, ts: datetime, base: dict, **fields) -> 
     return json.dumps(event, ensure_ascii=False)
 
 
+def prepare(url: str, name: str, *, owner: str, now: datetime) -> None:
+    """The demo's store and channel. A store holding any other channel is refused: a team's
+    store never gets a made-up channel."""
+    others = store.channels_besides(url, name)
+    if others:
+        raise Refused(
+            f"the demo builds only in a store of its own; this one holds {some(others)}",
+            "point KCHAT_HOME or --db at a new store, e.g. KCHAT_HOME=$(mktemp -d) kchat demo",
+        )
+    store.initialise(url, name, owner=owner, owner_name="김사장", now=now)
+
+
 def build(
     engine: sa.Engine,
     channel: ChannelRef,
@@ -178,11 +192,13 @@ def build(
         with read_session(engine) as session:
             ids = _room_ids(session, channel_id)
         system = partial(Actor, channel=channel, now=now, home=home)
-        _arrange(engine, system, [str(ids[p.user]) for p in plans], plans)
+        _arrange(engine, system, [str(ids[p.user]) for p in plans], plans, anchor)
     return {"rooms": count, **report.record()}
 
 
-def _arrange(engine: sa.Engine, system, ids: list[str], plans: list[DemoPlan]) -> None:
+def _arrange(
+    engine: sa.Engine, system, ids: list[str], plans: list[DemoPlan], anchor: datetime
+) -> None:
     """What admins would have done: read, completed, labelled, assigned, starred, blocked
     and left rooms, each chosen by its place in the plan. `system(db=session)` is the
     actor doing it."""
@@ -200,7 +216,7 @@ def _arrange(engine: sa.Engine, system, ids: list[str], plans: list[DemoPlan]) -
         run_write(engine, lambda session: work(system(db=session), *args))
 
     each(ending("read"), room_actions.Read())
-    each(ending("completed"), room_actions.Complete())
+    _complete_after_talking(engine, system, ending("completed"), anchor)
     for name in DEMO_LABELS:
         once(labels.create, name)
     for name, step, offset in zip(DEMO_LABELS, (7, 5, 9), (0, 1, 2), strict=True):
@@ -211,6 +227,24 @@ def _arrange(engine: sa.Engine, system, ids: list[str], plans: list[DemoPlan]) -
     for room in ids[-4:-2]:
         once(room_actions.block, int(room))
     each(ids[-2:], room_actions.Leave(confirmed=False))
+
+
+def _complete_after_talking(engine: sa.Engine, system, rooms: list[str], anchor: datetime) -> None:
+    """Each room completed a while after its last message, as an admin would: within the
+    hour mostly, some hours later or the next day at times, never after the demo's end."""
+    rng = random.Random(SEED + 1)
+    with read_session(engine) as session:
+        query = sa.select(Room.id, Room.last_message_at).where(Room.id.in_(map(int, rooms)))
+        last = dict(session.execute(query).all())
+    for room in rooms:
+        low, high = rng.choices(((3, 60), (60, 360), (720, 1800)), weights=(6, 3, 1))[0]
+        at = min(last[int(room)] + timedelta(minutes=rng.randint(low, high)), anchor)
+        apply_to_rooms(
+            engine,
+            [room],
+            room_actions.Complete(),
+            actor_of=lambda session, at=at: system(db=session, now=at),
+        )
 
 
 def _ensure_admins(session, channel_id: int, now: datetime) -> None:

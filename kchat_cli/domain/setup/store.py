@@ -5,14 +5,31 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from kchat_cli.domain.access import admins
-from kchat_cli.errors import StoreNotReady
-from kchat_cli.store import migrate
+from kchat_cli.errors import Refused, StoreNotReady
+from kchat_cli.store import catalog, migrate
 from kchat_cli.store.engine import create_sqlite_file, get_engine, shown_url, sqlite_path
+from kchat_cli.store.opening import some
 from kchat_cli.store.session import run_write
 
 
-def initialise(url: str, name: str, *, owner: str, owner_name: str | None, now: datetime) -> dict:
-    """Create or upgrade the store, then the channel and its owner (kept if they exist)."""
+def initialise(
+    url: str,
+    name: str,
+    *,
+    owner: str,
+    owner_name: str | None,
+    now: datetime,
+    new_channel: bool = False,
+) -> dict:
+    """Create or upgrade the store, then the channel and its owner (kept if they exist).
+    A store that holds other channels gets another only with `new_channel`: after it, every
+    command there must name its channel."""
+    others = channels_besides(url, name)
+    if others and not new_channel:
+        raise Refused(
+            f"this store already has the channel{'s' if len(others) > 1 else ''} {some(others)}",
+            f"pass --new-channel to add {name!r} beside it, or --db for a store of its own",
+        )
     path = sqlite_path(url)
     if path is not None:
         create_sqlite_file(path)
@@ -32,6 +49,20 @@ def initialise(url: str, name: str, *, owner: str, owner_name: str | None, now: 
         }
 
     return run_write(engine, create)
+
+
+def channels_besides(url: str, name: str) -> list[str]:
+    """The store's channels other than `name`, oldest first; none in a store not made yet."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return []
+    try:
+        with get_engine(url).connect() as connection:
+            if not sa.inspect(connection).has_table("channels"):
+                return []
+            return [other for other in catalog.channel_names(connection) if other != name]
+    except sa.exc.DBAPIError as exc:
+        raise _cannot_open(url, exc) from None
 
 
 def upgrade(url: str) -> dict:
@@ -57,15 +88,17 @@ def _current(engine: sa.Engine, url: str) -> str | None:
     try:
         return migrate.current_revision(engine)
     except sa.exc.DBAPIError as exc:
-        raise StoreNotReady(
-            f"cannot open the store at {shown_url(url)}: {str(exc.orig).strip().splitlines()[0]}"
-        ) from None
+        raise _cannot_open(url, exc) from None
 
 
 def _upgrade(engine: sa.Engine, url: str) -> None:
     try:
         migrate.upgrade(engine)
     except sa.exc.DBAPIError as exc:
-        raise StoreNotReady(
-            f"cannot open the store at {shown_url(url)}: {str(exc.orig).strip().splitlines()[0]}"
-        ) from None
+        raise _cannot_open(url, exc) from None
+
+
+def _cannot_open(url: str, exc: sa.exc.DBAPIError) -> StoreNotReady:
+    return StoreNotReady(
+        f"cannot open the store at {shown_url(url)}: {str(exc.orig).strip().splitlines()[0]}"
+    )

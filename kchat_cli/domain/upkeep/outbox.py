@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain.actor import Actor
+from kchat_cli.domain.paging import Page, first_rows
 from kchat_cli.errors import Invalid
 from kchat_cli.store.dialect import bulk_insert, notify_outbox
 from kchat_cli.store.models import OutboxItem, Room, User
@@ -51,7 +52,7 @@ OUTBOX_FIELDS = (
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 
-def list_outbox(actor: Actor, *, status: str | None = None, limit: int = 50) -> list[dict]:
+def list_outbox(actor: Actor, *, status: str | None = None, limit: int = 50) -> Page:
     session, channel_id = actor.db, actor.channel_id
     if status is not None and status not in OUTBOX_STATUSES:
         raise Invalid(f"unknown outbox status {status!r}")
@@ -74,9 +75,8 @@ def list_outbox(actor: Actor, *, status: str | None = None, limit: int = 50) -> 
     )
     if status is not None:
         query = query.where(OutboxItem.status == status)
-    if limit:
-        query = query.limit(limit)
-    records = [dict(zip(OUTBOX_FIELDS, row, strict=True)) for row in session.execute(query)]
+    rows, total = first_rows(session, query, limit)
+    records = Page([dict(zip(OUTBOX_FIELDS, row, strict=True)) for row in rows], total)
     for record in records:
         if record["kind"] == "code":
             record["text"] = MASK  # a verification code is for its admin's eyes only

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from kchat_cli.domain.actor import Actor
+from kchat_cli.domain.paging import Page, first_rows
 from kchat_cli.store.tables import job_runs
 
 RUN_FIELDS = (
@@ -105,14 +106,13 @@ def record(run: sa.Row) -> dict:
     }
 
 
-def history(actor: Actor, name: str | None, limit: int) -> list[dict]:
+def history(actor: Actor, name: str | None, limit: int) -> Page:
     session = actor.db
     query = sa.select(job_runs).order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
     if name is not None:
         query = query.where(job_runs.c.name == name)
-    if limit:
-        query = query.limit(limit)
-    return [record(run) for run in session.execute(query)]
+    rows, total = first_rows(session, query, limit)
+    return Page([record(run) for run in rows], total)
 
 
 def last_runs(db) -> dict[str, dict]:
