@@ -350,14 +350,17 @@ def _table(
             if column.wrap or _is_text(column, [row[index] for row in values])
         ]
         widths = _fit(natural, headers, shrinkable, screen.width)
-    bold = [_bold if screen.colour else None] * len(columns)
-    lines = [
-        _line([cut(h, w) for h, w in zip(headers, widths, strict=True)], widths, bold),
-        GAP.join("-" * width for width in widths),
+    import tabulate as layout
+
+    layout.MIN_PADDING = 0  # the widths were fitted: tabulate is not to widen the headers
+
+    rows = [_fitted_cells(row, columns, widths, screen.colour) for row in cells]
+    header = [
+        _paint(cut(h, w), "bold") if screen.colour else cut(h, w)
+        for h, w in zip(headers, widths, strict=True)
     ]
-    for row in cells:
-        lines += _row_lines(row, columns, widths, screen.colour)
-    out.write("\n".join(lines) + "\n")
+    table = layout.tabulate(rows, header, tablefmt="simple", disable_numparse=True, stralign="left")
+    out.write("\n".join(line.rstrip() for line in table.splitlines()) + "\n")
     return len(records)
 
 
@@ -388,29 +391,15 @@ def _fit(natural: list[int], headers: list[str], shrinkable: list[int], budget: 
     return widths
 
 
-def _row_lines(row: list[str], columns: list[Column], widths: list[int], colour: bool):
-    """A record's lines: one, or more when a wrapping column's text runs over."""
-    parts = [
-        wrap(text, width) if column.wrap else [cut(text, width)]
-        for text, column, width in zip(row, columns, widths, strict=True)
-    ]
-    styles = [column.style if colour else None for column in columns]
-    for depth in range(max(len(part) for part in parts)):
-        texts = [part[depth] if depth < len(part) else "" for part in parts]
-        yield _line(texts, widths, styles)
-
-
-def _line(texts: list[str], widths: list[int], styles: list) -> str:
-    """Cells padded to their columns' widths, each painted in its style, if any."""
-    cells = []
-    for text, width, style_of in zip(texts, widths, styles, strict=True):
-        style = style_of(text) if style_of and text else None
-        cells.append((_paint(text, style) if style else text) + " " * (width - cell_width(text)))
-    return GAP.join(cells).rstrip()
-
-
-def _bold(_text: str) -> str:
-    return "bold"
+def _fitted_cells(row: list[str], columns: list[Column], widths: list[int], colour: bool):
+    """A record's cells within their columns' widths: cut, or wrapped over several lines;
+    painted in their columns' styles on a colour terminal."""
+    fitted = []
+    for text, column, width in zip(row, columns, widths, strict=True):
+        lines = wrap(text, width) if column.wrap else [cut(text, width)]
+        style = column.style(text) if colour and column.style and text else None
+        fitted.append("\n".join(_paint(line, style) if style else line for line in lines))
+    return fitted
 
 
 def _paint(text: str, style: str) -> str:
