@@ -44,7 +44,7 @@ QUEUES = ("in-progress", "unread", "unanswered", "starred", "mine")
 ROOM_LIMIT = 100
 # Statuses as the queue's narrow column shows them.
 SHORT_STATUS = {"unread": "unread", "unanswered": "waiting", "answered": "answered"}
-NO_SCHEDULER = "; no scheduler runs: it leaves with the next `kchat jobs run deliver`"
+NO_SCHEDULER = "; no scheduler runs: `kchat jobs run deliver` sends it"  # fits 80 columns
 
 
 @dataclass(frozen=True)
