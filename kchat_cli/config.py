@@ -9,6 +9,7 @@ there, so most commands never open it.
 import functools
 import os
 import re
+import stat
 from pathlib import Path
 
 from kchat_cli.errors import Invalid
@@ -21,6 +22,7 @@ VARIABLES = {
     "admin": "KCHAT_ADMIN",
     "transport": "KCHAT_TRANSPORT",
 }
+MAX_SIZE = 64 * 1024  # a config file is a few lines: anything larger is a mistake
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # as the store takes a URL, not a path
 
 
@@ -53,6 +55,10 @@ def _settings() -> dict[str, str]:
         return {}
     except OSError as exc:
         raise Invalid(f"cannot read the config file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(found.st_mode):
+        raise Invalid(f"the config file {path} is not a regular file")
+    if found.st_size > MAX_SIZE:
+        raise _too_large(path)
     return _read(path, found.st_mtime_ns, found.st_size)
 
 
@@ -60,11 +66,19 @@ def _settings() -> dict[str, str]:
 def _read(path: Path, _mtime_ns: int, _size: int) -> dict[str, str]:
     """The file's settings, read once for each version of it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_SIZE + 1)  # it may have grown since it was looked at
+        if len(data) > MAX_SIZE:
+            raise _too_large(path)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise Invalid(f"cannot read the config file {path}: {reason}") from None
     return _checked(path, _parsed(path, text))
+
+
+def _too_large(path: Path) -> Invalid:
+    return Invalid(f"the config file {path} is too large", "a config file is at most 64 KiB")
 
 
 def _parsed(path: Path, text: str) -> dict:

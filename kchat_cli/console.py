@@ -35,10 +35,19 @@ from kchat_cli.errors import Invalid, KchatError
 from kchat_cli.render import clip, short_time, visible
 from kchat_cli.runtime import Runtime
 
+# Shown in the conversation's place, a line each: the status line has one line of 80.
 HELP = (
-    "Enter sends · Alt-Enter new line · /reply NAME (Tab completes) · /complete · /reopen · "
-    "/label +L -L · /assign LOGIN|me|none · /star · /memo T · /rename T · /block · "
-    "/coupon ID · /image PATH · /file PATH · /request-add · /next · /queue MODE · /quit"
+    "Enter sends; Alt-Enter (or Shift-Enter, Ctrl-J) starts a new line",
+    "/reply NAME       a saved reply (Tab completes NAME)",
+    "/complete /reopen the consultation",
+    "/label +L -L      add and remove labels",
+    "/assign LOGIN     or me, or none",
+    "/star /block /request-add",
+    "/memo TEXT  /rename TEXT",
+    "/coupon ID  /image PATH  /file PATH",
+    "/next             the next longest-waiting room (Ctrl-N)",
+    "/queue MODE       unread, unanswered, all, starred, mine, label NAME (F2-F6)",
+    "/quit             or Ctrl-C; Ctrl-O moves to the queue",
 )
 QUEUES = ("in-progress", "unread", "unanswered", "starred", "mine")
 ROOM_LIMIT = 100
@@ -209,6 +218,7 @@ class ChatConsole(App):
             self.say("no other room in this queue")
             return
         self.open_room(waiting[0])
+        self.say(f"room {waiting[0]}: the next in the queue")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.open_room(int(event.row_key.value))
@@ -283,7 +293,7 @@ class ChatConsole(App):
         if name in ("quit", "q"):
             self.exit()
         elif name == "help":
-            self.say(HELP)
+            self._show_help()
         elif name == "next":
             self.action_next_room()
         elif name == "queue":
@@ -328,6 +338,13 @@ class ChatConsole(App):
             self.open_room(room)
         else:
             raise Invalid(f"no command /{name}", "/help lists them")
+
+    def _show_help(self) -> None:
+        conversation = self.query_one("#conversation", VerticalScroll)
+        conversation.remove_children()
+        conversation.mount_all(Static(Text(line)) for line in HELP)
+        conversation.scroll_home(animate=False)
+        self.say("the slash commands; Ctrl-O then Enter shows the room again")
 
     def _send(self, outgoing: Outgoing) -> None:
         room = self._open_room_or_refuse()

@@ -240,7 +240,9 @@ def _write_jsonl(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_i
 
 
 def _write_csv(out: TextIO, rows: Iterator[tuple], fields: Sequence[str], as_is: bool) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF ends a row, as RFC 4180 has it; with it the writer quotes a cell holding a lone
+    # CR too, which would otherwise split the row in a spreadsheet and start a cell raw.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(fields)
     if out.isatty():  # a person reads it: nothing raw reaches the terminal
         rows = (

@@ -161,6 +161,32 @@ def test_customer_text_is_shown_escaped(kchat, ev):
     drive(app, scenario, size=(160, 30))
 
 
+def test_help_lists_the_slash_commands_where_the_conversation_was_and_next_says_so(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await pilot.pause()
+        await type_and_enter(pilot, "/help")
+        text = screen_text(app)
+        for command in ("/reply NAME", "/label +L -L", "/queue MODE", "/quit"):
+            assert command in text, f"{command} on screen at 80x24"
+        opened = app.room
+        await type_and_enter(pilot, "/next")
+        assert app.room != opened
+        assert status_of(app) == f"room {app.room}: the next in the queue"
+
+    drive(app, scenario)
+
+
+def test_chat_without_a_terminal_says_it_needs_one(kchat, ev):
+    a_store(kchat, ev)
+    refused = kchat("chat", input="", code=2)
+    assert refused.stderr == (
+        "error: kchat chat needs a terminal; in scripts: rooms list, rooms show, send\n"
+    )
+
+
 @pytest.mark.slow
 def test_another_process_s_message_appears_within_a_second(kchat, ev):
     a_store(kchat, ev)

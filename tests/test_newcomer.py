@@ -207,3 +207,25 @@ def test_the_demos_consultations_complete_at_believable_times(demo):
     assert len(days) >= 15
     completed = demo.json("rooms", "list", "--status", "completed", "--limit", "0")
     assert len(completed) >= 40
+
+
+def test_a_config_file_too_large_or_not_a_file_is_refused_at_once(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("# " + "x" * 70_000 + "\n", encoding="utf-8")
+    result = bare(tmp_path, KCHAT_CONFIG=str(config))("config", "show", code=2)
+    assert result.stderr == (
+        f"error: the config file {config} is too large; a config file is at most 64 KiB\n"
+    )
+    result = bare(tmp_path, KCHAT_CONFIG="/dev/zero")("config", "show", code=2)
+    assert result.stderr == "error: the config file /dev/zero is not a regular file\n"
+
+
+def test_the_demo_has_saved_replies_to_try_reply_with(demo):
+    names = [reply["name"] for reply in demo.json("replies", "list")]
+    assert "인사" in names and "환불안내" in names
+    room = demo.json("rooms", "list", "--status", "unread", "--limit", "1")[0]["id"]
+    demo("send", room, "--reply", "인사")
+    assert (
+        demo.json("outbox", "list")[-1]["text"]
+        == "안녕하세요 고객님, 확인 후 바로 안내드리겠습니다."
+    )

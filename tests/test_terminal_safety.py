@@ -214,3 +214,18 @@ def test_r_input_1_watch_shows_new_messages_escaped(kchat, ev, tmp_path):
     assert b"ADMIN NOTICE" in out
     assert_terminal_safe(out.decode(), "watch")
     assert_terminal_safe(err.decode().replace("\a", ""), "watch (the bell is kchat's own)")
+
+
+def test_a_carriage_return_cannot_split_a_csv_row(kchat, ev, tmp_path):
+    """A lone CR ends a row in a spreadsheet: a cell holding one is quoted, so what follows
+    it (`@SUM(1+1)`) stays inside the cell instead of starting one raw."""
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="hi\r@SUM(1+1)", nickname="y\r=1+1"))
+    for kind in ("messages", "rooms"):
+        target = tmp_path / f"{kind}.csv"
+        kchat("export", kind, "-o", "csv", "--out", target)
+        with open(target, encoding="utf-8", newline="") as file:
+            rows = list(csv.reader(file))
+        assert all(len(row) == len(rows[0]) for row in rows), "every row whole"
+        cells = [cell for row in rows for cell in row]
+        assert "hi\r@SUM(1+1)" in cells or "y\r=1+1" in cells
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)

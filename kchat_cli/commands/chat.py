@@ -1,11 +1,13 @@
 """kchat chat: the full-screen console (kchat_cli.console)."""
 
+import sys
 from typing import Annotated
 
 import typer
 
 from kchat_cli.commands.common import runtime
 from kchat_cli.domain.vocabulary import MAX_ID
+from kchat_cli.errors import Invalid
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -31,8 +33,10 @@ def chat(
 
     Example: kchat chat 42
     """
-    from kchat_cli.console import ChatConsole
-
     rt = runtime(ctx)
     rt.engine()  # the access check, before the screen is taken
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise Invalid("kchat chat needs a terminal", "in scripts: rooms list, rooms show, send")
+    from kchat_cli.console import ChatConsole
+
     ChatConsole(rt, room).run()

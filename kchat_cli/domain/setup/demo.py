@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from kchat_cli.domain.access import admins
 from kchat_cli.domain.actor import Actor, Home
-from kchat_cli.domain.conversations import ingest, labels, room_actions
+from kchat_cli.domain.conversations import ingest, labels, replies, room_actions
 from kchat_cli.domain.conversations.bulk import RoomAction, apply_to_rooms
 from kchat_cli.domain.setup import store
 from kchat_cli.errors import Refused
@@ -24,6 +24,14 @@ from kchat_cli.store.session import read_session, run_write
 SEED = 20181001
 DEMO_ADMINS = (("minji", "박민지"), ("junho", "이준호"))
 DEMO_LABELS = ("VIP", "단골", "재구매고객")
+# Saved replies (name, text), for `send --reply` and the console's /reply with Tab.
+DEMO_SAVED_REPLIES = (
+    ("인사", "안녕하세요 고객님, 확인 후 바로 안내드리겠습니다."),
+    ("영업시간", "네, 오늘 오전 10시부터 오후 9시까지 영업합니다."),
+    ("주차", "건물 지하 주차장 2시간 무료입니다."),
+    ("교환안내", "교환은 수령 후 7일 이내에 가능합니다."),
+    ("환불안내", "불편을 드려 죄송합니다. 환불 접수 도와드릴게요."),
+)
 FAMILY = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = (
     "민준",
@@ -219,6 +227,8 @@ def _arrange(
     _complete_after_talking(engine, system, ending("completed"), anchor)
     for name in DEMO_LABELS:
         once(labels.create, name)
+    for name, text in DEMO_SAVED_REPLIES:
+        once(replies.create, name, text)
     for name, step, offset in zip(DEMO_LABELS, (7, 5, 9), (0, 1, 2), strict=True):
         each(every(step, offset), labels.LabelChange([name], []))
     for offset, (login, _) in enumerate(DEMO_ADMINS):
