@@ -123,6 +123,10 @@ def test_rooms_list_who_finds_nickname_room_name_or_user_key(kchat, ev):
     assert found("key-") == ["key-100%", "key-kim", "key-lee"]
     assert found("100%") == ["key-100%"], "% is a character, not a wildcard"
     assert found("_") == []
+    refused = kchat("rooms", "list", "--who", " ", code=2)
+    assert refused.stderr == (
+        "error: --who: it is empty; give part of a nickname, room name or user key\n"
+    )
 
 
 def test_search_names_the_room_and_the_customer(kchat, ev):
@@ -186,3 +190,12 @@ def json_of_table(table: str) -> list[dict]:
     """The MESSAGE column of `rooms show`'s table rows, as {"text": …}."""
     rows = table.splitlines()[3:]
     return [{"text": " ".join(row.split()[-2:])} for row in rows]
+
+
+def test_a_search_hit_shows_what_was_found_when_its_message_is_cut(kchat, ev):
+    text = "배송이 너무 늦어서 여러 번 연락드렸는데 답이 없어 결국 환불을 요청합니다"
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00", text=text, nickname="김하늘"))
+    table = kchat("search", "환불", env={"COLUMNS": "80"}).stdout
+    (line,) = [line for line in table.splitlines() if "김하늘" in line]
+    assert "환불" in line and "…" in line
+    assert kchat.json("search", "환불")[0]["text"] == text, "JSON keeps the whole message"

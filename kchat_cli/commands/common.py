@@ -263,10 +263,19 @@ AssigneeOption = Annotated[
 StarredOption = Annotated[bool, typer.Option("--starred", help="Only starred rooms.")]
 BlockedOption = Annotated[bool, typer.Option("--blocked", help="Blocked users' rooms.")]
 LeftOption = Annotated[bool, typer.Option("--left", help="Rooms that were left.")]
+
+
+def who_value(text: str) -> str:
+    if not text.strip():
+        raise typer.BadParameter("it is empty; give part of a nickname, room name or user key")
+    return text
+
+
 WhoOption = Annotated[
     str | None,
     typer.Option(
         "--who",
+        parser=who_value,
         metavar="TEXT",
         help="Only rooms whose customer nickname, room name or user key contains TEXT.",
     ),

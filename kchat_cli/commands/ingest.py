@@ -29,9 +29,7 @@ def ingest(
     as_of: AsOfOption = None,
     batch_size: Annotated[
         int,
-        typer.Option(
-            "--batch-size", min=1, max=100_000, help="Events per transaction [default: 5000]."
-        ),
+        typer.Option("--batch-size", min=1, max=100_000, help="Events per transaction."),
     ] = 5000,
     reject_file: Annotated[
         Path | None,

@@ -13,7 +13,7 @@ from kchat_cli.commands.common import (
     runtime,
     say_if_cut,
 )
-from kchat_cli.commands.views import SEARCH_TABLE
+from kchat_cli.commands.views import search_table
 from kchat_cli.render import Format, emit
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -43,5 +43,5 @@ def search(
     records = runtime(ctx).look(
         find, text, rooms=rooms if rooms.chosen else None, since=since, until=until, limit=limit
     )
-    emit(records, output, fields=SEARCH_FIELDS, table=SEARCH_TABLE, empty="nothing found")
+    emit(records, output, fields=SEARCH_FIELDS, table=search_table(text), empty="nothing found")
     say_if_cut(records, "messages found")

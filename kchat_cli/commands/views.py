@@ -41,14 +41,24 @@ MESSAGE_TABLE = [
     Column("MESSAGE", message_body, wrap=True),
 ]
 
-SEARCH_TABLE = [
-    Column("ID", field("id")),
-    Column("TIME", field("ts")),
-    Column("ROOM", field("room")),
-    Column("CUSTOMER", lambda m: m["name"] or m["user"]),
-    Column("FROM", _sender),
-    Column("MESSAGE", message_body),
-]
+
+def search_table(text: str) -> list[Column]:
+    """Search hits, each message from a little before what was searched for: a cut message
+    still shows the hit."""
+    return [
+        Column("ID", field("id")),
+        Column("TIME", field("ts")),
+        Column("ROOM", field("room")),
+        Column("CUSTOMER", lambda m: m["name"] or m["user"]),
+        Column("FROM", _sender),
+        Column("MESSAGE", lambda m: around(message_body(m), text)),
+    ]
+
+
+def around(body: str, text: str, before: int = 8) -> str:
+    """`body` from `before` characters ahead of `text` in it (… marking what was left out)."""
+    at = body.casefold().find(text.casefold())
+    return body if at <= before else "…" + body[at - before :]
 
 
 def _counts(run: dict) -> str:
