@@ -19,7 +19,15 @@ from typer.main import get_command
 
 from kchat_cli import __version__, interrupts
 from kchat_cli.commands import COMMANDS
-from kchat_cli.errors import EXIT_ERROR, EXIT_USAGE, Invalid, KchatError, describe, masked
+from kchat_cli.errors import (
+    EXIT_ERROR,
+    EXIT_USAGE,
+    Invalid,
+    KchatError,
+    debug_traceback,
+    describe,
+    masked,
+)
 from kchat_cli.runtime import Runtime, default_home
 from kchat_cli.usage import COMPLETE_VARIABLE, CommandGroup, speak_human, usage_error_line
 
@@ -131,10 +139,12 @@ class KchatGroup(CommandGroup):
             typer.echo(visible(f"error: {exc.strerror or exc}{where}"), err=True)
             raise typer.Exit(EXIT_ERROR) from None
         except Exception as exc:
-            if os.environ.get("KCHAT_DEBUG"):
-                raise
             from kchat_cli.render import visible
 
+            if os.environ.get("KCHAT_DEBUG"):
+                typer.echo(debug_traceback(exc), err=True, nl=False)
+                typer.echo(visible(f"error: {masked(describe(exc))}"), err=True)
+                raise typer.Exit(EXIT_ERROR) from None
             typer.echo(
                 visible(f"error: {masked(describe(exc))}; run with KCHAT_DEBUG=1 for a traceback"),
                 err=True,

@@ -1,6 +1,5 @@
 """Domain exceptions. The CLI maps them to one line on stderr and an exit code (kchat_cli.app)."""
 
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
@@ -22,6 +21,10 @@ class KchatError(Exception):
 
 class NotFound(KchatError):
     """A named thing (room, label, admin…) does not exist."""
+
+
+class NotAnAdmin(NotFound):
+    """The admin a command acts as is not (or no longer) an admin of the channel."""
 
 
 class Refused(KchatError):
@@ -71,3 +74,13 @@ def describe(exc: BaseException) -> str:
         return f"database error: {type(original).__name__}: {lines[0] if lines else ''}"
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
+def debug_traceback(exc: BaseException) -> str:
+    """The traceback KCHAT_DEBUG=1 shows: no local variables (they hold database URLs and
+    keys), no SQL parameters (they hold what customers wrote), no concealed secret."""
+    import re
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    return masked(re.sub(r"\[parameters: .*?\]\n?", "[parameters left out]\n", text, flags=re.S))

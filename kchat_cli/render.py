@@ -432,7 +432,9 @@ def _inline(value: Any) -> Any:
 def page(text: str, screen: Screen, out: TextIO | None = None) -> None:
     """Write `text`; on a terminal, through $PAGER (less -FRX by default) when it is longer
     than the screen. kchat ignores Ctrl-C while the pager runs, as git does: the pager
-    decides what it means, and quitting it leaves cleanly."""
+    decides what it means, and quitting it leaves cleanly. A pager that fails (exits non-zero
+    but not by a signal, as `false` or a missing one does) showed nothing: the text is
+    written directly, so that what the caller marks as shown was shown."""
     out = out or sys.stdout
     command = os.environ.get("PAGER", DEFAULT_PAGER).strip()
     if screen.height is None or not command or text.count("\n") < screen.height:
@@ -446,10 +448,10 @@ def page(text: str, screen: Screen, out: TextIO | None = None) -> None:
     try:
         with contextlib.suppress(BrokenPipeError), pager.stdin as pipe:
             pipe.write(text.encode(out.encoding or "utf-8", "replace"))
-        not_found = pager.wait() == 127
+        returncode = pager.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-    if not_found:  # the shell found no such pager, and said so: show the text anyway
+    if 0 < returncode <= 128:  # above 128, or below 0: a signal, the user's way out
         out.write(text)
 
 

@@ -3,7 +3,9 @@
 A command names its work (a domain function taking an Actor) and hands it to `act` (one
 write transaction, retried whole on a conflict, recorded in the audit log under the
 command's name), `look` (one read transaction) or `bulk` (a room action, a batch a
-transaction). Before any of them touches the store, the access check runs.
+transaction). The access check runs in every one of those transactions, so a console that
+stays open for hours is held to it at each action, as each command is (`mirror` gives the
+console the runtime of the command an action stands for).
 
 Access is denied by default (R-AUTH-1): every command reads or changes chat or admin data
 and needs a verified session for an admin with additional verification ON, unless it, or
@@ -13,6 +15,7 @@ Heavy modules (the models, the ORM session) are imported only when a command use
 that light commands start fast.
 """
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +71,7 @@ class Runtime:
     channel_name: str | None
     admin_login: str | None
     command: str = ""  # the command path being run, e.g. "rooms list"
+    patience: float | None = None  # how long a write waits for the store (None: the default)
     _cache: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -92,13 +96,21 @@ class Runtime:
     @property
     def home(self) -> Home:
         from kchat_cli import config
+        from kchat_cli.errors import conceal
 
+        secret_key = os.environ.get("KCHAT_SECRET_KEY")
+        conceal(secret_key)
         return Home(
             folder=self.folder,
             transport=os.environ.get("KCHAT_TRANSPORT") or config.from_file("transport"),
             transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
-            secret_key=os.environ.get("KCHAT_SECRET_KEY"),
+            secret_key=secret_key,
         )
+
+    def mirror(self, command: str) -> "Runtime":
+        """This runtime as the command `command` would have it: its access rule and its name
+        in the audit log; the store, channel and settings are shared."""
+        return dataclasses.replace(self, command=command)
 
     def settings(self) -> dict[str, str | None]:
         """The settings in effect, as `config show` shows them: never a password."""
@@ -125,11 +137,12 @@ class Runtime:
         return self.command.replace(" ", ".")
 
     def engine(self):
-        """The store's engine; a gated command passes the access check first."""
+        """The store's engine, for a command that works on it directly (ingest, watch, the
+        jobs); a gated command passes the access check first."""
         engine = self._store()
-        if self.gated and "access" not in self._cache:
-            self._check_access()
-            self._cache["access"] = True
+        if self.gated:
+            with engine.connect() as connection:
+                self._check_access(connection)
         return engine
 
     def channel(self):
@@ -147,20 +160,25 @@ class Runtime:
         details=None,
         commit: bool = True,
         audit_as: str | None = None,
+        audited: bool = True,
         **kwargs,
     ) -> Any:
         """`work(actor, *args, **kwargs)` in one write transaction as the acting admin, with
         its audit entry (under the command's name, or `audit_as`); `target` and `details` may
-        be functions of work's result. With `commit=False` (a dry run) nothing is kept."""
+        be functions of work's result. With `commit=False` (a dry run) nothing is kept.
+        `audited=False` is for a write that an earlier action's entry accounts for: the
+        console reading what arrives in the room whose opening was audited."""
         from kchat_cli.domain.access import audit
         from kchat_cli.store.session import run_write
 
-        engine = self.engine()
+        engine = self._store()
 
         def transaction(session):
             actor = self._writer(session)
             admin_id = actor.admin_id  # before the work: it may add admins
             result = work(actor, *args, **kwargs)
+            if not audited:
+                return result
             audit.record(
                 session,
                 actor.channel_id,
@@ -172,13 +190,13 @@ class Runtime:
             )
             return result
 
-        return run_write(engine, transaction, commit=commit)
+        return run_write(engine, transaction, commit=commit, **self._patience())
 
     def look(self, work: Callable, *args, **kwargs) -> Any:
         """`work(actor, *args, **kwargs)` in one read transaction as the acting admin."""
         from kchat_cli.store.session import read_session
 
-        with read_session(self.engine()) as session:
+        with read_session(self._store()) as session:
             return work(self.actor(session), *args, **kwargs)
 
     def bulk(self, tokens, room_action, *, dry_run: bool, report=None, audit_as=None):
@@ -187,19 +205,20 @@ class Runtime:
         from kchat_cli.domain.conversations.bulk import apply_to_rooms
 
         return apply_to_rooms(
-            self.engine(),
+            self._store(),
             tokens,
             room_action,
             actor_of=self._writer,
             audit_as=audit_as or self.audit_action,
             dry_run=dry_run,
             report=report,
+            **self._patience(),
         )
 
     def glance(self, work: Callable, *args, **kwargs) -> Any:
         """`work(actor, *args, **kwargs)` on a SQLAlchemy Core connection, for the light
         commands' read paths (`rooms list`, `status`): no ORM on their way."""
-        with self.engine().connect() as connection:
+        with self._store().connect() as connection:
             return work(self.actor(connection), *args, **kwargs)
 
     def _writer(self, session):
@@ -212,10 +231,13 @@ class Runtime:
         return actor
 
     def actor(self, db):
-        """The acting admin in `db`'s transaction (a session, or a connection), now."""
+        """The acting admin in `db`'s transaction (a session, or a connection), now, once a
+        gated command has passed the access check in that transaction."""
         from kchat_cli import clock
         from kchat_cli.domain.actor import Actor
 
+        if self.gated:
+            self._check_access(db)
         channel = self.channel()
         return Actor(
             db=db,
@@ -249,14 +271,16 @@ class Runtime:
             self._cache["engine"] = open_store(self.url)
         return self._cache["engine"]
 
-    def _check_access(self) -> None:
+    def _check_access(self, db) -> None:
         """R-AUTH-1: the acting admin is verified, or needs no verification."""
         from kchat_cli import clock
         from kchat_cli.domain.access import gate
 
-        with self._store().connect() as connection:
-            admin = gate.acting_admin_row(connection, self.channel().id, self.admin_login)
-            gate.require_verified(connection, admin, self.folder, clock.now())
+        admin = gate.acting_admin_row(db, self.channel().id, self.admin_login)
+        gate.require_verified(db, admin, self.folder, clock.now())
+
+    def _patience(self) -> dict:
+        return {} if self.patience is None else {"patience": self.patience}
 
 
 def _acting_admin(session, channel_id: int, login: str | None):

@@ -51,7 +51,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_admin():
-    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         engine.connect().close()
     except sa.exc.OperationalError as exc:

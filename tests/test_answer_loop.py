@@ -3,8 +3,12 @@
 `rooms show` that reads only what it shows and marks where the new messages begin."""
 
 import json
+import stat
 import sys
+import tempfile
+from pathlib import Path
 
+import pytest
 from conftest import room_of
 
 
@@ -28,6 +32,15 @@ def test_send_dash_with_nothing_to_read_sends_nothing(kchat, ev):
     assert sent_texts(kchat) == []
 
 
+@pytest.fixture
+def drafts(tmp_path, monkeypatch) -> Path:
+    """The temporary folder, where `send --edit` writes its drafts, for this test alone."""
+    folder = tmp_path / "drafts"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 def test_send_edit_sends_what_the_editor_wrote(kchat, ev, tmp_path):
     kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
     room = room_of(kchat, "u1")["id"]
@@ -42,11 +55,127 @@ def test_send_edit_sends_what_the_editor_wrote(kchat, ev, tmp_path):
     assert sent_texts(kchat) == ["초안 고쳐 씀"]
 
 
-def test_send_edit_stops_when_the_editor_fails(kchat, ev):
+def test_send_edit_stops_when_the_editor_fails(kchat, ev, drafts):
     kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
     room = room_of(kchat, "u1")["id"]
     refused = kchat("send", room, "--edit", code=1, env={"VISUAL": "false"})
-    assert "nothing was sent" in refused.stderr
+    assert refused.stderr == "error: the editor (false) did not finish; nothing was sent\n"
+    assert list(drafts.iterdir()) == [], "an empty draft is not kept"
+    assert sent_texts(kchat) == []
+
+
+def editor(tmp_path: Path, text: str, *, first: str = "", exit_code: int = 0) -> dict:
+    """$VISUAL set to an editor that notes the file it opened in `opened`, runs `first`
+    (Python), writes `text` in the file and exits with `exit_code`."""
+    script = tmp_path / "editor.py"
+    script.write_text(
+        "import pathlib, subprocess, sys\n"
+        f"pathlib.Path({str(tmp_path / 'opened')!r}).write_text(sys.argv[1], encoding='utf-8')\n"
+        f"{first}\n"
+        f"pathlib.Path(sys.argv[1]).write_text({text!r}, encoding='utf-8')\n"
+        f"sys.exit({exit_code})\n",
+        encoding="utf-8",
+    )
+    return {"VISUAL": f"{sys.executable} {script}"}
+
+
+def opened(tmp_path: Path) -> Path:
+    """The draft the editor was opened on."""
+    return Path((tmp_path / "opened").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("refusal", ["blocked", "missing"])
+def test_send_edit_refuses_a_room_before_the_editor_opens(kchat, ev, tmp_path, drafts, refusal):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    if refusal == "blocked":
+        kchat("users", "block", room)
+        expected = f"error: the user of room {room} is blocked; unblock first, if you may\n"
+    else:
+        room += 1
+        expected = f"error: no room {room}; see kchat rooms list\n"
+    refused = kchat("send", room, "--edit", code=1, env=editor(tmp_path, "답변"))
+    assert refused.stderr == expected
+    assert not (tmp_path / "opened").exists(), "the editor never opened"
+    assert list(drafts.iterdir()) == []
+    assert sent_texts(kchat) == []
+
+
+def test_send_edit_asks_an_unverified_admin_to_verify_before_the_editor_opens(
+    kchat, ev, tmp_path, drafts
+):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    kchat("admins", "add", "bob", "--name", "박보검", "--phone", "010-1111-2222")
+    refused = kchat("--as", "bob", "send", room, "--edit", code=1, env=editor(tmp_path, "답변"))
+    assert refused.stderr == (
+        "error: additional verification needed; run kchat --as bob auth send-code\n"
+    )
+    assert not (tmp_path / "opened").exists(), "the editor never opened"
+    assert list(drafts.iterdir()) == []
+
+
+def test_send_edit_keeps_a_too_long_draft_for_the_admin_alone(kchat, ev, tmp_path, drafts):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    text = "가" * 1200 + "\n"
+    refused = kchat("send", room, "--edit", code=1, env=editor(tmp_path, text))
+    draft = opened(tmp_path)
+    assert refused.stderr == (
+        f"your draft is kept in {draft}\n"
+        "error: the message has 1200 characters; the limit is 1000\n"
+    )
+    assert draft.parent == drafts
+    assert stat.S_IMODE(draft.stat().st_mode) == 0o600
+    assert draft.read_text(encoding="utf-8") == text
+    assert sent_texts(kchat) == []
+
+
+def test_send_edit_keeps_the_draft_when_the_editor_fails(kchat, ev, tmp_path, drafts):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    refused = kchat("send", room, "--edit", code=1, env=editor(tmp_path, "반쯤 쓴 답", exit_code=1))
+    draft = opened(tmp_path)
+    assert refused.stderr.splitlines() == [
+        f"your draft is kept in {draft}",
+        f"error: the editor ({editor(tmp_path, '반쯤 쓴 답')['VISUAL']}) did not finish; "
+        "nothing was sent",
+    ]
+    assert draft.read_text(encoding="utf-8") == "반쯤 쓴 답"
+    assert sent_texts(kchat) == []
+
+
+def test_send_edit_keeps_the_draft_when_the_send_is_refused(kchat, ev, tmp_path, drafts):
+    """The user is blocked by another admin while the admin writes: the send is refused."""
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    block = f"subprocess.run([sys.executable, '-m', 'kchat_cli', 'users', 'block', '{room}'])"
+    refused = kchat("send", room, "--edit", code=1, env=editor(tmp_path, "답변", first=block))
+    draft = opened(tmp_path)
+    assert refused.stderr == (
+        f"your draft is kept in {draft}\n"
+        f"error: the user of room {room} is blocked; unblock first, if you may\n"
+    )
+    assert draft.read_text(encoding="utf-8") == "답변"
+    assert sent_texts(kchat) == []
+
+
+def test_send_edit_removes_the_draft_once_sent(kchat, ev, tmp_path, drafts):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    sent = kchat("send", room, "--edit", env=editor(tmp_path, "확인해 드릴게요.\n"))
+    assert sent_texts(kchat) == ["확인해 드릴게요."]
+    assert "draft" not in sent.stderr
+    assert not opened(tmp_path).exists()
+    assert list(drafts.iterdir()) == []
+
+
+def test_send_edit_with_nothing_written_sends_and_keeps_nothing(kchat, ev, tmp_path, drafts):
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    room = room_of(kchat, "u1")["id"]
+    refused = kchat("send", room, "--edit", code=2, env=editor(tmp_path, " \n"))
+    assert refused.stderr == "error: the message is empty\n"
+    assert list(drafts.iterdir()) == []
     assert sent_texts(kchat) == []
 
 
@@ -184,6 +313,60 @@ def test_rooms_show_marks_where_the_new_messages_begin(kchat, ev):
     assert not next(line for line in lines if "예전 답변" in line).startswith(("new", "·"))
     again = kchat("rooms", "show", room, "--all")
     assert "new" not in again.stdout.split(), "nothing is new the second time"
+
+
+def test_r_read_1_rooms_show_marks_in_the_order_it_shows_never_past_what_it_showed(kchat, ev):
+    """30 messages of a new customer in one file, their guide notice numbered after them:
+    a look at 10 shows the first 10 to arrive and reads those 10 alone."""
+    kchat("settings", "guide-message", "on")
+    kchat.ingest(
+        *(ev.says("u1", f"2026-11-20 09:{n:02d}", text=f"질문 {n}") for n in range(30)),
+        args=("--as-of", "2026-11-20T09:30"),
+    )
+    room = room_of(kchat, "u1")["id"]
+    assert room_of(kchat, "u1")["unread"] == 30
+    seen = []
+    for left in (20, 10, 0):
+        shown = kchat.json("rooms", "show", room, "--limit", "10")
+        texts = [m["text"] for m in shown["messages"] if m["new"] and m["from"] == "user"]
+        seen += texts
+        assert room_of(kchat, "u1")["unread"] == left
+    assert seen == [f"질문 {n}" for n in range(30)], "shown and read in the order they came"
+
+
+def test_a_pager_that_fails_means_the_text_is_written_directly(monkeypatch):
+    from io import StringIO
+
+    from kchat_cli.render import Screen, page
+
+    text = "".join(f"line {n}\n" for n in range(10))
+    for pager, written in (("false", text), ("exit 127", text), ("kill -INT $$", "")):
+        monkeypatch.setenv("PAGER", pager)
+        out = StringIO()
+        page(text, Screen(width=80, height=3, colour=False), out)
+        assert out.getvalue() == written, pager
+
+
+def test_rooms_show_marks_nothing_when_its_output_cannot_be_written(kchat, ev):
+    import os
+    import subprocess
+
+    kchat.ingest(ev.says("u1", "2026-11-20 09:00", text="읽지 못한 질문"))
+    room = room_of(kchat, "u1")["id"]
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody reads what it writes
+    env = {**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home)}
+    env["KCHAT_ADMIN"] = "alice"
+    done = subprocess.run(
+        [sys.executable, "-m", "kchat_cli", "rooms", "show", str(room)],
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        env=env,
+        check=False,
+    )
+    os.close(writer)
+    assert done.returncode == 0, done.stderr
+    assert room_of(kchat, "u1")["unread"] == 1
 
 
 def json_of_table(table: str) -> list[dict]:

@@ -1,10 +1,9 @@
 """`kchat chat`, driven headless with Textual's pilot: the same rules and audit as the
 commands, errors in the status line, other processes' changes on screen within a second."""
 
-import asyncio
-import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,60 +11,13 @@ from pathlib import Path
 
 import pytest
 from conftest import room_of
-from rich.console import Console
+from consoles import a_store, console_of, drive, screen_text, settle, status_of, type_and_enter
+from textual._xterm_parser import XTermParser
 
-from kchat_cli.console import ChatConsole
-from kchat_cli.runtime import Runtime
+from kchat_cli.console import keys
 
+QUEUE_USAGE = "/queue unread|unanswered|all|starred|mine|label NAME"
 SNAPSHOT = Path(__file__).parent / "snapshots" / "console_80x24.txt"
-
-
-def console_of(kchat, room: int | None = None) -> ChatConsole:
-    rt = Runtime(db=kchat.url, folder=kchat.home, channel_name=None, admin_login="alice")
-    rt.command = "chat"
-    return ChatConsole(rt, room)
-
-
-def drive(app: ChatConsole, scenario, size=(80, 24)) -> None:
-    async def run():
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await scenario(pilot)
-
-    asyncio.run(run())
-
-
-def screen_text(app: ChatConsole) -> str:
-    width, height = app.size
-    console = Console(
-        width=width, height=height, file=io.StringIO(), record=True, color_system=None
-    )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    return console.export_text()
-
-
-def status_of(app: ChatConsole) -> str:
-    return str(app.query_one("#status").render())
-
-
-async def type_and_enter(pilot, text: str) -> None:
-    composer = pilot.app.query_one("#composer")
-    composer.text = text
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-def a_store(kchat, ev) -> None:
-    kchat.ingest(
-        ev.says("u1", "2026-11-20 09:00", text="배송 언제 되나요?", nickname="김하늘"),
-        ev.says("u2", "2026-11-20 10:00", text="교환 가능한가요?", nickname="이바다"),
-        ev.says("u3", "2026-11-20 11:00", text="쿠폰이 안 돼요", nickname="박서연"),
-    )
-    kchat("labels", "create", "VIP")
-    kchat("replies", "create", "배송안내", "오늘 출고되어 내일 도착합니다.")
-    kchat("replies", "create", "교환안내", "수령 후 7일 안에 교환됩니다.")
 
 
 def test_it_opens_the_longest_waiting_room_and_a_reply_answers_it(kchat, ev):
@@ -169,8 +121,11 @@ def test_help_lists_the_slash_commands_where_the_conversation_was_and_next_says_
         await pilot.pause()
         await type_and_enter(pilot, "/help")
         text = screen_text(app)
-        for command in ("/reply NAME", "/label +L -L", "/queue MODE", "/quit"):
-            assert command in text, f"{command} on screen at 80x24"
+        await pilot.press("pagedown")
+        await settle(pilot)
+        text += screen_text(app)
+        for command in ("/reply NAME", "/label +L -L", "/queue MODE", "/verify CODE", "/quit"):
+            assert command in text, f"{command} on screen at 80x24, a PgDn at most"
         opened = app.room
         await type_and_enter(pilot, "/next")
         assert app.room != opened
@@ -221,10 +176,267 @@ def test_the_default_screen_at_80_by_24(kchat, ev):
     shown = {}
 
     async def scenario(pilot):
-        await pilot.pause()
+        await settle(pilot)
         shown["text"] = screen_text(app)
 
     drive(app, scenario)
     lines = shown["text"].splitlines()
     assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
     assert shown["text"] == SNAPSHOT.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("sequence", "key"),
+    [
+        ("\x1b\r", "alt+enter"),  # Alt-Enter as terminals send it
+        ("\x1b\n", "alt+enter"),
+        ("\x1b[13;2u", "shift+enter"),  # kitty's protocol, tmux with extended-keys
+        ("\x1b[13;3u", "alt+enter"),
+        ("\n", "ctrl+j"),
+    ],
+)
+def test_keys_people_try_for_a_new_line_are_read_as_such_never_as_enter(sequence, key):
+    keys.read_alt_enter()
+    parser = XTermParser()
+    (event,) = [*parser.feed(sequence), *parser.feed("")]
+    assert event.key == key
+    assert keys.starts_a_line(event)
+
+
+def test_xterm_s_modified_enter_starts_a_line():
+    keys.read_alt_enter()
+    for sequence in ("\x1b[27;2;13~", "\x1b[27;3;13~", "\x1b[27;5;13~"):
+        parser = XTermParser()
+        (event,) = [*parser.feed(sequence), *parser.feed("")]
+        assert event.key != "enter" and keys.starts_a_line(event), sequence
+
+
+def test_shift_enter_and_ctrl_j_start_a_line_and_send_nothing(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        composer = app.query_one("#composer")
+        composer.text = "첫 줄"
+        composer.move_cursor(composer.document.end)
+        await pilot.press("shift+enter", "ctrl+j", "alt+enter")
+        await settle(pilot)
+        assert composer.text == "첫 줄\n\n\n"
+
+    drive(app, scenario)
+    assert kchat.json("outbox", "list") == []
+
+
+def test_queue_keys_work_while_typing_and_the_cursor_stays_with_the_waiting(kchat, ev):
+    a_store(kchat, ev)
+    u1, u2 = room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
+    kchat("rooms", "assign", u2, "--to", "alice")
+    app = console_of(kchat, u1)
+
+    async def scenario(pilot):
+        table = app.query_one("#queue")
+        assert (app.rooms[0]["id"], table.cursor_row) == (u1, 0)
+        await type_and_enter(pilot, "곧 도착합니다")
+        assert app.rooms[-1]["id"] == u1, "answered: no longer waiting"
+        assert table.cursor_row == 0 and app.rooms[0]["id"] == u2, "the cursor stays on top"
+        app.query_one("#composer").text = "입력 중"
+        await pilot.press("f6")
+        await settle(pilot)
+        assert [room["id"] for room in app.rooms] == [u2], "F6: mine, while the input has focus"
+        assert app.query_one("#composer").text == "입력 중"
+
+    drive(app, scenario)
+
+
+def test_reply_tab_lists_the_saved_replies_when_several_match(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        composer = app.query_one("#composer")
+        composer.text = "/reply "
+        await pilot.press("tab")
+        await settle(pilot)
+        assert status_of(app) == "replies: 교환안내, 배송안내"
+        assert composer.text == "/reply "
+
+    drive(app, scenario)
+
+
+def test_ctrl_k_finds_a_room_by_a_loose_name_and_alt_a_the_most_urgent(kchat, ev):
+    a_store(kchat, ev)
+    u1, u2, u3 = (room_of(kchat, user)["id"] for user in ("u1", "u2", "u3"))
+    app = console_of(kchat, u3)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+k", *"이다", "enter")  # 이바다: its letters in order
+        await settle(pilot)
+        assert app.room == u2
+        await pilot.press("ctrl+k", *str(u1), "enter")
+        await settle(pilot)
+        assert app.room == u1
+        await pilot.press("ctrl+k", "escape")
+        await settle(pilot)
+        assert app.room == u1
+        await pilot.press("alt+a")  # u1, u2 and u3 were read: nothing waits unread
+        await settle(pilot)
+        assert status_of(app) == "no room has unread messages"
+        kchat.ingest(ev.says("u3", "2026-11-20 12:00", text="다시 문의"))
+        await pilot.press("alt+a")
+        await settle(pilot)
+        assert app.room == u3
+
+    drive(app, scenario)
+
+
+def test_search_within_the_open_room_and_escape_back_to_it(kchat, ev):
+    a_store(kchat, ev)
+    kchat.ingest(ev.says("u2", "2026-11-20 10:05", text="교환은 언제 되나요?"))
+    u2 = room_of(kchat, "u2")["id"]
+    app = console_of(kchat, u2)
+
+    async def scenario(pilot):
+        await type_and_enter(pilot, "/search 교환")
+        text = screen_text(app)
+        assert "교환 가능한가요?" in text and "교환은 언제 되나요?" in text
+        assert status_of(app).startswith("search '교환' in room")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "── 2026-11-20 ──" in screen_text(app)
+
+    drive(app, scenario)
+
+
+def test_pgup_at_the_top_shows_older_messages(kchat, ev):
+    kchat.ingest(
+        *(
+            ev.says("u1", f"2026-11-20 {9 + n // 60:02}:{n % 60:02}", text=f"m{n}")
+            for n in range(150)
+        )
+    )
+    kchat("rooms", "read", room_of(kchat, "u1")["id"])
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        assert (len(app.view.messages), app.view.older) == (100, 50)
+        for _ in range(40):
+            await pilot.press("pageup")
+        await settle(pilot)
+        assert (len(app.view.messages), app.view.older) == (150, 0)
+        assert "m0" in screen_text(app)
+
+    drive(app, scenario)
+
+
+def test_star_and_unstar_act_on_the_open_room_whatever_the_queue_lists(kchat, ev):
+    a_store(kchat, ev)
+    u1 = room_of(kchat, "u1")["id"]
+    app = console_of(kchat, u1)
+
+    async def scenario(pilot):
+        await pilot.press("f5")  # starred: the open room is not in it
+        await settle(pilot)
+        await type_and_enter(pilot, "/star")
+        assert status_of(app) == f"room {u1}: starred"
+        assert room_of(kchat, "u1")["starred"]
+        await type_and_enter(pilot, "/unstar")
+        assert status_of(app) == f"room {u1}: unstarred"
+        assert not room_of(kchat, "u1")["starred"]
+        await type_and_enter(pilot, "/unstar")
+        assert status_of(app) == f"room {u1}: unstarred (no change)"
+
+    drive(app, scenario)
+
+
+def test_the_queue_says_how_many_rooms_it_holds_and_the_way_to_the_rest(kchat, ev):
+    kchat.ingest(*(ev.says(f"u{n}", "2026-11-20 09:00") for n in range(205)))
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        assert "in-progress · showing 200 of 205 · Ctrl-K finds any" in screen_text(app)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "unanswered · 1 room" in screen_text(app)
+
+    drive(app, scenario, size=(120, 30))
+
+
+def test_a_customer_s_wide_long_name_never_pushes_a_status_out_of_sight(kchat, ev):
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 09:00", nickname="가" * 255),
+        ev.says("u2", "2026-11-20 09:01", nickname="🙂" * 200),
+        ev.says("u3", "2026-11-20 09:02", nickname="김하늘"),
+    )
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        queue = [line.split("│")[0] for line in screen_text(app).splitlines()]
+        rows = [line for line in queue if re.match(r"\s+\d+\s", line)]
+        assert len(rows) == 3
+        assert all(re.search(r"(unread 1|waiting)\s*$", row) for row in rows), rows
+        assert [row.count("…") for row in rows] == [1, 1, 0], "long names cut, with …"
+
+    drive(app, scenario)
+
+
+def test_the_memo_shows_its_lines(kchat, ev):
+    a_store(kchat, ev)
+    kchat("rooms", "memo", room_of(kchat, "u1")["id"], "환불 완료\n재구매 의사 있음")
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        text = screen_text(app)
+        assert "memo: 환불 완료" in text and "      재구매 의사 있음" in text
+        assert "↵" not in text
+
+    drive(app, scenario)
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        (
+            '/queue label "VIP',
+            f"error: usage: {QUEUE_USAGE}; a quote is not closed",
+        ),
+        ("/queue nowhere", f"error: usage: {QUEUE_USAGE}"),
+        ("/label VIP", "error: usage: /label +LABEL -LABEL …"),
+        ("/label +'VIP", "error: usage: /label +LABEL -LABEL …; a quote is not closed"),
+        ("/complete now", "error: usage: /complete"),
+        (
+            "/coupon ten",
+            "error: usage: /coupon ID; the coupon's number, as /coupon alone lists them",
+        ),
+        ("/send-code fax", "error: usage: /send-code [kakao|sms]"),
+        ("/verify 12", "error: a code is six digits; copy it from the message you received"),
+        ("/image", "error: usage: /image PATH"),
+        ("/nonsense", "error: no command /nonsense; /help lists them"),
+    ],
+)
+def test_every_bad_slash_argument_is_one_error_line(kchat, ev, typed, said):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await type_and_enter(pilot, typed)
+        assert status_of(app) == said
+        assert app.query_one("#composer").text == typed, "what was typed stays to be fixed"
+
+    drive(app, scenario)
+
+
+def test_console_errors_name_what_to_do_in_the_console(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await type_and_enter(pilot, "/label +없는라벨")
+        assert status_of(app) == "error: no label '없는라벨'; /label alone lists them"
+        await type_and_enter(pilot, "/label")
+        assert "VIP (0 rooms)" in screen_text(app)
+        await type_and_enter(pilot, "/assign nobody")
+        assert (
+            status_of(app) == "error: no admin 'nobody' in this channel; /assign alone lists them"
+        )
+
+    drive(app, scenario)

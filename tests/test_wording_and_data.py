@@ -16,13 +16,13 @@ from conftest import room_of
 
 from jobs.scheduler import Daemon, run_summary
 from kchat_cli import clock
-from kchat_cli.commands.views import message_body
 from kchat_cli.domain.actor import Home
 from kchat_cli.domain.conversations import watch
 from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
 from kchat_cli.render import short_time
 from kchat_cli.store.opening import find_channel
 from kchat_cli.store.session import read_session
+from kchat_cli.views import message_body
 
 SHA = "ab" * 32
 RECEIPT = {"name": "영수증.png", "size": 2048, "mime": "image/png", "sha256": SHA}

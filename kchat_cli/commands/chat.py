@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import runtime
+from kchat_cli.commands.common import runtime, say
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.errors import Invalid
 
@@ -37,6 +37,15 @@ def chat(
     rt.engine()  # the access check, before the screen is taken
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise Invalid("kchat chat needs a terminal", "in scripts: rooms list, rooms show, send")
-    from kchat_cli.console import ChatConsole
+    if room is not None:
+        from kchat_cli.domain.conversations.room_actions import room_record
 
-    ChatConsole(rt, room).run()
+        rt.mirror("rooms show").look(room_record, room)
+    from kchat_cli.console.app import ChatConsole
+
+    console = ChatConsole(rt, room)
+    console.run()
+    for traceback in console.tracebacks:
+        say(traceback.rstrip("\n"))
+    if console.failure is not None:
+        raise console.failure

@@ -15,8 +15,8 @@ from kchat_cli.commands.common import (
     say,
     say_if_cut,
 )
-from kchat_cli.commands.views import RUN_TABLE
 from kchat_cli.render import Column, Format, emit, emit_one, field, status_style
+from kchat_cli.views import RUN_TABLE
 
 app = app_for("Batch jobs: retention, pii-purge, offhours-notices, deliver.")
 

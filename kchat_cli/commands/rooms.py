@@ -22,10 +22,11 @@ from kchat_cli.commands.common import (
     say,
     say_if_cut,
 )
-from kchat_cli.commands.views import MESSAGE_TABLE, ROOM_TABLE
 from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS, list_rooms
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit, visible
+from kchat_cli.room_verbs import VERBS, act_on_room, act_on_rooms
+from kchat_cli.views import MESSAGE_TABLE, ROOM_TABLE
 
 app = app_for("List, read and manage chat rooms.")
 RoomOrder = enum.StrEnum("RoomOrder", {"newest": "newest", "waiting": "waiting"})
@@ -87,14 +88,12 @@ def show(
 
     Example: kchat rooms show 42 --peek
     """
-    record = runtime(ctx).act(
-        _actions().view_room,
-        room,
-        limit=0 if everything else limit,
-        mark_read=not peek,
-        target=f"room {room}",
-    )
-    messages = record["messages"]
+    rt = runtime(ctx)
+    record = rt.look(_actions().view_room, room, limit=0 if everything else limit)
+    fields = (*MESSAGE_FIELDS, "new")
+    messages = record["messages"] = [
+        {name: message[name] for name in fields} for message in record["messages"]
+    ]
     if output is Format.json:
         from kchat_cli.render import emit_one
 
@@ -106,7 +105,10 @@ def show(
     elif output is Format.table:
         _show_table(record)
     else:
-        emit(messages, output, fields=(*MESSAGE_FIELDS, "new"))
+        emit(messages, output, fields=fields)
+    sys.stdout.flush()  # shown before it is marked: a closed pipe marks nothing
+    through = None if peek else record["read_through"]
+    rt.act(_actions().mark_shown, room, through, target=f"room {room}")
     _say_what_was_left_out(record)
 
 
@@ -171,21 +173,23 @@ def _say_what_was_left_out(record: dict) -> None:
         )
 
 
-def _bulk(ctx: typer.Context, tokens, room_action, action: str, dry_run: bool) -> None:
-    """A room action on the rooms given (ids, or - for standard input), summed up after as
-    `ACTION: N changed, N unchanged, N refused`."""
+def _bulk(ctx: typer.Context, tokens, verb: str, *arguments, dry_run: bool) -> None:
+    """A room verb on the rooms given (ids, or - for standard input), summed up after as
+    `WHAT IT DID: N changed, N unchanged, N refused`."""
     from kchat_cli.domain.conversations.bulk import BulkReport
 
-    rt, report = runtime(ctx), BulkReport()
+    report = BulkReport()
     try:
-        rt.bulk(tokens, room_action, dry_run=dry_run, report=report)
+        _, said = act_on_rooms(
+            runtime(ctx), verb, tokens, *arguments, dry_run=dry_run, report=report
+        )
     except KeyboardInterrupt:
         say(
-            f"interrupted: {len(report.changed):,} changed ({action}) in the batches done; "
-            "the rest were not touched: run it again to finish"
+            f"interrupted: {len(report.changed):,} changed ({VERBS[verb].said(*arguments)}) in "
+            "the batches done; the rest were not touched: run it again to finish"
         )
         raise
-    finish_bulk(report, action, dry_run=dry_run)
+    finish_bulk(report, said, dry_run=dry_run)
 
 
 @app.command()
@@ -194,7 +198,7 @@ def read(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms list --status unread -o ids | kchat rooms read -
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Read(), "marked read", dry_run)
+    _bulk(ctx, room_tokens(rooms), "read", dry_run=dry_run)
 
 
 @app.command()
@@ -203,7 +207,7 @@ def complete(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = F
 
     Example: kchat rooms complete 12 13
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Complete(), "completed", dry_run)
+    _bulk(ctx, room_tokens(rooms), "complete", dry_run=dry_run)
 
 
 @app.command()
@@ -212,7 +216,7 @@ def reopen(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms reopen 12
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Reopen(), "reopened", dry_run)
+    _bulk(ctx, room_tokens(rooms), "reopen", dry_run=dry_run)
 
 
 @app.command()
@@ -221,7 +225,7 @@ def star(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms star 12 13
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Star(True), "starred", dry_run)
+    _bulk(ctx, room_tokens(rooms), "star", dry_run=dry_run)
 
 
 @app.command()
@@ -230,7 +234,7 @@ def unstar(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unstar 12
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Star(False), "unstarred", dry_run)
+    _bulk(ctx, room_tokens(rooms), "unstar", dry_run=dry_run)
 
 
 @app.command()
@@ -251,8 +255,7 @@ def assign(
     """
     if (to is None) == (not clear):
         raise typer.BadParameter("give --to LOGIN or --clear")
-    action = f"assigned to {to}" if to is not None else "unassigned"
-    _bulk(ctx, room_tokens(rooms), _actions().Assign(to), action, dry_run)
+    _bulk(ctx, room_tokens(rooms), "assign", to, dry_run=dry_run)
 
 
 @app.command()
@@ -273,11 +276,7 @@ def label(
 
     Example: kchat rooms list --since 30d --limit 0 -o ids | kchat rooms label - --add VIP
     """
-    from kchat_cli.domain.conversations.labels import LabelChange
-
-    change = LabelChange(add or [], remove or [])
-    changes = [f"+{name}" for name in add or []] + [f"-{name}" for name in remove or []]
-    _bulk(ctx, room_tokens(rooms), change, " ".join(["labels", *changes]), dry_run)
+    _bulk(ctx, room_tokens(rooms), "label", add or [], remove or [], dry_run=dry_run)
 
 
 @app.command()
@@ -299,7 +298,9 @@ def leave(
     rt = runtime(ctx)
     tokens = list(room_tokens(rooms))
     if not yes and not dry_run and sys.stdin.isatty():
-        blocked = rt.look(_actions().blocked_among, tokens)
+        from kchat_cli.domain.conversations.room_actions import blocked_among
+
+        blocked = rt.look(blocked_among, tokens)
         if blocked:
             yes = confirmed(
                 f"{blocked} of these rooms belong to blocked users; leaving makes their "
@@ -309,7 +310,7 @@ def leave(
                 "permanent. Leave it",
                 yes=False,
             )
-    _bulk(ctx, tokens, _actions().Leave(confirmed=yes), "left", dry_run)
+    _bulk(ctx, tokens, "leave", yes, dry_run=dry_run)
 
 
 @app.command()
@@ -322,8 +323,7 @@ def rename(
 
     Example: kchat rooms rename 12 "김민지 (VIP, 강남점)"
     """
-    runtime(ctx).act(_actions().rename, room, name, target=f"room {room}")
-    say(f"room {room} renamed" if name.strip() else f"room {room} shows the user's nickname again")
+    say(act_on_room(runtime(ctx), "rename", room, name))
 
 
 @app.command()
@@ -336,8 +336,7 @@ def memo(
 
     Example: kchat rooms memo 12 "환불 완료 11/20, 재구매 의사 있음"
     """
-    runtime(ctx).act(_actions().memo, room, text, target=f"room {room}")
-    say(f"memo of room {room} {'saved' if text.strip() else 'cleared'}")
+    say(act_on_room(runtime(ctx), "memo", room, text))
 
 
 @app.command("request-add")
@@ -367,9 +366,7 @@ def to_group(
 
     Example: kchat rooms list --label VIP --limit 0 -o ids | kchat rooms to-group - --group VIP
     """
-    from kchat_cli.domain.conversations.groups import AddToGroup
-
-    _bulk(ctx, room_tokens(rooms), AddToGroup(group), f"added to group {group}", dry_run)
+    _bulk(ctx, room_tokens(rooms), "to-group", group, dry_run=dry_run)
 
 
 @app.command()
@@ -378,7 +375,7 @@ def hold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = False
 
     Example: kchat rooms hold 12
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Hold(True), "put on hold", dry_run)
+    _bulk(ctx, room_tokens(rooms), "hold", dry_run=dry_run)
 
 
 @app.command()
@@ -387,4 +384,4 @@ def unhold(ctx: typer.Context, rooms: RoomsArgument, dry_run: DryRunOption = Fal
 
     Example: kchat rooms unhold 12
     """
-    _bulk(ctx, room_tokens(rooms), _actions().Hold(False), "released from hold", dry_run)
+    _bulk(ctx, room_tokens(rooms), "unhold", dry_run=dry_run)

@@ -6,8 +6,8 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say
-from kchat_cli.commands.views import RUN_TABLE
 from kchat_cli.render import Format, emit
+from kchat_cli.views import RUN_TABLE
 
 app = app_for("The scheduler that runs the jobs on their schedules.")
 

@@ -13,8 +13,8 @@ from kchat_cli.commands.common import (
     runtime,
     say_if_cut,
 )
-from kchat_cli.commands.views import search_table
 from kchat_cli.render import Format, emit
+from kchat_cli.views import search_table
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 

@@ -14,9 +14,10 @@ from kchat_cli.commands.common import (
     say_when_it_leaves,
     written_in_editor,
 )
-from kchat_cli.commands.views import MESSAGE_TABLE
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
+from kchat_cli.runtime import Runtime
+from kchat_cli.views import MESSAGE_TABLE
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -57,15 +58,26 @@ def send(
     Example: kchat send 42 "안녕하세요, 주문 확인해 드릴게요." --complete
     """
     from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS
-    from kchat_cli.domain.conversations.sending import Outgoing, send
+    from kchat_cli.domain.conversations.sending import Outgoing
 
     rt = runtime(ctx)
     if edit:
-        text = written_in_editor(text or "")
+        text = text or ""
     elif text == "-":
         text = sys.stdin.read().rstrip("\n")
     outgoing = Outgoing(text=text, reply=reply, image=image, file=file, coupon=coupon)
-    record = rt.act(
+    sending = _edited_and_sent if edit else _sent
+    record = sending(rt, room, outgoing, complete=complete)
+    say(f"queued message {record['id']} to room {room}" + (", completed" if complete else ""))
+    say_when_it_leaves(rt, "it")
+    emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)
+
+
+def _sent(rt: Runtime, room: int, outgoing, *, complete: bool) -> dict:
+    """The message sent, in one transaction with its audit entry."""
+    from kchat_cli.domain.conversations.sending import send
+
+    return rt.act(
         send,
         room,
         outgoing,
@@ -73,6 +85,14 @@ def send(
         target=f"room {room}",
         details=lambda sent: {"message": sent["id"], "kind": sent["kind"], "complete": complete},
     )
-    say(f"queued message {record['id']} to room {room}" + (", completed" if complete else ""))
-    say_when_it_leaves(rt, "it")
-    emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)
+
+
+def _edited_and_sent(rt: Runtime, room: int, outgoing, *, complete: bool) -> dict:
+    """--edit: the room and the access check before the editor opens, the text's limits after
+    it; a send refused after the editor ran keeps the draft (`written_in_editor`)."""
+    from kchat_cli.domain.conversations.sending import check_text, sendable_room
+
+    rt.look(sendable_room, room, for_update=False)
+    with written_in_editor(outgoing.text) as written:
+        outgoing.text = check_text(written)
+        return _sent(rt, room, outgoing, complete=complete)

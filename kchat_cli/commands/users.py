@@ -13,10 +13,10 @@ from kchat_cli.commands.common import (
     say,
     say_if_cut,
 )
-from kchat_cli.commands.views import ROOM_TABLE
-from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.listing import ROOM_FIELDS, RoomFilter, list_rooms
 from kchat_cli.render import Format, emit
+from kchat_cli.room_verbs import act_on_room
+from kchat_cli.views import ROOM_TABLE
 
 app = app_for("Block and unblock users (친구차단).")
 
@@ -28,12 +28,7 @@ def block(ctx: typer.Context, room: RoomArgument) -> None:
 
     Example: kchat users block 12
     """
-    changed = runtime(ctx).act(room_actions.block, room, target=f"room {room}")
-    say(
-        f"the user of room {room} is blocked"
-        if changed
-        else f"the user of room {room} was blocked already"
-    )
+    say(act_on_room(runtime(ctx), "block", room))
 
 
 @app.command()
@@ -42,12 +37,7 @@ def unblock(ctx: typer.Context, room: RoomArgument) -> None:
 
     Example: kchat users unblock 12
     """
-    changed = runtime(ctx).act(room_actions.unblock, room, target=f"room {room}")
-    say(
-        f"the user of room {room} is unblocked"
-        if changed
-        else f"the user of room {room} was not blocked"
-    )
+    say(act_on_room(runtime(ctx), "unblock", room))
 
 
 @app.command()

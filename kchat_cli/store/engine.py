@@ -169,7 +169,18 @@ def is_transient(exc: BaseException) -> bool:
     """A lock or serialization conflict that a retry of the whole transaction resolves."""
     if not isinstance(exc, sa.exc.DBAPIError):
         return False
-    if getattr(exc.orig, "sqlstate", None) in ("40001", "40P01"):
+    if getattr(exc.orig, "sqlstate", None) in ("40001", "40P01", "55P03"):
         return True
     text = str(exc.orig).lower()
     return "database is locked" in text or "database is busy" in text
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The store's server went away (a lost PostgreSQL connection, or none to be had); the
+    pool opens a new connection for the next transaction."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    original = type(exc.orig)
+    return exc.connection_invalidated or (
+        original.__name__ == "OperationalError" and original.__module__.startswith("psycopg")
+    )

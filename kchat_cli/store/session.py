@@ -1,7 +1,7 @@
 """Sessions: one per command or job run. Every write is one transaction, retried whole on a
-lock or serialization conflict for up to WRITE_PATIENCE seconds, so no user ever sees
-"database is locked". Whatever stops a transaction, Ctrl-C included, rolls it back at once:
-no lock outlives the work that took it."""
+lock or serialization conflict for up to WRITE_PATIENCE seconds (a PostgreSQL lock wait
+ends there too), so no user ever sees "database is locked". Whatever stops a transaction,
+Ctrl-C included, rolls it back at once: no lock outlives the work that took it."""
 
 import contextlib
 import random
@@ -49,6 +49,7 @@ def run_write(
         attempt += 1
         with Session(bind, expire_on_commit=False) as session:
             try:
+                _wait_for_locks_until(session, deadline)
                 result = work(session)
                 if commit:
                     session.commit()
@@ -62,6 +63,14 @@ def run_write(
                 if time.monotonic() > deadline:
                     raise
         time.sleep(min(0.25, 0.005 * 2**attempt) * random.uniform(0.5, 1.0))
+
+
+def _wait_for_locks_until(session: Session, deadline: float) -> None:
+    """PostgreSQL waits for a row lock as long as its holder keeps it: not past the
+    deadline, after which the wait fails as a conflict (55P03) like any other."""
+    if session.get_bind().dialect.name == "postgresql":
+        wait = max(int((deadline - time.monotonic()) * 1000), 1)
+        session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = {wait}")
 
 
 def _roll_back(session: Session, engine: sa.Engine | sa.Connection) -> None:

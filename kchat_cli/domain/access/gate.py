@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kchat_cli.errors import Invalid, NeedsVerification, NotFound, Refused
+from kchat_cli.errors import Invalid, NeedsVerification, NotAnAdmin, Refused
 from kchat_cli.store.opening import some
 from kchat_cli.store.tables import admins, auth_sessions
 
@@ -27,7 +27,7 @@ def acting_admin_row(db, channel_id: int, login: str | None) -> sa.Row:
     if login is not None:
         found = db.execute(query.where(admins.c.login == login)).first()
         if found is None:
-            raise NotFound(f"no admin {login!r} in this channel", "see kchat admins list")
+            raise NotAnAdmin(f"no admin {login!r} in this channel", "see kchat admins list")
         return found
     found = db.execute(query.order_by(admins.c.id).limit(11)).all()
     if len(found) == 1:

@@ -15,7 +15,7 @@ from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.vocabulary import MAX_ID, counted
 from kchat_cli.errors import KchatError
-from kchat_cli.store.session import run_write
+from kchat_cli.store.session import WRITE_PATIENCE, run_write
 
 BULK_BATCH = 1000
 
@@ -70,6 +70,7 @@ def apply_to_rooms(
     dry_run: bool = False,
     batch_size: int | None = None,
     report: BulkReport | None = None,
+    patience: float = WRITE_PATIENCE,
 ) -> BulkReport:
     """Apply `action` to the rooms named by `tokens`, a batch a transaction, as the actor
     `actor_of` makes in it; with `audit_as`, each batch's audit entry names the rooms it
@@ -85,6 +86,7 @@ def apply_to_rooms(
             engine,
             lambda session, chunk=chunk: apply_batch(actor_of(session), chunk, action, audit_as),
             commit=not dry_run,
+            patience=patience,
         )
         report.merge(done)
     return report

@@ -53,6 +53,7 @@ class RoomFilter:
     blocked: bool = False
     left: bool = False
     who: str | None = None  # in the customer's nickname, the room's name or the user key
+    fuzzy: bool = False  # `who` matches its characters in order, others between them
     limit: int = 50  # 0: no limit
 
     @property
@@ -127,7 +128,8 @@ def _filtered(query, session: Session, channel_id: int, filt: RoomFilter):
             tables.rooms.c.assignee_id == _admin_id(session, channel_id, filt.assignee)
         )
     if filt.who:
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", filt.who) + "%"
+        escaped = [re.sub(r"([\\%_])", r"\\\1", char) for char in filt.who]
+        pattern = "%" + ("%" if filt.fuzzy else "").join(escaped) + "%"
         query = query.where(
             sa.or_(
                 *(
@@ -275,19 +277,26 @@ def room_record(session: Session, channel_id: int, room_id: int) -> dict:
 
 
 def room_messages(
-    session: Session, channel_id: int, room_id: int, limit: int, *, after_seq: int | None = None
+    session: Session,
+    channel_id: int,
+    room_id: int,
+    limit: int,
+    *,
+    after_seq: int | None = None,
+    upto_seq: int | None = None,
 ) -> list[dict]:
-    """The room's latest messages, oldest first, or with `after_seq` the first ones after
-    that number; hidden ones (R-BLOCK-1) stay out. Each record carries its number, `seq`."""
+    """The room's messages in the order they came (by their number, `seq`, which each record
+    carries): the first `limit` (0: all) numbered after `after_seq`, or the last `limit`
+    numbered up to `upto_seq`. Hidden ones (R-BLOCK-1) stay out."""
     messages = tables.messages.c
     query = message_select().add_columns(messages.seq)
     query = query.where(
         messages.room_id == room_id, messages.channel_id == channel_id, messages.hidden.is_(False)
     )
-    if after_seq is None:
-        query = query.order_by(messages.ts.desc(), messages.id.desc())
+    if after_seq is not None:
+        query = query.where(messages.seq > after_seq).order_by(messages.seq)
     else:
-        query = query.where(messages.seq > after_seq).order_by(messages.ts, messages.id)
+        query = query.where(messages.seq <= upto_seq).order_by(messages.seq.desc())
     if limit:
         query = query.limit(limit)
     rows = list(session.execute(query))
@@ -296,17 +305,26 @@ def room_messages(
     return [{**message_record(row), "seq": row.seq} for row in rows]
 
 
-def visible_count(session: Session, channel_id: int, room_id: int, *, after_seq: int = 0) -> int:
-    """How many of the room's messages (hidden ones left out) are numbered after `after_seq`."""
+def visible_count(
+    session: Session,
+    channel_id: int,
+    room_id: int,
+    *,
+    after_seq: int = 0,
+    upto_seq: int | None = None,
+) -> int:
+    """How many of the room's messages (hidden ones left out) are numbered after `after_seq`
+    (and up to `upto_seq`)."""
     messages = tables.messages.c
-    return session.scalar(
-        sa.select(sa.func.count()).where(
-            messages.room_id == room_id,
-            messages.channel_id == channel_id,
-            messages.hidden.is_(False),
-            messages.seq > after_seq,
-        )
+    query = sa.select(sa.func.count()).where(
+        messages.room_id == room_id,
+        messages.channel_id == channel_id,
+        messages.hidden.is_(False),
+        messages.seq > after_seq,
     )
+    if upto_seq is not None:
+        query = query.where(messages.seq <= upto_seq)
+    return session.scalar(query)
 
 
 def unread_after(session: Session, channel_id: int, room_id: int, seq: int) -> int:

@@ -132,40 +132,78 @@ def unblock(actor: Actor, room_id: int) -> bool:
     return True
 
 
-def view_room(actor: Actor, room_id: int, *, limit: int, mark_read: bool) -> dict:
-    """The room record and its messages, each marked `new` when unread till now. Viewing
-    reads what it shows, and only that, unless told not to (R-READ-1): with more unread
-    messages than `limit`, the oldest unread ones are shown and the newer stay unread
-    (`newer_not_shown`); otherwise the latest `limit` (`older_not_shown` counts the rest)."""
+def view_room(actor: Actor, room_id: int, *, limit: int, after_seq: int | None = None) -> dict:
+    """The room record and up to `limit` (0: all) of its messages, in the order they came,
+    each with its number `seq` and marked `new` when unread till now. The new ones come
+    first: with more new messages than `limit`, the first `limit` of them are shown
+    (`newer_not_shown` counts the rest); older ones fill what is left (`older_not_shown`
+    counts those left out). With `after_seq`, only what came after that message number
+    (what arrived since an earlier view).
+
+    Viewing changes nothing. `read_through` is the number to pass to `mark_shown` once the
+    messages have been shown: the shown new messages are exactly those up to it, so marking
+    them never covers a message that was not shown (R-READ-1). `last_seq` numbers the last
+    message shown (or where the look began, when none was)."""
     db, channel_id = actor.db, actor.channel_id
-    room = rooms.load_room(db, channel_id, room_id)
-    read_seq, unread = room.read_seq, room.unread
-    if limit and unread > limit:
-        messages = listing.room_messages(db, channel_id, room_id, limit, after_seq=read_seq)
-        older, newer = 0, listing.visible_count(db, channel_id, room_id, after_seq=_last(messages))
-    else:
-        messages = listing.room_messages(db, channel_id, room_id, limit)
-        older = listing.visible_count(db, channel_id, room_id) - len(messages)
-        newer = 0
-    if mark_read and unread:
-        rooms.mark_read_through(
-            room, _last(messages), listing.unread_after(db, channel_id, room_id, _last(messages))
-        )
-        rooms.save_rooms(db, channel_id, [room])
+    room = rooms.load_room(db, channel_id, room_id, for_update=False)
+    start = room.read_seq if after_seq is None else after_seq
+    new = listing.room_messages(db, channel_id, room_id, limit, after_seq=start)
+    last = new[-1]["seq"] if new else start
+    older = []
+    if after_seq is None and (not limit or len(new) < limit):
+        room_left = limit - len(new) if limit else 0
+        older = listing.room_messages(db, channel_id, room_id, room_left, upto_seq=start)
+    shown = older + new
     record = listing.room_record(db, channel_id, room_id)
-    record["messages"] = [_shown(message, read_seq) for message in messages]
-    record["older_not_shown"], record["newer_not_shown"] = older, newer
+    record["older_not_shown"] = (
+        0
+        if after_seq is not None
+        else listing.visible_count(db, channel_id, room_id, upto_seq=start) - len(older)
+    )
+    record["newer_not_shown"] = listing.visible_count(db, channel_id, room_id, after_seq=last)
+    record["read_through"] = last if last > room.read_seq else None
+    record["last_seq"] = last
+    record["messages"] = [_shown(message, room.read_seq) for message in shown]
     return record
 
 
+def room_record(actor: Actor, room_id: int) -> dict:
+    """The room record alone, as `rooms list` has it."""
+    return listing.room_record(actor.db, actor.channel_id, room_id)
+
+
+def earlier_messages(actor: Actor, room_id: int, *, before_seq: int, limit: int) -> dict:
+    """The `limit` messages that came just before message number `before_seq`, in the order
+    they came (scrolling back in a room); reading nothing."""
+    db, channel_id = actor.db, actor.channel_id
+    room = rooms.load_room(db, channel_id, room_id, for_update=False)
+    shown = listing.room_messages(db, channel_id, room_id, limit, upto_seq=before_seq - 1)
+    return {
+        "messages": [_shown(message, room.read_seq) for message in shown],
+        "older_not_shown": listing.visible_count(db, channel_id, room_id, upto_seq=before_seq - 1)
+        - len(shown),
+    }
+
+
+def mark_shown(actor: Actor, room_id: int, through: int | None) -> int:
+    """R-READ-1 for what an admin has been shown: the room's messages numbered up to
+    `through` are read, for every admin (R-UNR-2); later ones stay unread; None reads
+    nothing (a peek). Returns how many messages became read."""
+    room = rooms.load_room(actor.db, actor.channel_id, room_id)
+    if through is None:
+        return 0
+    before = room.unread
+    rooms.mark_read_through(
+        room, through, listing.unread_after(actor.db, actor.channel_id, room_id, through)
+    )
+    rooms.save_rooms(actor.db, actor.channel_id, [room])
+    return before - room.unread
+
+
 def _shown(message: dict, read_seq: int) -> dict:
-    """The message record, marked new when it came after what had been read."""
-    seq = message.pop("seq")
-    return {**message, "new": seq > read_seq}
-
-
-def _last(messages: list[dict]) -> int:
-    return max((message["seq"] for message in messages), default=0)
+    """The message record (with its number, `seq`), marked new when it came after what had
+    been read."""
+    return {**message, "new": message["seq"] > read_seq}
 
 
 def rename(actor: Actor, room_id: int, name: str) -> None:

@@ -273,8 +273,10 @@ def load_rooms(
     return states
 
 
-def load_room(session: Session, channel_id: int, room_id: int) -> RoomState:
-    found = load_rooms(session, channel_id, ids=[room_id])
+def load_room(
+    session: Session, channel_id: int, room_id: int, *, for_update: bool = True
+) -> RoomState:
+    found = load_rooms(session, channel_id, ids=[room_id], for_update=for_update)
     if not found:
         raise NotFound(f"no room {room_id}", "see kchat rooms list")
     return found[0]

@@ -32,8 +32,10 @@ def search(
     since: datetime | None,
     until: datetime | None,
     limit: int,
+    room: int | None = None,
 ) -> Page:
-    """Messages whose text contains `text`, newest first; hidden ones never. The spans of
+    """Messages whose text contains `text`, newest first (in one room, with `room`); hidden
+    ones never. The spans of
     the search index are read newest first, until `limit` messages are found, and one more
     to learn whether the limit cuts them: then all that match are counted."""
     session, channel_id = actor.db, actor.channel_id
@@ -47,7 +49,7 @@ def search(
     spans = search_spans(session, since, until)
     found: list[dict] = []
     for first, last in spans:
-        query = _query(session, channel_id, text, rooms, first, last)
+        query = _query(session, channel_id, text, rooms, room, first, last)
         if limit:
             query = query.limit(limit + 1 - len(found))
         found += [message_record(row) for row in session.execute(query)]
@@ -57,7 +59,7 @@ def search(
     if limit and len(found) > limit:
         found = found[:limit]
         total = sum(
-            count(session, _query(session, channel_id, text, rooms, first, last))
+            count(session, _query(session, channel_id, text, rooms, room, first, last))
             for first, last in spans
         )
     names = _customer_names(session, {hit["room"] for hit in found})
@@ -82,6 +84,7 @@ def _query(
     channel_id: int,
     text: str,
     rooms: RoomFilter | None,
+    room: int | None,
     since: datetime | None,
     until: datetime | None,
 ) -> sa.Select:
@@ -107,6 +110,8 @@ def _query(
                 rooms_query(session, channel_id, rooms, sa.select(tables.rooms.c.id))
             )
         )
+    if room is not None:
+        query = query.where(tables.messages.c.room_id == room)
     if since is not None:
         query = query.where(tables.messages.c.ts >= since)
     if until is not None:

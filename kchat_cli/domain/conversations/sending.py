@@ -85,9 +85,10 @@ def check_text(text: str) -> str:
     return storable(text)
 
 
-def sendable_room(actor: Actor, room_id: int) -> RoomState:
-    """A room whose user can be written to: not blocked, not left."""
-    room = rooms.load_room(actor.db, actor.channel_id, room_id)
+def sendable_room(actor: Actor, room_id: int, *, for_update: bool = True) -> RoomState:
+    """A room whose user can be written to: not blocked, not left. Without `for_update`, a
+    look that locks nothing (send --edit, before the editor opens)."""
+    room = rooms.load_room(actor.db, actor.channel_id, room_id, for_update=for_update)
     if room.blocked_at is not None:
         raise Refused(f"the user of room {room_id} is blocked", "unblock first, if you may")
     if room.left_at is not None:

@@ -108,9 +108,20 @@ def _event(kind: str, record: dict, **extra) -> dict:
 def follow(engine: sa.Engine, channel_id: int, *, wait: float = 5.0) -> Iterator[dict]:
     """Events as they happen, forever. A lost store is waited for and read from where it
     was left."""
+    for batch in follow_batches(engine, channel_id, wait=wait):
+        yield from batch
+
+
+def follow_batches(
+    engine: sa.Engine, channel_id: int, *, wait: float = 5.0, cursor: Cursor | None = None
+) -> Iterator[list]:
+    """What happened after `cursor` (by default, now), a batch of events per look at the
+    store (never an empty one), for a reader that acts once per batch, as the console
+    redraws once after a burst."""
     listener = ChangeListener(engine, change_channel(channel_id))
-    with read_session(engine) as session:
-        cursor = start(session, channel_id)
+    if cursor is None:
+        with read_session(engine) as session:
+            cursor = start(session, channel_id)
     try:
         while True:
             try:
@@ -120,7 +131,8 @@ def follow(engine: sa.Engine, channel_id: int, *, wait: float = 5.0) -> Iterator
                 listener.close()
                 listener.wait(wait)
                 continue
-            yield from events
+            if events:
+                yield events
             listener.wait(wait)
     finally:
         listener.close()

@@ -1,0 +1,85 @@
+"""How the console lays out rooms and messages: widths in screen cells (wide characters take
+two), every customer-typed text escaped, nothing cut without an ellipsis."""
+
+from rich.text import Text
+
+from kchat_cli.domain.vocabulary import counted
+from kchat_cli.render import cell_width, cut, short_time, visible
+from kchat_cli.views import message_body
+
+# Statuses as the queue's narrow column shows them.
+SHORT_STATUS = {"unread": "unread", "unanswered": "waiting", "answered": "answered"}
+QUEUE_SHARE = 48  # percent of the screen's width
+CELL_PADDING = 2  # a table cell's padding, both sides
+SCROLLBAR = 2
+MEMO_LINES = 2  # the memo lines the room's head shows
+
+
+def queue_pane_width(screen_width: int) -> int:
+    return screen_width * QUEUE_SHARE // 100
+
+
+def queue_widths(pane_width: int, rooms: list[dict]) -> tuple[int, int, int, int]:
+    """The widths of the star, id, customer and status columns: the id and status as wide
+    as their widest value, the customer column what is left, so that a long name is cut and
+    never pushes the status out of sight."""
+    ids = max([len("ID"), *(len(str(room["id"])) for room in rooms)])
+    statuses = max([len("STATUS"), *(cell_width(status_of(room)) for room in rooms)])
+    left = pane_width - SCROLLBAR - 4 * CELL_PADDING - 1 - ids - statuses
+    return 1, ids, max(left, 4), statuses
+
+
+def status_of(room: dict) -> str:
+    status = SHORT_STATUS.get(room["status"], room["status"])
+    return f"{status} {room['unread']:,}" if room["unread"] else status
+
+
+def queue_row(room: dict, widths: tuple[int, int, int, int]) -> tuple:
+    """Two lines a room: the customer over the labels, the status (with the unread count)
+    over the assignee."""
+    _, _, customer_width, status_width = widths
+    customer = cut(visible(room["name"] or room["user"]), customer_width)
+    labels = cut(visible(", ".join(room["labels"])), customer_width)
+    assignee = cut(visible(room["assignee"] or ""), status_width)
+    return (
+        "★" if room["starred"] else "",
+        room["id"],
+        Text(f"{customer}\n{labels}", no_wrap=True),
+        Text(f"{status_of(room)}\n{assignee}", no_wrap=True),
+    )
+
+
+def queue_title(queue: str, shown: int, total: int | None) -> str:
+    """What the queue holds: `unread · 26 rooms`, or `unread · showing 200 of 20,060` with the
+    way to the rest."""
+    if total is None:
+        return f"{queue} · {counted(shown, 'room')}"
+    return f"{queue} · showing {shown:,} of {total:,} · Ctrl-K finds any room"
+
+
+def room_head(record: dict) -> Text:
+    """The open room in a line (wrapped), and its memo, line by line."""
+    labels = ", ".join(record["labels"]) or "-"
+    head = visible(
+        f"room {record['id']} · {record['name'] or record['user']} · {record['status']} · "
+        f"labels {labels} · {record['assignee'] or 'unassigned'}"
+    )
+    if record["memo"]:
+        lines = record["memo"].splitlines()
+        shown = [visible(line) for line in lines[:MEMO_LINES]]
+        if len(lines) > MEMO_LINES:
+            shown[-1] += " …"
+        head += "\nmemo: " + "\n      ".join(shown)
+    return Text(head)
+
+
+def message_line(message: dict) -> Text:
+    who = {"user": "고객", "admin": message["admin"] or "admin"}.get(message["from"], "알림")
+    line = Text(f"{short_time(message['ts'])[11:]} ", style="dim")
+    line.append(f"{visible(who)}: ", style="bold cyan" if message["from"] == "user" else "bold")
+    line.append(visible(message_body(message)))
+    return line
+
+
+def day_of(message: dict) -> str:
+    return short_time(message["ts"])[:10]
