@@ -201,6 +201,7 @@ def bench(
 
     rows += in_process(url, env)
     rows.append(piped_event_latency(url, env))
+    rows += console_burst(url, env, rooms)
     rows += export(workdir / "export.csv", env, messages, repeats.runs)
     rows += startup(env, repeats.startup_rounds)
     rows.append(label_rooms(env))
@@ -369,6 +370,135 @@ def piped_event_latency(url: str, env: dict) -> Row:
         raise SystemExit(f"kchat ingest - exited {feed.returncode}: {error.decode()}")
     latency = statistics.median(latencies) * 1000
     return Row("piped event to commit (median of 20)", latency, "ms", "≤ 200", latency <= 200)
+
+
+BURST = 5_000  # events, as a busy hour's peak arrives: through a pipe, in pieces
+
+
+def console_burst(url: str, env: dict, rooms: int) -> list[Row]:
+    """Two consoles open while `kchat ingest -` takes a burst of BURST events through a pipe:
+    how long after the last event's commit the console shows it, how long F2 takes during
+    the burst, and whether both consoles end equal to `rooms list`."""
+    import asyncio
+
+    return asyncio.run(_console_burst(url, env, rooms))
+
+
+async def _console_burst(url: str, env: dict, rooms: int) -> list[Row]:
+    import asyncio
+    import threading
+
+    import sqlalchemy as sa
+
+    from kchat_cli.console.app import ChatConsole
+    from kchat_cli.runtime import Runtime
+
+    def console() -> ChatConsole:
+        rt = Runtime(db=url, folder=Path(env["KCHAT_HOME"]), channel_name=None, admin_login="owner")
+        rt.command = "chat"
+        return ChatConsole(rt)
+
+    first, second = console(), console()
+    rng = random.Random(SEED)
+    async with first.run_test(size=(80, 24)) as one, second.run_test(size=(80, 24)) as two:
+        deadline = time.monotonic() + 60
+        while first.view is None or second.view is None:
+            await _waited(one, deadline, "the consoles did not open")
+        open_user = first.view.record["user"]
+        last = f"burst-last-{os.getpid()}"
+        lines = [
+            json.dumps(
+                {
+                    "id": f"burst-{os.getpid()}-{number}",
+                    "type": "message",
+                    "user": open_user if number == BURST - 1 else f"user-{rng.randrange(rooms)}",
+                    "ts": datetime.now(UTC).isoformat(),
+                    "text": last if number == BURST - 1 else f"몰려온 문의 {number}",
+                },
+                ensure_ascii=False,
+            )
+            for number in range(BURST)
+        ]
+        committed = {}
+        engine = sa.create_engine(url)
+
+        def watch_commit() -> None:
+            query = sa.text("SELECT 1 FROM messages WHERE text = :text")
+            while "at" not in committed:
+                with engine.connect() as connection:
+                    if connection.execute(query, {"text": last}).first():
+                        committed["at"] = time.monotonic()
+                time.sleep(0.002)
+
+        watcher = threading.Thread(target=watch_commit, daemon=True)
+        watcher.start()
+        feed = subprocess.Popen(
+            KCHAT + ["ingest", "-"], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+        )
+        keys = []
+        for start in range(0, BURST, 250):  # 250 events every 50 ms: 5,000 a second
+            feed.stdin.write("".join(f"{line}\n" for line in lines[start : start + 250]).encode())
+            feed.stdin.flush()
+            if start % 1000 == 0:
+                keys.append(await _queue_key(two, "f2" if len(keys) % 2 == 0 else "f4"))
+            await asyncio.sleep(0.05)
+        feed.stdin.close()
+        while "at" not in committed or last not in [m["text"] for m in first.view.messages]:
+            await _waited(one, deadline, "the last event never reached the console")
+        shown = time.monotonic() - committed["at"]
+        if feed.wait(timeout=60):
+            raise SystemExit(f"kchat ingest - exited {feed.returncode} during the burst")
+        engine.dispose()
+        await _queue_key(two, "f4")
+        quiet = time.monotonic() + 2
+        while time.monotonic() < quiet:  # both consoles draw what came last
+            await _waited(one, deadline, "the consoles did not settle")
+        _, _, listed = run(
+            ["--as", "owner", "rooms", "list", "--sort", "waiting", "--limit", "200", "-o", "json"],
+            env,
+        )
+        expected = [(room["id"], room["unread"]) for room in json.loads(listed)]
+        equal = all(
+            [(room["id"], room["unread"]) for room in app.rooms] == expected
+            for app in (first, second)
+        )
+    print("KEYS", [round(k * 1000) for k in keys], file=sys.stderr)
+    key = max(keys) * 1000
+    return [
+        Row(
+            f"console: last of {BURST:,} piped events on screen after its commit",
+            shown * 1000,
+            "ms",
+            "≤ 1,000",
+            shown <= 1.0,
+        ),
+        Row("console: F2 during the burst (slowest)", key, "ms", "≤ 200", key <= 200),
+        Row(
+            "console: two consoles equal rooms list after it (1 = yes)",
+            float(equal),
+            "",
+            "1",
+            equal,
+        ),
+    ]
+
+
+async def _waited(pilot, deadline: float, failure: str) -> None:
+    if time.monotonic() > deadline:
+        raise SystemExit(f"console: {failure}")
+    await pilot.pause(0.005)
+
+
+async def _queue_key(pilot, key: str) -> float:
+    """Seconds from a queue key to the queue it asks for, drawn."""
+    mode = {"f2": "unread", "f4": "in-progress"}[key]
+    from textual import events
+
+    started = time.monotonic()
+    pilot.app.post_message(events.Key(key, None))  # as the terminal's key arrives
+    while pilot.app.queue.mode != mode:
+        await _waited(pilot, started + 60, f"{key} never took effect")
+    return time.monotonic() - started
 
 
 def last_retention(url: str) -> dict:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from test_room_counts import counts, recount_listed
 
 from kchat_cli import clock
 from kchat_cli.clock import KST
@@ -138,6 +139,7 @@ def assert_consistent(kchat, ids: set[str]) -> None:
             assert room.unread == recount[room.id], f"room {room.id}"
         total = connection.execute(sa.select(Channel.unread_total)).scalar()
         assert total == sum(room.unread for room in rooms if room.left_at is None)
+        assert counts(kchat) == recount_listed(kchat), "the listed rooms by status"
         for room in rooms:
             state = RoomState(
                 id=room.id,

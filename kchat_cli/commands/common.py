@@ -150,12 +150,15 @@ def say(message: str) -> None:
 
 
 def say_if_cut(records, noun: str) -> None:
-    """When --limit left some records out (a domain Page with its `total`), say how many
-    match and how to get them all: on stderr, so that `-o ids | …` gets only the ids, and
-    even when piped, so that such a pipeline does not silently work on part of them."""
+    """When --limit left some records out (a domain Page that was `cut`), say how many match
+    (where that is known without counting them) and how to get them all: on stderr, so that
+    `-o ids | …` gets only the ids, and even when piped, so that such a pipeline does not
+    silently work on part of them."""
     total = getattr(records, "total", None)
     if total is not None:
         say(f"(showing {len(records):,} of {total:,} {noun}; --limit 0 for all)")
+    elif getattr(records, "cut", False):
+        say(f"({len(records):,} shown, more with --limit 0)")
 
 
 # The global options a hint repeats when they were typed on the command line (one set in the

@@ -264,7 +264,7 @@ class ChatConsole(App):
             list_rooms, self.queue.room_filter(self.admin_login), sort="waiting"
         )
         self.rooms = list(page)
-        title = layout.queue_title(str(self.queue), len(page), page.total)
+        title = layout.queue_title(str(self.queue), page)
         self.query_one("#queue-title", Static).update(Text(visible(title)))
         table = self.query_one("#queue", DataTable)
         row = table.cursor_row
@@ -697,9 +697,8 @@ class ChatConsole(App):
         """Another thread: the channel's changes, a batch per look at the store."""
         try:
             engine, channel = self.rt.mirror("watch").engine(), self.rt.channel().id
-            for batch in watch.follow_batches(engine, channel, wait=1.0, cursor=cursor):
-                if self.stop_following.is_set():
-                    return
+            stop = self.stop_following
+            for batch in watch.follow_batches(engine, channel, wait=1.0, cursor=cursor, stop=stop):
                 self.call_from_thread(self.on_changes, batch)
         except Exception as exc:  # said on screen, unless the console has ended
             if not self.stop_following.is_set():

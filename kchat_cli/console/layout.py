@@ -49,12 +49,13 @@ def queue_row(room: dict, widths: tuple[int, int, int, int]) -> tuple:
     )
 
 
-def queue_title(queue: str, shown: int, total: int | None) -> str:
+def queue_title(queue: str, page) -> str:
     """What the queue holds: `unread · 26 rooms`, or `unread · showing 200 of 20,060` with the
-    way to the rest."""
-    if total is None:
-        return f"{queue} · {counted(shown, 'room')}"
-    return f"{queue} · showing {shown:,} of {total:,} · Ctrl-K finds any room"
+    way to the rest (`showing 200, more` where the count is not kept)."""
+    if not page.cut:
+        return f"{queue} · {counted(len(page), 'room')}"
+    of = f" of {page.total:,}" if page.total is not None else ", more"
+    return f"{queue} · showing {len(page):,}{of} · Ctrl-K finds any room"
 
 
 def room_head(record: dict) -> Text:

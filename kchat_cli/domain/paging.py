@@ -5,12 +5,13 @@ import sqlalchemy as sa
 
 
 class Page(list):
-    """Records, a list like any other; `total` is how many match in all when the limit left
-    some out, and None when none were left out."""
+    """Records, a list like any other; `cut` says whether the limit left some out, and
+    `total` how many match in all, where that is known (None otherwise)."""
 
-    def __init__(self, records=(), total: int | None = None):
+    def __init__(self, records=(), total: int | None = None, *, cut: bool | None = None):
         super().__init__(records)
         self.total = total
+        self.cut = total is not None if cut is None else cut
 
 
 def first_rows(db, query: sa.Select, limit: int) -> tuple[list, int | None]:

@@ -112,6 +112,17 @@ class Room(SQLModel, table=True):
     changed_by: str | None = None
 
 
+class RoomCount(SQLModel, table=True):
+    """How many of a channel's listed rooms (with a message, not left, their user not
+    blocked) are in each status, kept by every change of a room: a listing says how many
+    rooms match without counting them."""
+
+    __tablename__ = "room_counts"
+    channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channels.id"), primary_key=True))
+    status: str = Field(primary_key=True)
+    rooms: int = 0
+
+
 class Label(SQLModel, table=True):
     __tablename__ = "labels"
     __table_args__ = (UniqueConstraint("channel_id", "name"),)

@@ -24,6 +24,14 @@ channels = sa.Table(
     sa.Column("guide_text", sa.Text),
 )
 
+room_counts = sa.Table(
+    "room_counts",
+    metadata,
+    sa.Column("channel_id", sa.Integer, sa.ForeignKey("channels.id"), primary_key=True),
+    sa.Column("status", sa.String, primary_key=True),
+    sa.Column("rooms", sa.Integer, nullable=False),
+)
+
 admins = sa.Table(
     "admins",
     metadata,

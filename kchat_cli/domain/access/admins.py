@@ -10,8 +10,9 @@ from sqlmodel import Session
 from kchat_cli.domain.access.gate import acting_admin_row
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.hostile import typed
+from kchat_cli.domain.vocabulary import STATUSES
 from kchat_cli.errors import Invalid, NotFound, Refused
-from kchat_cli.store.models import Admin, AuthSession, Channel, Room
+from kchat_cli.store.models import Admin, AuthSession, Channel, Room, RoomCount
 
 ROLES = ("owner", "manager")
 PHONE_LIMIT = 20
@@ -46,6 +47,7 @@ def create_channel(
     channel = Channel(name=name, created_at=now)
     session.add(channel)
     session.flush()
+    session.add_all(RoomCount(channel_id=channel.id, status=status) for status in STATUSES)
     enroll(session, channel.id, owner, name=owner_name or owner, role="owner", now=now)
     return channel, True
 

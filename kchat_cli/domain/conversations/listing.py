@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from kchat_cli.domain.actor import Actor
-from kchat_cli.domain.paging import Page, first_rows
+from kchat_cli.domain.paging import Page
 from kchat_cli.errors import NotFound
 from kchat_cli.store import tables
 
@@ -66,6 +66,21 @@ class RoomFilter:
             or self.blocked
             or self.left
             or self.status not in (None, "all")
+            or self.since
+            or self.until
+            or self.who
+        )
+
+    @property
+    def counted(self) -> bool:
+        """Whether the channel's counts of listed rooms by status (room_counts) say how many
+        rooms it chooses: it chooses by status alone."""
+        return not (
+            self.labels
+            or self.assignee
+            or self.starred
+            or self.blocked
+            or self.left
             or self.since
             or self.until
             or self.who
@@ -192,8 +207,24 @@ def list_rooms(actor: Actor, filt: RoomFilter, *, sort: str = "newest") -> Page:
         query = query.order_by(tables.rooms.c.waiting_since.asc().nulls_last(), tables.rooms.c.id)
     else:
         query = query.order_by(tables.rooms.c.last_message_at.desc(), tables.rooms.c.id.desc())
-    rows, total = first_rows(session, query, filt.limit)
-    return Page(_room_records(session, rows), total)
+    rows = list(session.execute(query.limit(filt.limit + 1) if filt.limit else query))
+    cut = bool(filt.limit) and len(rows) > filt.limit
+    total = _listed(session, channel_id, filt.effective_status) if cut and filt.counted else None
+    return Page(_room_records(session, rows[: filt.limit or None]), total, cut=cut)
+
+
+def _listed(session: Session, channel_id: int, status: str) -> int:
+    """How many listed rooms the channel has in `status` (or in progress, or all), from the
+    counts every change of a room keeps: nothing is counted here."""
+    counts = tables.room_counts.c
+    query = sa.select(sa.func.coalesce(sa.func.sum(counts.rooms), 0)).where(
+        counts.channel_id == channel_id
+    )
+    if status == "in-progress":
+        query = query.where(counts.status != "completed")
+    elif status != "all":
+        query = query.where(counts.status == status)
+    return session.execute(query).scalar_one()
 
 
 def rooms_query(session: Session, channel_id: int, filt: RoomFilter, query):

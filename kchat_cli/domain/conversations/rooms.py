@@ -5,6 +5,7 @@ A room's state is loaded as a plain `RoomState`, changed only by the functions h
 written back by `save_rooms`, which also keeps the channel's unread total (R-UNR-1) in step.
 """
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from kchat_cli import clock
 from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.dialect import among, bulk_update, notify_change
-from kchat_cli.store.models import Channel, Room, User
+from kchat_cli.store.models import Channel, Room, RoomCount, User
 
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
 USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at", "block_permanent")
@@ -41,6 +42,8 @@ ROOM_FIELDS = (
 STATE_FIELDS = USER_FIELDS + ROOM_FIELDS
 _snapshot = attrgetter(*STATE_FIELDS)
 _UNREAD, _LEFT_AT = STATE_FIELDS.index("unread"), STATE_FIELDS.index("left_at")
+_STATUS, _LAST_MESSAGE_AT = STATE_FIELDS.index("status"), STATE_FIELDS.index("last_message_at")
+_BLOCKED_AT = STATE_FIELDS.index("blocked_at")
 
 # Who a transaction's room changes are by, kept on each room it changes for `watch`: the
 # login of the admin acting in it (noted on its session), else what the thread runs as
@@ -282,6 +285,36 @@ def load_room(
     return found[0]
 
 
+def _is_listed(state: tuple) -> bool:
+    """Whether a room is on the lists: it has a message, is not left, and its user is not
+    blocked (R-LEAVE-1, R-BLOCK-3)."""
+    return (
+        state[_LAST_MESSAGE_AT] is not None
+        and state[_LEFT_AT] is None
+        and state[_BLOCKED_AT] is None
+    )
+
+
+def _count_listed(session: Session, channel_id: int, changes: Counter[str]) -> None:
+    """Move the channel's counts of listed rooms by status (store table room_counts)."""
+    rows = [
+        {"channel": channel_id, "of_status": status, "delta": delta}
+        for status, delta in sorted(changes.items())
+        if delta
+    ]
+    if rows:
+        counts = RoomCount.__table__
+        session.connection().execute(
+            counts.update()
+            .where(
+                counts.c.channel_id == sa.bindparam("channel"),
+                counts.c.status == sa.bindparam("of_status"),
+            )
+            .values(rooms=counts.c.rooms + sa.bindparam("delta")),
+            rows,
+        )
+
+
 def bump_revision(session: Session, channel_id: int, unread_delta: int = 0) -> int:
     """Take the channel's next revision (and move its unread total). The channel row stays
     locked until commit, so revisions, and the ids of messages inserted after this, follow
@@ -317,6 +350,7 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
     user_moved: set[int] = set()
     room_moved: set[int] = set()
     unread_delta = 0
+    listed: Counter[str] = Counter()
     for room in rooms:
         room.status = derive_status(room)
         now, before = _snapshot(room), room.loaded
@@ -324,6 +358,8 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
             continue
         touched.append(room)
         unread_delta += room.counted_unread - (0 if before[_LEFT_AT] else before[_UNREAD])
+        listed[before[_STATUS]] -= _is_listed(before)
+        listed[now[_STATUS]] += _is_listed(now)
         moved = [index for index in _USER_RANGE if now[index] != before[index]]
         if moved:
             user_moved.update(moved)
@@ -341,6 +377,7 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
             .where(channels.c.id == channel_id)
             .values(unread_total=channels.c.unread_total + unread_delta)
         )
+    _count_listed(session, channel_id, listed)
     if users_touched:
         names = {index: STATE_FIELDS[index] for index in sorted(user_moved)}
         bulk_update(

@@ -6,6 +6,7 @@ order (see rooms.bump_revision), so reading past the cursor after any wait, or a
 connection, misses nothing and repeats no message.
 """
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -113,17 +114,22 @@ def follow(engine: sa.Engine, channel_id: int, *, wait: float = 5.0) -> Iterator
 
 
 def follow_batches(
-    engine: sa.Engine, channel_id: int, *, wait: float = 5.0, cursor: Cursor | None = None
+    engine: sa.Engine,
+    channel_id: int,
+    *,
+    wait: float = 5.0,
+    cursor: Cursor | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[list]:
     """What happened after `cursor` (by default, now), a batch of events per look at the
     store (never an empty one), for a reader that acts once per batch, as the console
-    redraws once after a burst."""
+    redraws once after a burst; until `stop` is set (within `wait` seconds)."""
     listener = ChangeListener(engine, change_channel(channel_id))
     if cursor is None:
         with read_session(engine) as session:
             cursor = start(session, channel_id)
     try:
-        while True:
+        while stop is None or not stop.is_set():
             try:
                 with snapshot_session(engine) as session:
                     events, cursor = changes(session, channel_id, cursor)

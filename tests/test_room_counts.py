@@ -1,0 +1,94 @@
+"""How many rooms a listing holds, without counting them: every change of a room keeps the
+channel's counts of listed rooms by status (R-STATUS-1, R-FILTER-1), so `rooms list` and the
+console's queue say `showing 50 of 86,451` at the cost of one small read."""
+
+import sqlalchemy as sa
+from conftest import room_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kchat_cli.store import tables
+
+USERS = [f"u{number}" for number in range(4)]
+ACTIONS = ("says", "answer", "read", "complete", "reopen", "block", "unblock", "leave", "old")
+
+
+def counts(kchat) -> dict[str, int]:
+    with kchat.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(tables.room_counts.c.status, tables.room_counts.c.rooms)
+        )
+        return {status: rooms for status, rooms in rows if rooms}
+
+
+def recount_listed(kchat) -> dict[str, int]:
+    rooms, users = tables.rooms.c, tables.users.c
+    query = (
+        sa.select(rooms.status, sa.func.count())
+        .join(tables.users, users.id == rooms.user_id)
+        .where(rooms.last_message_at.is_not(None), rooms.left_at.is_(None))
+        .where(users.blocked_at.is_(None))
+        .group_by(rooms.status)
+    )
+    with kchat.engine.connect() as connection:
+        return dict(connection.execute(query).all())
+
+
+def act(kchat, ev, action: str, user: str, minute: int) -> None:
+    at = f"2026-11-20 10:{minute:02d}"
+    if action == "says":
+        kchat.ingest(ev.says(user, at))
+    elif action == "answer":
+        kchat.ingest(ev.answer(user, at))
+    elif action == "old":  # three years gone by the retention run below
+        kchat.ingest(ev.says(user, "2020-01-01 09:00"))
+    else:
+        found = [room for room in kchat.json("rooms", "list", "--status", "all", "--limit", "0")]
+        found += kchat.json("users", "blocked")
+        room = next((room["id"] for room in found if room["user"] == user), None)
+        if room is None:
+            return
+        command = {
+            "read": ("rooms", "read", room),
+            "complete": ("rooms", "complete", room),
+            "reopen": ("rooms", "reopen", room),
+            "block": ("users", "block", room),
+            "unblock": ("users", "unblock", room),
+            "leave": ("rooms", "leave", room, "--yes"),
+        }[action]
+        kchat(*command, code=None)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(ACTIONS), st.sampled_from(USERS)), min_size=1, max_size=12
+    )
+)
+def test_the_counts_of_listed_rooms_equal_a_recount_whatever_happens(kchat, ev, steps):
+    for minute, (action, user) in enumerate(steps):
+        act(kchat, ev, action, user, minute)
+    kchat("jobs", "run", "retention", "--as-of", "2026-11-21T00:00")
+    assert counts(kchat) == recount_listed(kchat)
+
+
+def test_a_listing_by_status_says_how_many_match_from_the_counts(kchat, ev):
+    kchat.ingest(*(ev.says(f"u{number}", "2026-11-20 09:00") for number in range(5)))
+    kchat("rooms", "complete", room_of(kchat, "u0")["id"])
+    cut = kchat("rooms", "list", "--limit", "2")
+    assert cut.stderr == "(showing 2 of 4 rooms; --limit 0 for all)\n"
+    everything = kchat("rooms", "list", "--status", "all", "--limit", "2")
+    assert everything.stderr == "(showing 2 of 5 rooms; --limit 0 for all)\n"
+
+
+def test_a_listing_no_count_covers_says_there_are_more_without_counting(kchat, ev):
+    kchat.ingest(*(ev.says(f"u{number}", "2026-11-20 09:00") for number in range(3)))
+    kchat("rooms", "star", *(room_of(kchat, f"u{number}")["id"] for number in range(3)))
+    cut = kchat("rooms", "list", "--starred", "--limit", "2")
+    assert cut.stderr == "(2 shown, more with --limit 0)\n"
+    whole = kchat("rooms", "list", "--starred", "--limit", "3")
+    assert whole.stderr == ""
