@@ -196,7 +196,7 @@ def test_the_default_screen_at_80_by_24(kchat, ev):
     ],
 )
 def test_keys_people_try_for_a_new_line_are_read_as_such_never_as_enter(sequence, key):
-    keys.read_alt_enter()
+    keys.read_alt_keys()
     parser = XTermParser()
     (event,) = [*parser.feed(sequence), *parser.feed("")]
     assert event.key == key
@@ -204,7 +204,7 @@ def test_keys_people_try_for_a_new_line_are_read_as_such_never_as_enter(sequence
 
 
 def test_xterm_s_modified_enter_starts_a_line():
-    keys.read_alt_enter()
+    keys.read_alt_keys()
     for sequence in ("\x1b[27;2;13~", "\x1b[27;3;13~", "\x1b[27;5;13~"):
         parser = XTermParser()
         (event,) = [*parser.feed(sequence), *parser.feed("")]
@@ -407,7 +407,7 @@ def test_the_memo_shows_its_lines(kchat, ev):
             "/coupon ten",
             "error: usage: /coupon ID; the coupon's number, as /coupon alone lists them",
         ),
-        ("/send-code fax", "error: usage: /send-code [kakao|sms]"),
+        ("/send-code fax", "error: usage: /send-code [sms]; by KakaoTalk, or by SMS with sms"),
         ("/verify 12", "error: a code is six digits; copy it from the message you received"),
         ("/image", "error: usage: /image PATH"),
         ("/nonsense", "error: no command /nonsense; /help lists them"),
@@ -438,5 +438,118 @@ def test_console_errors_name_what_to_do_in_the_console(kchat, ev):
         assert (
             status_of(app) == "error: no admin 'nobody' in this channel; /assign alone lists them"
         )
+
+    drive(app, scenario)
+
+
+def test_what_is_typed_stays_with_its_room(kchat, ev):
+    a_store(kchat, ev)
+    u1, u2 = room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
+    app = console_of(kchat, u1)
+
+    async def scenario(pilot):
+        composer = app.query_one("#composer")
+        composer.text = "u1에게 쓰던 답장"
+        await pilot.press("ctrl+k", *str(u2), "enter")
+        await settle(pilot)
+        assert (app.room, composer.text) == (u2, "")
+        await pilot.press("ctrl+k", *str(u1), "enter")
+        await settle(pilot)
+        assert (app.room, composer.text) == (u1, "u1에게 쓰던 답장")
+
+    drive(app, scenario)
+    assert kchat.json("outbox", "list") == []
+
+
+def test_ctrl_k_opens_the_room_whose_id_was_typed_first(kchat, ev):
+    kchat.ingest(*(ev.says(f"user-{n}1", "2026-11-20 09:00") for n in range(12)))
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+k", "1", "enter")
+        await settle(pilot)
+        assert app.room == 1
+        await pilot.press("ctrl+k", "1", "1")
+        await settle(pilot)
+        await pilot.press("ctrl+n")  # behind the dialog: the queue keys wait
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.room == 11
+
+    drive(app, scenario)
+
+
+def test_typing_in_the_queue_goes_to_the_input_and_escape_goes_back(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+o")
+        assert app.focused is app.query_one("#queue")
+        await pilot.press("안", "녕")
+        assert app.focused is app.query_one("#composer")
+        assert app.query_one("#composer").text == "안녕"
+        await pilot.press("ctrl+o", "escape")
+        assert app.focused is app.query_one("#composer")
+
+    drive(app, scenario)
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [(" /complete", None), ("//슬래시로 시작하는 답장", "/슬래시로 시작하는 답장")],
+)
+def test_a_slash_first_is_a_command_and_two_send_one(kchat, ev, typed, sent):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await type_and_enter(pilot, typed)
+
+    drive(app, scenario)
+    texts = [item["text"] for item in kchat.json("outbox", "list")]
+    assert texts == ([sent] if sent else [])
+    if sent is None:
+        assert room_of(kchat, "u1")["status"] == "completed"
+
+
+def test_a_command_on_the_last_line_runs_and_the_draft_above_it_stays(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await type_and_enter(pilot, "쓰던 답장\n/label")
+        assert "VIP (0 rooms)" in screen_text(app)
+        assert app.query_one("#composer").text == "쓰던 답장"
+        await type_and_enter(pilot, "/memo\n첫 줄\n둘째 줄")
+        assert status_of(app) == f"memo of room {app.room} saved"
+
+    drive(app, scenario)
+    assert room_of(kchat, "u1")["memo"] == "첫 줄\n둘째 줄"
+
+
+def test_a_message_s_lines_and_a_long_name_in_the_room_s_head(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 09:00", text="첫 줄\n둘째 줄", nickname="가" * 255))
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        text = screen_text(app)
+        assert "고객: 첫 줄" in text and "      둘째 줄" in text and "↵" not in text
+        head = text.splitlines()[0] + text.splitlines()[1]
+        assert "…" in head and "unanswered" in head, "the status shows whatever the name"
+
+    drive(app, scenario)
+
+
+def test_console_hints_name_the_console_s_way_not_a_command_s_option(kchat, ev, tmp_path):
+    a_store(kchat, ev)
+    document = tmp_path / "안내문.txt"
+    document.write_text("안내", encoding="utf-8")
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await type_and_enter(pilot, f"/image {document}")
+        assert "send it with /file PATH instead" in status_of(app)
+        assert "--" not in status_of(app)
 
     drive(app, scenario)

@@ -21,7 +21,10 @@ from kchat_cli.errors import conceal, debug_traceback
 from kchat_cli.store import tables
 from kchat_cli.store.engine import sqlite_path
 
-NEEDS_VERIFICATION = "error: additional verification needed; /send-code, then /verify CODE"
+NEEDS_VERIFICATION = (
+    "error: additional verification needed; /send-code, then /verify CODE "
+    "(under your draft, after Alt-Enter)"
+)
 REPLY_KEPT = "your reply is kept; press Enter to try again"
 
 
@@ -290,3 +293,54 @@ def test_the_console_acts_through_the_runtime_of_the_command_it_stands_for(kchat
     rt = console_of(kchat).rt.mirror(command)
     assert rt.audit_action == command.replace(" ", ".")
     assert rt.gated == (command != "auth verify")
+
+
+def test_a_reply_refused_after_moving_on_waits_in_its_own_room(kchat, ev):
+    a_store(kchat, ev)
+    u1, u2 = room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
+    app = console_of(kchat, u1)
+    app.rt = dataclasses.replace(app.rt, patience=0.5)
+
+    async def scenario(pilot):
+        composer = app.query_one("#composer")
+        with another_writer(kchat):
+            composer.text = "u1에게 보낼 답장"
+            await pilot.press("enter", "ctrl+n")  # on to the next room while it is sent
+            await settle(pilot)
+            assert app.room == u2 and composer.text == ""
+            assert status_of(app) == (
+                f"error: the store is busy; your reply in room {u1} is kept there"
+            )
+        await pilot.press("enter")  # nothing to send here
+        await pilot.press("ctrl+k", *str(u1), "enter")
+        await settle(pilot)
+        assert composer.text == "u1에게 보낼 답장"
+        await pilot.press("enter")
+        await settle(pilot)
+
+    drive(app, scenario)
+    assert sent_texts(kchat) == ["u1에게 보낼 답장"]
+    assert room_of(kchat, "u2")["status"] == "unanswered", "nothing went to u2"
+
+
+def test_ctrl_c_while_a_reply_is_being_sent_leaves_once_it_is_sent(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+    app.rt = dataclasses.replace(app.rt, patience=3.0)
+
+    async def run():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            with another_writer(kchat):
+                app.query_one("#composer").text = "나가기 직전의 답장"
+                await pilot.press("enter", "ctrl+c")
+                await pilot.pause(0.1)
+                assert app.is_running
+                assert status_of(app).startswith("sending what you sent before leaving")
+            deadline = time.monotonic() + 10
+            while app.is_running:
+                assert time.monotonic() < deadline, "the console did not leave"
+                await asyncio.sleep(0.02)
+
+    asyncio.run(run())
+    assert sent_texts(kchat) == ["나가기 직전의 답장"]

@@ -10,7 +10,7 @@ import sys
 import time
 
 from conftest import room_of
-from consoles import a_store, console_of, drive, screen_text, settle, status_of
+from consoles import a_store, console_of, drive, screen_text, settle, status_of, type_and_enter
 from textual import events
 
 from kchat_cli.console.app import PRESENCE
@@ -86,31 +86,69 @@ def test_one_audit_entry_per_opening_of_a_room_not_per_refresh(kchat, ev):
     assert views_of(kchat, u1) == 2, "opened again: audited again"
 
 
-def test_r_read_1_the_console_marks_only_the_messages_it_displayed(kchat, ev):
-    """More new messages than one look shows: the first ones are shown and read, the rest
-    stay unread until the admin scrolls to them."""
+def test_r_read_1_the_console_reads_only_what_has_been_on_the_screen(kchat, ev):
+    """120 new messages, of which the screen shows a dozen: those are read, and each PgDn
+    reads what it brings on the screen."""
     kchat.ingest(
         *(
             ev.says("u1", f"2026-11-20 09:{minute:02}", text=f"질문 {minute}")
-            for minute in range(45)
+            for minute in range(60)
         ),
-        *(ev.says("u1", f"2026-11-20 10:{minute:02}", text=f"더 {minute}") for minute in range(45)),
-        *(ev.says("u1", f"2026-11-20 11:{minute:02}", text=f"끝 {minute}") for minute in range(30)),
+        *(ev.says("u1", f"2026-11-20 10:{minute:02}", text=f"더 {minute}") for minute in range(60)),
     )
     app = console_of(kchat)
 
     async def scenario(pilot):
-        assert room_of(kchat, "u1")["unread"] == 20, "100 shown and read, 20 not yet shown"
-        assert "20 newer messages, still unread" in screen_text(app)
+        first = room_of(kchat, "u1")["unread"]
+        assert 100 < first < 120, "only the messages on the screen are read"
         await pilot.press("pagedown")
         await settle(pilot)
-        for _ in range(60):
+        second = room_of(kchat, "u1")["unread"]
+        assert 0 < first - second <= 20, "a page more"
+        for _ in range(30):
+            await pilot.press("pagedown")
+            await settle(pilot)
+        assert room_of(kchat, "u1")["unread"] == 0
+        assert "더 59" in screen_text(app)
+
+    drive(app, scenario)
+
+
+def test_r_read_1_what_arrives_below_the_screen_or_behind_a_list_waits_to_be_seen(kchat, ev):
+    kchat.ingest(*(ev.says("u1", f"2026-11-20 09:{n:02}", text=f"질문 {n}") for n in range(40)))
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        for _ in range(10):
             await pilot.press("pagedown")
         await settle(pilot)
         assert room_of(kchat, "u1")["unread"] == 0
-        assert "끝 29" in screen_text(app)
+        await pilot.press("pageup")  # the admin reads above
+        await settle(pilot)
+        kchat.ingest(ev.says("u1", "2026-11-20 10:00", text="아래에 온 질문"))
+        await until_drawn(pilot, app, "아래에 온 질문")
+        assert room_of(kchat, "u1")["unread"] == 1, "below the screen: not read"
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        assert room_of(kchat, "u1")["unread"] == 0
+        await type_and_enter(pilot, "/help")
+        kchat.ingest(ev.says("u1", "2026-11-20 10:01", text="도움말 뒤에 온 질문"))
+        await until_drawn(pilot, app, "도움말 뒤에 온 질문")
+        assert room_of(kchat, "u1")["unread"] == 1, "behind the help: not read"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert room_of(kchat, "u1")["unread"] == 0
 
     drive(app, scenario)
+
+
+async def until_drawn(pilot, app, text: str, within: float = 10.0) -> None:
+    """Until the open room holds `text` (on the screen or not)."""
+    deadline = time.monotonic() + within
+    while text not in [message["text"] for message in app.view.messages]:
+        assert time.monotonic() < deadline, f"{text!r} never arrived"
+        await pilot.pause(0.05)
+    await settle(pilot)
 
 
 def test_a_burst_of_events_is_drawn_in_a_few_redraws_and_the_queue_equals_rooms_list(kchat, ev):

@@ -8,6 +8,7 @@ import typer
 from kchat_cli.commands.common import runtime, say
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.errors import Invalid
+from kchat_cli.render import visible
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -47,5 +48,7 @@ def chat(
     console.run()
     for traceback in console.tracebacks:
         say(traceback.rstrip("\n"))
+    for typed in console.sending:  # left at once while it was being sent
+        say(visible(f"maybe not sent (see kchat rooms show {typed.room}): {typed.text}"))
     if console.failure is not None:
         raise console.failure

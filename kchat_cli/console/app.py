@@ -5,12 +5,13 @@ It holds itself to the command line's rules for its whole life: every action goe
 the runtime of the command it stands for (`Runtime.mirror`), whose access check runs in each
 transaction, so a logout, an expired session or a removed admin is refused at the next
 action. Writes run one at a time on a thread of their own (writer.py), so a busy store keeps
-a reply waiting, never the screen; what was typed stays in the input until it is sent.
+a reply waiting, never the screen. What is typed belongs to its room (a draft each) and comes
+back to the input whenever it could not be sent.
 
-Reading is by what was shown: a room's messages are shown and marked in the order they came,
-a mark never covers a message that was not displayed, and arriving messages are read only
-while the terminal has focus (or, where it does not say, within a minute of a key).
-Changes by others are coalesced: after a burst the console redraws once.
+Reading is by what was on the screen: a room's messages are shown and marked in the order
+they came, and a mark never covers a message whose first line has not been on the screen
+while the terminal had focus (or, where it does not say, within a minute of a key). Changes
+by others are coalesced: after a burst the console redraws once.
 
 Nothing that goes wrong ends in a traceback: an error is an `error: …` line in the status
 line, and what Textual could not handle ends the console with that line on stderr.
@@ -31,20 +32,18 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import RichLog, Static
 
 from kchat_cli.console import keys, layout, slash
 from kchat_cli.console.composer import Composer
+from kchat_cli.console.conversation import Conversation
+from kchat_cli.console.lists import LISTS, hit_lines
+from kchat_cli.console.queue import Queue, QueueTable
 from kchat_cli.console.switcher import RoomSwitcher
-from kchat_cli.console.words import REPLY_KEPT, TRY_AGAIN, error_line
+from kchat_cli.console.words import TRY_AGAIN, error_line, kept_for
 from kchat_cli.console.writer import Writer
-from kchat_cli.domain.access.admins import list_admins
 from kchat_cli.domain.conversations import room_actions, watch
-from kchat_cli.domain.conversations.coupons import list_coupons
-from kchat_cli.domain.conversations.groups import list_groups
-from kchat_cli.domain.conversations.labels import list_labels
 from kchat_cli.domain.conversations.listing import RoomFilter, list_rooms, records_of
-from kchat_cli.domain.conversations.replies import list_replies
 from kchat_cli.domain.conversations.sending import Outgoing, send
 from kchat_cli.domain.upkeep.delivery import scheduler
 from kchat_cli.domain.vocabulary import counted
@@ -52,88 +51,80 @@ from kchat_cli.errors import NeedsVerification, NotAnAdmin, Refused, debug_trace
 from kchat_cli.render import visible
 from kchat_cli.room_verbs import VERBS, act_on_room, act_on_rooms
 from kchat_cli.runtime import Runtime
-from kchat_cli.views import around, message_body
 
 PATIENCE = 5.0  # seconds a write waits for the store before the console says it is busy
-QUEUE_LIMIT = 200
-ROOM_LIMIT = 100  # messages a look at a room shows at once
-PANE_LIMIT = 1000  # messages the open room keeps on screen; older ones come back with PgUp
+ROOM_LIMIT = 100  # messages a look at a room brings: the first new ones, or the latest
 REFRESH_DELAY = 0.1  # seconds: changes arriving within it are drawn together
 PRESENCE = 60.0  # seconds after a key, where the terminal does not report its focus
 SEARCH_LIMIT = 50
-NO_SCHEDULER = "; no scheduler runs: `kchat jobs run deliver` sends it"  # fits 80 columns
-QUEUE_MODES = {
-    "in-progress": RoomFilter(),
-    "unread": RoomFilter(status="unread"),
-    "unanswered": RoomFilter(status="unanswered"),
-    "starred": RoomFilter(starred=True),
-}
-
-
-@dataclass(frozen=True)
-class Queue:
-    """Which rooms the queue lists: a mode (in-progress, unread, unanswered, starred, mine),
-    or a label's rooms."""
-
-    mode: str = "in-progress"
-    label: str | None = None
-
-    def room_filter(self, login: str | None) -> RoomFilter:
-        if self.label is not None:
-            return RoomFilter(labels=[self.label], limit=QUEUE_LIMIT)
-        if self.mode == "mine":
-            return RoomFilter(assignee=login, limit=QUEUE_LIMIT)
-        return dataclasses.replace(QUEUE_MODES[self.mode], limit=QUEUE_LIMIT)
-
-    def __str__(self) -> str:
-        return f"label {self.label}" if self.label is not None else self.mode
+NO_SCHEDULER = "; no scheduler runs: `kchat jobs run deliver` sends it"
+# Actions that would act behind a dialog (Ctrl-K's), which has the keys while it is open.
+_BEHIND_DIALOGS = frozenset({"queue", "next_room", "urgent_room", "scroll_room", "focus_queue"})
 
 
 @dataclass
 class RoomView:
-    """The open room as it is on screen."""
+    """The open room as it is on the screen."""
 
+    id: int
     record: dict
     messages: list[dict]
-    last_seq: int
+    last_seq: int  # fetched through this number: what arrives comes after it
     older: int  # messages before the first shown
-    newer: int  # messages after the last shown, not yet fetched
-    first_new: int | None = None  # the id of the first message that was new when shown
-    unmarked: int | None = None  # shown while nobody could see it: read once someone can
+    marked: int  # read through this number (by this console or anyone)
+    audited: bool = False  # the opening's audit entry is written
+    auditing: bool = False  # and being written
 
     @classmethod
     def of(cls, record: dict) -> "RoomView":
         return cls(
+            id=record["id"],
             record=record,
             messages=list(record["messages"]),
             last_seq=record["last_seq"],
             older=record["older_not_shown"],
-            newer=record["newer_not_shown"],
-            first_new=_first_new(record["messages"]),
+            marked=max(
+                (message["seq"] for message in record["messages"] if not message["new"]),
+                default=0,
+            ),
         )
 
 
 @dataclass
 class Arrivals:
-    """Changes by others since the console last drew them."""
+    """Changes by others not yet drawn."""
 
     messages: int = 0
     rooms_written_in: set[int] = field(default_factory=set)
     changed: set[int] = field(default_factory=set)
     last: dict | None = None
 
+    def add(self, other: "Arrivals") -> None:
+        self.messages += other.messages
+        self.rooms_written_in |= other.rooms_written_in
+        self.changed |= other.changed
+        self.last = other.last or self.last
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What the admin sent or asked for, and in which room it was typed."""
+
+    text: str
+    room: int | None
+
 
 class ChatConsole(App):
     CSS = """
     #queue-pane { width: 48%; }
-    #queue-title { height: 1; padding: 0 1; text-style: bold; }
+    #queue-title { height: auto; max-height: 2; padding: 0 1; text-style: bold; }
     #queue { height: 1fr; }
     #room-pane { width: 52%; border-left: solid $primary; }
     #room-head { height: auto; max-height: 4; padding: 0 1; text-style: bold; }
-    #conversation { height: 1fr; padding: 0 1; }
-    #newer { height: auto; padding: 0 1; color: $text-muted; }
-    #composer { height: 3; }
-    #status { height: 1; padding: 0 1; background: $boost; }
+    #conversation, #lists { height: 1fr; padding: 0 1; }
+    #lists { display: none; }
+    #composer { height: auto; min-height: 3; max-height: 7; }
+    #status { height: auto; max-height: 3; padding: 0 1; background: $boost; }
     """
     # Priority: they work while the input has focus, whatever it would make of them.
     BINDINGS = [
@@ -160,13 +151,13 @@ class ChatConsole(App):
         self.notifications = False
         self.queue = Queue()
         self.rooms: list[dict] = []
-        self.widths: tuple | None = None
-        self.room: int | None = None
         self.view: RoomView | None = None
-        self.showing_list = False
+        self.drafts: dict[int | None, str] = {}  # what was typed in rooms not open now
+        self.sending: list[Typed] = []  # asked for and not yet answered by the store
+        self.quitting = False
         self.writer = Writer(self)
-        self.writing_draft = False
         self.arrivals = Arrivals()
+        self.arrived = Arrivals()  # since the admin's last key, for the status line
         self.refresh_timer = None
         self.following = False
         self.stop_following = threading.Event()
@@ -176,7 +167,11 @@ class ChatConsole(App):
         self.error_shown = False
         self.failure: Exception | None = None  # what ended the console, said after it
         self.tracebacks: list[str] = []  # with KCHAT_DEBUG=1, shown after the console
-        keys.read_alt_enter()
+        keys.read_alt_keys()
+
+    @property
+    def room(self) -> int | None:
+        return self.view.id if self.view is not None else None
 
     # The screen
 
@@ -184,18 +179,18 @@ class ChatConsole(App):
         with Horizontal():
             with Vertical(id="queue-pane"):
                 yield Static(id="queue-title")
-                yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+                yield QueueTable(id="queue")
             with Vertical(id="room-pane"):
                 yield Static(id="room-head")
-                yield RichLog(id="conversation", wrap=True, auto_scroll=False, min_width=20)
-                yield Static(id="newer")
+                yield Conversation(id="conversation")
+                yield RichLog(id="lists", wrap=True, auto_scroll=False, min_width=20)
         yield Composer(id="composer")
         yield Static(id="status")
 
     def on_mount(self) -> None:
         if not self.is_headless:
             self._driver.write(keys.MODIFY_OTHER_KEYS)
-        self.query_one("#composer").focus()
+        self.composer().focus()
         self.say("/help lists the commands · F2-F6 switch queues · Ctrl-K finds a room")
         self.call_after_refresh(self.guard, self.start)  # once the panes have their sizes
 
@@ -216,14 +211,23 @@ class ChatConsole(App):
         if not self.is_headless:
             self._driver.write(keys.MODIFY_OTHER_KEYS_OFF)
 
-    def on_resize(self, event: events.Resize) -> None:
-        if self.admin_login is not None and self.widths is not None:
-            self.guard(self.load_queue)
+    def on_resize(self, _event: events.Resize) -> None:
+        if self.rooms:
+            self.call_after_refresh(self.guard, self.load_queue)
+
+    def composer(self) -> Composer:
+        return self.query_one("#composer", Composer)
+
+    def conversation(self) -> Conversation:
+        return self.query_one("#conversation", Conversation)
 
     def say(self, message: str, *, error: bool = False) -> None:
         self.error_shown = error
         text = Text(visible(message), style="bold red" if error else "")
         self.query_one("#status", Static).update(text)
+
+    def check_action(self, action: str, parameters: tuple) -> bool:
+        return not (action in _BEHIND_DIALOGS and isinstance(self.screen, RoomSwitcher))
 
     # Errors: never a traceback
 
@@ -253,9 +257,18 @@ class ChatConsole(App):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.last_key = time.monotonic()
-            if self.view is not None and self.view.unmarked is not None:
-                self.guard(self.read_unmarked)
+            self.arrived = Arrivals()
+            if self.view is not None:
+                self.guard(self.read_what_is_seen)
         await super().on_event(event)
+
+    def action_quit(self) -> None:
+        """Leave; what is being sent is let finish first, unless asked twice."""
+        if self.sending and not self.quitting:
+            self.quitting = True
+            self.say("sending what you sent before leaving…; Ctrl-C again leaves at once")
+            return
+        self.exit()
 
     # The queue
 
@@ -266,20 +279,8 @@ class ChatConsole(App):
         self.rooms = list(page)
         title = layout.queue_title(str(self.queue), page)
         self.query_one("#queue-title", Static).update(Text(visible(title)))
-        table = self.query_one("#queue", DataTable)
-        row = table.cursor_row
-        widths = layout.queue_widths(layout.queue_pane_width(self.size.width), self.rooms)
-        if widths != self.widths:
-            table.clear(columns=True)
-            for name, width in zip(("★", "ID", "CUSTOMER", "STATUS"), widths, strict=True):
-                table.add_column(name, width=width, key=name)
-            self.widths = widths
-        else:
-            table.clear()
-        for room in self.rooms:
-            table.add_row(*layout.queue_row(room, widths), key=str(room["id"]), height=2)
-        if self.rooms:  # the cursor keeps its place: the waiting customers stay in view
-            table.move_cursor(row=min(max(row, 0), len(self.rooms) - 1), animate=False)
+        width = self.query_one("#queue-pane").size.width or layout.queue_pane_width(self.size.width)
+        self.query_one("#queue", QueueTable).show(self.rooms, width)
 
     def action_queue(self, mode: str) -> None:
         self.guard(self.switch_queue, mode)
@@ -291,11 +292,17 @@ class ChatConsole(App):
         except Exception:
             self.queue = previous
             raise
-        self.query_one("#queue", DataTable).move_cursor(row=0)
+        self.query_one("#queue", QueueTable).move_cursor(row=0)
         self.say(f"queue: {self.queue}")
 
     def action_focus_queue(self) -> None:
         self.query_one("#queue").focus()
+
+    def on_queue_table_typed(self, message: QueueTable.Typed) -> None:
+        composer = self.composer()
+        composer.focus()
+        if message.text:
+            composer.insert(message.text)
 
     def action_next_room(self) -> None:
         waiting = [room["id"] for room in self.rooms if room["id"] != self.room]
@@ -320,9 +327,8 @@ class ChatConsole(App):
         self.say(f"room {found[0]['id']}: the longest waiting with unread messages")
 
     def action_find_room(self) -> None:
-        if isinstance(self.screen, RoomSwitcher):
-            return
-        self.push_screen(RoomSwitcher(self.find_rooms, error_line), self._switch_to)
+        if not isinstance(self.screen, RoomSwitcher):
+            self.push_screen(RoomSwitcher(self.find_rooms, error_line), self._switch_to)
 
     def find_rooms(self, text: str) -> list[dict]:
         rt = self.rt.mirror("rooms list")
@@ -335,170 +341,145 @@ class ChatConsole(App):
     def _switch_to(self, room: int | None) -> None:
         if room is not None:
             self.guard(self.open_room, room)
-        self.query_one("#composer").focus()
+        self.composer().focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: QueueTable.RowSelected) -> None:
         self.guard(self.open_room, int(event.row_key.value))
-        self.query_one("#composer").focus()
+        self.composer().focus()
 
     # The open room
 
     def open_room(self, room_id: int) -> None:
-        """Show the room, and read what is shown, as `rooms show` does: the opening is
-        audited under its name, once."""
-        rt = self.rt.mirror("rooms show")
-        record = rt.look(room_actions.view_room, room_id, limit=ROOM_LIMIT)
-        self.room, self.view, self.showing_list = room_id, RoomView.of(record), False
+        """Show the room; what of it comes on the screen is read, as `rooms show` reads what
+        it prints, and the opening is audited under its name, once."""
+        record = self.rt.mirror("rooms show").look(
+            room_actions.view_room, room_id, limit=ROOM_LIMIT
+        )
+        self._take_draft_to(room_id)
+        self.view = RoomView.of(record)
         self.show_room()
-        through = record["read_through"]
-        if through is not None and not self.may_read():
-            self.view.unmarked, through = through, None
+        self._audit_opening()
+
+    def _audit_opening(self) -> None:
+        """The opening's one audit entry; tried again at the next look when the store could
+        not take it."""
+        view, rt = self.view, self.rt.mirror("rooms show")
+        view.auditing = True
+
+        def done(_result) -> None:
+            view.audited, view.auditing = True, False
+
+        def failed(exc: Exception) -> None:
+            view.auditing = False
+            self._background_failed(exc)
+
         self.writer.submit(
-            lambda: rt.act(room_actions.mark_shown, room_id, through, target=f"room {room_id}"),
-            done=lambda _: self.guard(self.refresh_after_write),
-            failed=self.fail,
+            lambda: rt.act(room_actions.mark_shown, view.id, None, target=f"room {view.id}"),
+            done=done,
+            failed=failed,
         )
 
-    def show_room(self, *, scroll_to_top: bool = False) -> None:
+    def _background_failed(self, exc: Exception) -> None:
+        """A write the admin did not ask for (an audit entry, a read mark) failed: said
+        unless something the admin asked for is being said."""
+        if not self.error_shown:
+            self.fail(exc)
+
+    def show_room(self) -> None:
         view = self.view
+        self._show_conversation()
         self.query_one("#room-head", Static).update(layout.room_head(view.record))
-        conversation = self.conversation()
-        conversation.clear()
-        if view.older:
-            older = f"… {counted(view.older, 'older message')}: PgUp at the top shows them"
-            conversation.write(Text(older, style="dim"))
-        marker = self._write(view.messages, None)
-        self._say_newer()
-        if scroll_to_top:
-            conversation.scroll_home(animate=False, immediate=True)
-        elif marker is not None:
-            conversation.scroll_to(y=marker, animate=False, immediate=True)
-        else:
-            conversation.scroll_end(animate=False, immediate=True)
-
-    def conversation(self) -> RichLog:
-        return self.query_one("#conversation", RichLog)
-
-    def _write(self, messages: list[dict], day: str | None) -> int | None:
-        """Write the messages under what is shown; the line where `── new ──` went, if it
-        went in."""
-        conversation, marker = self.conversation(), None
-        for message in messages:
-            if layout.day_of(message) != day:
-                day = layout.day_of(message)
-                conversation.write(Text(f"── {day} ──", style="dim"))
-            if message["id"] == self.view.first_new:
-                marker = len(conversation.lines)
-                conversation.write(Text("── new ──", style="bold"))
-            conversation.write(layout.message_line(message))
-        return marker
-
-    def _say_newer(self) -> None:
-        newer = self.view.newer
-        text = (
-            f"… {counted(newer, 'newer message')}, still unread: PgDn shows them" if newer else ""
-        )
-        self.query_one("#newer", Static).update(Text(text, style="dim"))
+        first_new = next((m["id"] for m in view.messages if m["new"]), None)
+        self.conversation().show(view.messages, older=view.older, first_new=first_new)
+        self.call_after_refresh(self.guard, self.read_what_is_seen)
 
     def refresh_room(self) -> None:
-        """What arrived in the open room since it was drawn, added under what is shown."""
-        view, rt = self.view, self.rt.mirror("rooms show")
-        at_end = self.conversation().is_vertical_scroll_end
-        if view.newer and not at_end:  # the admin reads above: fetch more when they get there
-            view.record = rt.look(room_actions.room_record, self.room)
-            self.query_one("#room-head", Static).update(layout.room_head(view.record))
-            return
-        record = rt.look(
-            room_actions.view_room, self.room, limit=ROOM_LIMIT, after_seq=view.last_seq
+        """What arrived in the open room since it was drawn, added under what is shown, and
+        the room's head as it is now."""
+        view, conversation = self.view, self.conversation()
+        record = self.rt.mirror("rooms show").look(
+            room_actions.view_room, view.id, limit=0, after_seq=view.last_seq
         )
-        view.record, view.newer, view.last_seq = (
-            record,
-            record["newer_not_shown"],
-            record["last_seq"],
-        )
+        view.record, view.last_seq = record, record["last_seq"]
         self.query_one("#room-head", Static).update(layout.room_head(record))
-        if record["messages"]:
-            self._append(record["messages"], follow=at_end and not view.newer)
-        self._say_newer()
-        self.mark(record["read_through"])
+        if not record["messages"]:
+            return
+        at_end = conversation.is_vertical_scroll_end
+        first_line = len(conversation.lines)
+        if conversation.first_new is None:
+            conversation.first_new = next((m["id"] for m in record["messages"] if m["new"]), None)
+        view.messages += record["messages"]
+        conversation.add(record["messages"])
+        if at_end:
+            conversation.follow(first_line)
+        self.call_after_refresh(self.guard, self.read_what_is_seen)
 
-    def _append(self, messages: list[dict], *, follow: bool) -> None:
+    def read_what_is_seen(self) -> None:
+        """Mark read what has come on the screen, if someone can see it."""
         view = self.view
-        if view.first_new is None:
-            view.first_new = _first_new(messages)
-        day = layout.day_of(view.messages[-1]) if view.messages else None
-        view.messages += messages
-        if self.showing_list:
+        if view is None or not self.may_read():
             return
-        if len(view.messages) > PANE_LIMIT:
-            self._drop_oldest()
+        if not (view.audited or view.auditing):
+            self._audit_opening()
+        through = self.conversation().seen_through()
+        if through is None or through <= view.marked:
             return
-        self._write(messages, day)
-        if follow:
-            self.conversation().scroll_end(animate=False, immediate=True)
-
-    def _drop_oldest(self) -> None:
-        view = self.view
-        dropped = len(view.messages) - PANE_LIMIT
-        view.messages = view.messages[dropped:]
-        view.older += dropped
-        self.show_room()
-
-    def mark(self, through: int | None) -> None:
-        """Read what was just shown, if someone can see it; else once someone can."""
-        if through is None:
-            return
-        if not self.may_read():
-            self.view.unmarked = through
-            return
-        room, rt = self.room, self.rt.mirror("rooms show")
+        view.marked = through
+        rt = self.rt.mirror("rooms show")
         self.writer.submit(
-            lambda: rt.act(room_actions.mark_shown, room, through, audited=False),
-            done=lambda _: None,
-            failed=self.fail,
+            lambda: rt.act(room_actions.mark_shown, view.id, through, audited=False),
+            done=lambda _: self.guard(self.refresh_after_write),
+            failed=lambda exc: self._not_marked(view, through, exc),
         )
 
-    def read_unmarked(self) -> None:
-        if self.may_read():
-            through, self.view.unmarked = self.view.unmarked, None
-            self.mark(through)
+    def _not_marked(self, view: RoomView, through: int, exc: Exception) -> None:
+        view.marked = min(view.marked, through - 1)  # tried again at the next look
+        self._background_failed(exc)
 
     def may_read(self) -> bool:
-        """Whether what is on screen can be seen: the terminal has focus, or (where it does
-        not say) a key was pressed within a minute."""
+        """Whether what is on the screen can be seen: the terminal has focus, or (where it
+        does not say) a key was pressed within a minute."""
         if self.focus_reported:
             return self.terminal_focused
         return time.monotonic() - self.last_key < PRESENCE
 
-    def on_app_focus(self, event: events.AppFocus) -> None:
+    def on_app_focus(self, _event: events.AppFocus) -> None:
         self.focus_reported, self.terminal_focused = True, True
-        if self.view is not None and self.view.unmarked is not None:
-            self.guard(self.read_unmarked)
+        self.guard(self.read_what_is_seen)
 
-    def on_app_blur(self, event: events.AppBlur) -> None:
+    def on_app_blur(self, _event: events.AppBlur) -> None:
         self.focus_reported, self.terminal_focused = True, False
 
+    def on_conversation_scrolled(self, _message: Conversation.Scrolled) -> None:
+        self.guard(self.read_what_is_seen)
+
     def action_scroll_room(self, direction: int) -> None:
+        """PgUp and PgDn: the conversation, or the list shown in its place; PgUp at the top
+        brings the older messages."""
         conversation = self.conversation()
-        at_top, at_end = conversation.scroll_y == 0, conversation.is_vertical_scroll_end
-        if direction < 0:
-            conversation.scroll_page_up(animate=False)
-            if at_top and self.view is not None and self.view.older and not self.showing_list:
-                self.guard(self._show_older)
-        else:
+        if not conversation.display:
+            shown = self.query_one("#lists", RichLog)
+            if direction > 0:
+                shown.scroll_page_down(animate=False)
+            else:
+                shown.scroll_page_up(animate=False)
+        elif direction > 0:
             conversation.scroll_page_down(animate=False)
-            if at_end and self.view is not None and self.view.newer and not self.showing_list:
-                self.guard(self.refresh_room)
+        elif conversation.scroll_y > 0 or self.view is None or not self.view.older:
+            conversation.scroll_page_up(animate=False)
+        else:
+            self.guard(self._show_older)
 
     def _show_older(self) -> None:
         view = self.view
         before = view.messages[0]["seq"] if view.messages else view.last_seq + 1
         earlier = self.rt.mirror("rooms show").look(
-            room_actions.earlier_messages, self.room, before_seq=before, limit=ROOM_LIMIT
+            room_actions.earlier_messages, view.id, before_seq=before, limit=ROOM_LIMIT
         )
         view.messages = earlier["messages"] + view.messages
         view.older = earlier["older_not_shown"]
-        self.show_room(scroll_to_top=True)
+        self.show_room()
+        self.conversation().scroll_home(animate=False, immediate=True)
 
     def open_room_or_refuse(self) -> int:
         if self.room is None:
@@ -508,19 +489,22 @@ class ChatConsole(App):
     # Lists shown where the conversation was
 
     def show_lines(self, lines: list[str], note: str) -> None:
-        conversation = self.conversation()
-        conversation.clear()
+        shown = self.query_one("#lists", RichLog)
+        shown.clear()
         for line in lines:
-            conversation.write(Text(visible(line)))
-        conversation.scroll_home(animate=False, immediate=True)
-        self.showing_list = True
+            shown.write(Text(visible(line)))
+        shown.display, self.conversation().display = True, False
+        shown.scroll_home(animate=False, immediate=True)
         self.say(f"{note}; Esc shows the room again")
+
+    def _show_conversation(self) -> None:
+        self.query_one("#lists").display, self.conversation().display = False, True
 
     def show_help(self) -> None:
         self.show_lines(slash.help_lines(), "the keys and slash commands")
 
     def show_list(self, kind: str) -> None:
-        command, work, line = _LISTS[kind]
+        command, work, line = LISTS[kind]
         found = self.rt.mirror(command).look(work)
         self.show_lines([line(item) for item in found] or [f"no {kind} yet"], f"the {kind}")
 
@@ -531,51 +515,76 @@ class ChatConsole(App):
         hits = self.rt.mirror("search").look(
             search, text, rooms=None, since=None, until=None, limit=SEARCH_LIMIT, room=room
         )
-        lines = [
-            f"{layout.message_line(hit).plain[:6]}{around(message_body(hit), text)}" for hit in hits
-        ]
-        found = (
-            f"{hits.total:,} found, the newest {len(hits)} shown"
-            if hits.total
-            else counted(len(hits), "message")
-        )
-        self.show_lines(lines or ["nothing found"], f"search {text!r} in room {room}: {found}")
+        found = counted(len(hits), "message")
+        if hits.total:
+            found = f"{hits.total:,} found, the newest {len(hits)} shown"
+        lines = hit_lines(hits, text) or ["nothing found"]
+        self.show_lines(lines, f"search {text!r} in room {room}: {found}")
 
     def on_composer_left(self, _message: Composer.Left) -> None:
-        if self.showing_list and self.view is not None:
-            self.showing_list = False
-            self.guard(self.show_room)
+        if self.view is not None and not self.conversation().display:
+            self._show_conversation()
+            self.say(f"room {self.room}")
+            self.call_after_refresh(self.guard, self.read_what_is_seen)
 
-    # The input
+    # The input: what is typed belongs to its room
+
+    def _take_draft_to(self, room: int) -> None:
+        """Moving to `room`: what was typed stays with the room it was typed in."""
+        if room == self.room:
+            return
+        composer = self.composer()
+        if composer.text.strip():
+            self.drafts[self.room] = composer.text
+        else:
+            self.drafts.pop(self.room, None)
+        composer.replace_text(self.drafts.pop(room, ""))
+
+    def _give_back(self, typed: Typed) -> None:
+        """What could not be sent goes back where it was typed, before anything typed since."""
+        if typed.room == self.room:
+            composer = self.composer()
+            since = composer.text.strip("\n")
+            composer.replace_text(typed.text + (f"\n{since}" if since else ""))
+        else:
+            since = self.drafts.get(typed.room, "").strip("\n")
+            self.drafts[typed.room] = typed.text + (f"\n{since}" if since else "")
 
     def on_composer_submitted(self, message: Composer.Submitted) -> None:
-        composer = self.query_one("#composer", Composer)
-        if composer.read_only:
-            self.say("still sending the last one; what you typed is kept")
-            return
+        """What was typed goes; a slash command on the last line under a draft runs alone,
+        and the draft stays (to /send-code and /verify without losing a reply)."""
         text = message.text.strip("\n")
-        if text.strip():
-            self.guard(self._submit, text, kept=REPLY_KEPT)
+        if not text.strip():
+            return
+        draft, _, last = text.rpartition("\n")
+        keep = draft if draft.strip() and _is_command(last) else ""
+        typed = Typed(last if keep else text, self.room)
+        self.composer().replace_text(keep)
+        try:
+            self._run(typed)
+        except Exception as exc:
+            self._give_back(typed)
+            self.fail(exc, kept=kept_for(typed.text, typed.room, self.room))
 
-    def _submit(self, text: str) -> None:
-        self.writing_draft = False
-        if text.startswith("/"):
-            slash.run(self, text)
+    def _run(self, typed: Typed) -> None:
+        """A slash command (`/` first; `//` sends a text that starts with `/`), or a reply."""
+        text = typed.text.lstrip()
+        if _is_command(text):
+            slash.run(self, typed, text)
         else:
-            self.send_outgoing(text=text)
-        if not self.writing_draft:
-            self.query_one("#composer", Composer).replace_text("")
+            self.send_outgoing(typed, text=text.removeprefix("/") if text[:2] == "//" else text)
 
     def on_composer_completing(self, _message: Composer.Completing) -> None:
         self.guard(self._complete_reply)
 
     def _complete_reply(self) -> None:
         """`/reply ` + Tab: the saved reply's name, or as much of it as is shared, and the
-        names that fit in the status line."""
-        composer = self.query_one("#composer", Composer)
+        names that match in the status line."""
+        composer = self.composer()
         if not composer.text.startswith("/reply"):
             return
         typed = composer.text.removeprefix("/reply").lstrip()
+        _, list_replies, _ = LISTS["replies"]
         names = [reply["name"] for reply in self.rt.mirror("replies list").look(list_replies)]
         matching = [name for name in names if name.startswith(typed)]
         if not matching:
@@ -586,33 +595,42 @@ class ChatConsole(App):
             self.say("replies: " + ", ".join(matching))
 
     def write(
-        self, work: Callable[[], Any], said: Callable[[Any], str], *, then: Callable | None = None
+        self,
+        typed: Typed,
+        work: Callable[[], Any],
+        said: Callable[[Any], str],
+        *,
+        then: Callable | None = None,
     ) -> None:
-        """Run `work` on the writer's thread; the input is kept (and locked) until it is
-        done, then cleared, or kept when the store could not take it. `then` (by default, a
-        look at what changed) runs after it is done."""
-        composer = self.query_one("#composer", Composer)
-        composer.read_only, self.writing_draft = True, True
+        """Run `work` on the writer's thread; say what it did, then `then` (by default, a
+        look at what changed). What could not be done goes back to the input of its room."""
+        self.sending.append(typed)
         self.say("sending…")
 
         def done(result: Any) -> None:
-            composer.read_only = False
-            composer.replace_text("")
+            self.sending.remove(typed)
             self.say(said(result))
             self.guard(then or self.refresh_after_write)
+            self._leave_if_asked()
 
         def failed(exc: Exception) -> None:
-            composer.read_only = False
-            self.fail(exc, kept=REPLY_KEPT)
+            self.sending.remove(typed)
+            self._give_back(typed)
+            self.fail(exc, kept=kept_for(typed.text, typed.room, self.room))
+            self._leave_if_asked()
 
         self.writer.submit(work, done, failed)
+
+    def _leave_if_asked(self) -> None:
+        if self.quitting and not self.sending:
+            self.exit()
 
     def refresh_after_write(self) -> None:
         self.load_queue()
         if self.view is not None:
             self.refresh_room()
 
-    def send_outgoing(self, **what) -> None:
+    def send_outgoing(self, typed: Typed, **what) -> None:
         room = self.open_room_or_refuse()
         outgoing = Outgoing(**what)
         rt = self.rt.mirror("rooms request-add" if outgoing.add_request else "send")
@@ -627,11 +645,14 @@ class ChatConsole(App):
             )
             return sent, rt.look(scheduler) is None
 
-        self.write(
-            work, lambda done: f"queued message {done[0]['id']}" + (NO_SCHEDULER if done[1] else "")
-        )
+        def said(done: tuple[dict, bool]) -> str:
+            return f"queued message {done[0]['id']} to room {room}" + (
+                NO_SCHEDULER if done[1] else ""
+            )
 
-    def run_verb(self, name: str, *arguments) -> None:
+        self.write(typed, work, said)
+
+    def run_verb(self, typed: Typed, name: str, *arguments) -> None:
         """A room verb on the open room, as `kchat rooms …` does it (room_verbs)."""
         room = self.open_room_or_refuse()
         if VERBS[name].bulk:
@@ -647,9 +668,9 @@ class ChatConsole(App):
             def work() -> str:
                 return act_on_room(self.rt, name, room, *arguments)
 
-        self.write(work, str)
+        self.write(typed, work, str)
 
-    def send_code(self, via: str) -> None:
+    def send_code(self, typed: Typed, via: str) -> None:
         from kchat_cli.domain.access import auth
 
         rt = self.rt.mirror("auth send-code")
@@ -658,15 +679,13 @@ class ChatConsole(App):
             rt.act(auth.send_code, via=via, details={"via": via})
             return rt.look(scheduler) is None
 
-        self.write(
-            work,
-            lambda waits: (
-                f"a code goes by {via}; then /verify CODE" + (NO_SCHEDULER if waits else "")
-            ),
-            then=lambda: None,  # nothing else changed, and nothing may be read before /verify
-        )
+        def said(waits: bool) -> str:
+            return f"a code goes by {via}; then /verify CODE" + (NO_SCHEDULER if waits else "")
 
-    def verify(self, code: str) -> None:
+        # Nothing else changed, and nothing may be read before /verify.
+        self.write(typed, work, said, then=lambda: None)
+
+    def verify(self, typed: Typed, code: str) -> None:
         from kchat_cli.domain.access import auth
 
         auth.check_code(code)
@@ -680,7 +699,11 @@ class ChatConsole(App):
                 raise outcome.refusal
             return "verified for 12 hours"
 
-        self.write(work, str, then=self.start)
+        self.write(typed, work, str, then=self._after_verify)
+
+    def _after_verify(self) -> None:
+        """A new session: the screen follows again."""
+        self.start()
 
     # Live
 
@@ -707,13 +730,14 @@ class ChatConsole(App):
 
     def on_changes(self, batch: list[dict]) -> None:
         """Gathered, and drawn once REFRESH_DELAY after the first of a burst."""
-        arrivals = self.arrivals
+        arrivals = Arrivals()
         for event in batch:
             arrivals.changed.add(event["room"])
             if event["type"] == "message":
                 arrivals.messages += 1
                 arrivals.rooms_written_in.add(event["room"])
                 arrivals.last = event
+        self.arrivals.add(arrivals)
         if self.refresh_timer is None:
             self.refresh_timer = self.set_timer(REFRESH_DELAY, self.draw_changes)
 
@@ -729,11 +753,14 @@ class ChatConsole(App):
 
     def _draw(self, arrivals: Arrivals) -> None:
         self.load_queue()
-        if self.room in arrivals.changed and self.view is not None:
+        if self.room in arrivals.changed:
             self.refresh_room()
+        if not arrivals.messages:
+            return
+        self.arrived.add(arrivals)
+        if not self.error_shown:
+            self.say(_arrived(self.arrived))
         elsewhere = arrivals.rooms_written_in - ({self.room} if self.may_read() else set())
-        if arrivals.messages and not self.error_shown:
-            self.say(_arrived(arrivals))
         if elsewhere and self.notifications:
             self._alert(arrivals)
 
@@ -741,11 +768,9 @@ class ChatConsole(App):
         self.bell()
         if shutil.which("notify-send"):
             event = arrivals.last
-            text = (
-                event["text"] or f"[{event['kind']}]"
-                if arrivals.messages == 1
-                else _arrived(arrivals)
-            )
+            text = event["text"] or f"[{event['kind']}]"
+            if arrivals.messages > 1:
+                text = _arrived(arrivals)
             subprocess.Popen(
                 ["notify-send", "kchat", text],
                 stdout=subprocess.DEVNULL,
@@ -753,34 +778,9 @@ class ChatConsole(App):
             )
 
 
-# What `/reply`, `/label`, `/assign`, `/coupon` and `/to-group` alone list: the command each
-# listing stands for, its domain function, and a line for each item.
-_LISTS: dict[str, tuple[str, Callable, Callable[[dict], str]]] = {
-    "replies": ("replies list", list_replies, lambda r: f"{r['name']}: {r['text']}"),
-    "labels": (
-        "labels list",
-        list_labels,
-        lambda label: f"{label['name']} ({counted(label['rooms'], 'room')})",
-    ),
-    "admins": ("admins list", list_admins, lambda a: f"{a['login']} · {a['name']} · {a['role']}"),
-    "coupons": (
-        "coupons list",
-        list_coupons,
-        lambda c: (
-            f"{c['id']}: {c['name']} · {c['benefit']} · until {c['valid_until']}"
-            + (" (expired)" if c["expired"] else "")
-        ),
-    ),
-    "groups": (
-        "groups list",
-        list_groups,
-        lambda g: f"{g['name']} ({counted(g['members'], 'member')})",
-    ),
-}
-
-
-def _first_new(messages: list[dict]) -> int | None:
-    return next((message["id"] for message in messages if message["new"]), None)
+def _is_command(text: str) -> bool:
+    text = text.lstrip()
+    return text.startswith("/") and not text.startswith("//")
 
 
 def _arrived(arrivals: Arrivals) -> str:

@@ -1,7 +1,8 @@
 """Keys as terminals send them, so that no key a person tries for a new line ever sends.
 
 - Alt-Enter arrives as ESC CR (ESC LF with some terminals), which Textual reads as a plain
-  Enter after its escape delay: kchat maps those sequences to `alt+enter` itself.
+  Enter after its escape delay: kchat maps those sequences to `alt+enter` itself, and Alt-A
+  (ESC a) to `alt+a`, which pressed twice quickly Textual would read as `^a`.
 - Shift-Enter and Ctrl-Enter differ from Enter only where the terminal reports modified
   keys: by kitty's keyboard protocol, which Textual asks for, or by xterm's
   modifyOtherKeys, which kchat asks for (`\\e[27;2;13~`, or `\\e[13;2u` from tmux with
@@ -24,12 +25,14 @@ NEW_LINE_KEYS = frozenset({"alt+enter", "shift+enter", "ctrl+enter", "ctrl+j", "
 
 class _Key(enum.Enum):
     ALT_ENTER = "alt+enter"
+    ALT_A = "alt+a"
 
 
-def read_alt_enter() -> None:
-    """Make Textual read ESC CR and ESC LF as Alt-Enter, not as Enter."""
+def read_alt_keys() -> None:
+    """Make Textual read ESC CR and ESC LF as Alt-Enter, not as Enter, and ESC a as Alt-A."""
     ANSI_SEQUENCES_KEYS["\x1b\r"] = (_Key.ALT_ENTER,)  # type: ignore[index]
     ANSI_SEQUENCES_KEYS["\x1b\n"] = (_Key.ALT_ENTER,)  # type: ignore[index]
+    ANSI_SEQUENCES_KEYS["\x1ba"] = (_Key.ALT_A,)  # type: ignore[index]
 
 
 def starts_a_line(event: events.Key) -> bool:

@@ -13,6 +13,8 @@ QUEUE_SHARE = 48  # percent of the screen's width
 CELL_PADDING = 2  # a table cell's padding, both sides
 SCROLLBAR = 2
 MEMO_LINES = 2  # the memo lines the room's head shows
+HEAD_PART = 20  # screen cells a name or the labels take in the room's head, at most
+INDENT = " " * 6  # a message's lines after its first, under its text
 
 
 def queue_pane_width(screen_width: int) -> int:
@@ -59,12 +61,12 @@ def queue_title(queue: str, page) -> str:
 
 
 def room_head(record: dict) -> Text:
-    """The open room in a line (wrapped), and its memo, line by line."""
-    labels = ", ".join(record["labels"]) or "-"
-    head = visible(
-        f"room {record['id']} · {record['name'] or record['user']} · {record['status']} · "
-        f"labels {labels} · {record['assignee'] or 'unassigned'}"
-    )
+    """The open room in a line (wrapped), the customer's name cut so that the status and
+    the rest always show, and its memo, line by line."""
+    labels = cut(visible(", ".join(record["labels"]) or "-"), HEAD_PART)
+    name = cut(visible(record["name"] or record["user"]), HEAD_PART)
+    assignee = visible(record["assignee"] or "unassigned")
+    head = f"room {record['id']} · {name} · {record['status']} · labels {labels} · {assignee}"
     if record["memo"]:
         lines = record["memo"].splitlines()
         shown = [visible(line) for line in lines[:MEMO_LINES]]
@@ -75,10 +77,12 @@ def room_head(record: dict) -> Text:
 
 
 def message_line(message: dict) -> Text:
+    """A message as its time, who wrote it and its text, its lines kept."""
     who = {"user": "고객", "admin": message["admin"] or "admin"}.get(message["from"], "알림")
     line = Text(f"{short_time(message['ts'])[11:]} ", style="dim")
     line.append(f"{visible(who)}: ", style="bold cyan" if message["from"] == "user" else "bold")
-    line.append(visible(message_body(message)))
+    lines = message_body(message).split("\n")
+    line.append(f"\n{INDENT}".join(visible(text) for text in lines))
     return line
 
 

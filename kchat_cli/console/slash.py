@@ -2,6 +2,7 @@
 words (a bad one is an `error: usage …` line) and calls the console, which acts through the
 runtime of the command the slash command stands for (room_verbs for the room actions)."""
 
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING
 from kchat_cli.errors import Invalid
 
 if TYPE_CHECKING:
-    from kchat_cli.console.app import ChatConsole
+    from kchat_cli.console.app import ChatConsole, Typed
 
+_COMMAND = re.compile(r"/(\S*)\s*(.*)", re.S)
 QUEUES = ("unread", "unanswered", "all", "starred", "mine")
 
 
@@ -20,7 +22,7 @@ QUEUES = ("unread", "unanswered", "all", "starred", "mine")
 class Slash:
     usage: str
     summary: str
-    run: Callable[["ChatConsole", str], None]
+    run: Callable[["ChatConsole", "Typed", str], None]  # (console, what was typed, words)
 
 
 def _nothing(rest: str, usage: str) -> None:
@@ -50,24 +52,24 @@ def _unquoted(text: str, usage: str) -> str:
     return text
 
 
-def _verb(name: str, usage: str) -> Callable[["ChatConsole", str], None]:
+def _verb(name: str, usage: str) -> Callable[["ChatConsole", "Typed", str], None]:
     """A room verb that takes no words."""
 
-    def run(console: "ChatConsole", rest: str) -> None:
+    def run(console: "ChatConsole", typed: "Typed", rest: str) -> None:
         _nothing(rest, usage)
-        console.run_verb(name)
+        console.run_verb(typed, name)
 
     return run
 
 
-def _reply(console: "ChatConsole", rest: str) -> None:
+def _reply(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     if not rest:
         console.show_list("replies")
         return
-    console.send_outgoing(reply=rest)
+    console.send_outgoing(typed, reply=_unquoted(rest, "/reply NAME"))
 
 
-def _label(console: "ChatConsole", rest: str) -> None:
+def _label(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     usage = "/label +LABEL -LABEL …"
     if not rest:
         console.show_list("labels")
@@ -77,53 +79,53 @@ def _label(console: "ChatConsole", rest: str) -> None:
         raise Invalid(f"usage: {usage}")
     add = [word[1:] for word in words if word[0] == "+"]
     remove = [word[1:] for word in words if word[0] == "-"]
-    console.run_verb("label", add, remove)
+    console.run_verb(typed, "label", add, remove)
 
 
-def _assign(console: "ChatConsole", rest: str) -> None:
+def _assign(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     if not rest:
         console.show_list("admins")
         return
     who = _unquoted(rest, "/assign LOGIN|me|none")
-    console.run_verb("assign", {"me": console.admin_login, "none": None}.get(who, who))
+    console.run_verb(typed, "assign", {"me": console.admin_login, "none": None}.get(who, who))
 
 
-def _coupon(console: "ChatConsole", rest: str) -> None:
+def _coupon(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     if not rest:
         console.show_list("coupons")
         return
     if not (rest.isascii() and rest.isdigit() and len(rest) <= 18):
         raise Invalid("usage: /coupon ID", "the coupon's number, as /coupon alone lists them")
-    console.send_outgoing(coupon=int(rest))
+    console.send_outgoing(typed, coupon=int(rest))
 
 
-def _to_group(console: "ChatConsole", rest: str) -> None:
+def _to_group(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     if not rest:
         console.show_list("groups")
         return
-    console.run_verb("to-group", _unquoted(rest, "/to-group GROUP"))
+    console.run_verb(typed, "to-group", _unquoted(rest, "/to-group GROUP"))
 
 
 def _path(rest: str, usage: str) -> Path:
     return Path(_unquoted(_needed(rest, usage), usage)).expanduser()
 
 
-def _request_add(console: "ChatConsole", rest: str) -> None:
+def _request_add(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     _nothing(rest, "/request-add")
-    console.send_outgoing(add_request=True)
+    console.send_outgoing(typed, add_request=True)
 
 
-def _next(console: "ChatConsole", rest: str) -> None:
+def _next(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     _nothing(rest, "/next")
     console.action_next_room()
 
 
-def _help(console: "ChatConsole", rest: str) -> None:
+def _help(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     _nothing(rest, "/help")
     console.show_help()
 
 
-def _queue(console: "ChatConsole", rest: str) -> None:
+def _queue(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     usage = f"/queue {'|'.join(QUEUES)}|label NAME"
     mode, _, name = rest.partition(" ")
     if mode == "label" and name.strip():
@@ -134,18 +136,18 @@ def _queue(console: "ChatConsole", rest: str) -> None:
         raise Invalid(f"usage: {usage}")
 
 
-def _send_code(console: "ChatConsole", rest: str) -> None:
+def _send_code(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     via = rest or "kakao"
     if via not in ("kakao", "sms"):
-        raise Invalid("usage: /send-code [kakao|sms]")
-    console.send_code(via)
+        raise Invalid("usage: /send-code [sms]", "by KakaoTalk, or by SMS with sms")
+    console.send_code(typed, via)
 
 
-def _verify(console: "ChatConsole", rest: str) -> None:
-    console.verify(_needed(rest, "/verify CODE"))
+def _verify(console: "ChatConsole", typed: "Typed", rest: str) -> None:
+    console.verify(typed, _needed(rest, "/verify CODE"))
 
 
-def _quit(console: "ChatConsole", rest: str) -> None:
+def _quit(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     _nothing(rest, "/quit")
     console.exit()
 
@@ -158,11 +160,13 @@ SLASH: dict[str, Slash] = {
     "assign": Slash("/assign LOGIN", "me, none; alone: list", _assign),
     "star": Slash("/star", "mark it important", _verb("star", "/star")),
     "unstar": Slash("/unstar", "remove the mark", _verb("unstar", "/unstar")),
-    "memo": Slash("/memo TEXT", "alone: clears it", lambda c, rest: c.run_verb("memo", rest)),
+    "memo": Slash(
+        "/memo TEXT", "alone: clears it", lambda c, typed, rest: c.run_verb(typed, "memo", rest)
+    ),
     "rename": Slash(
         "/rename TEXT",
         "alone: the nickname",
-        lambda c, rest: c.run_verb("rename", rest),
+        lambda c, typed, rest: c.run_verb(typed, "rename", rest),
     ),
     "block": Slash("/block", "block the user", _verb("block", "/block")),
     "unblock": Slash("/unblock", "unblock the user", _verb("unblock", "/unblock")),
@@ -170,10 +174,12 @@ SLASH: dict[str, Slash] = {
     "image": Slash(
         "/image PATH",
         "send an image",
-        lambda c, rest: c.send_outgoing(image=_path(rest, "/image PATH")),
+        lambda c, typed, rest: c.send_outgoing(typed, image=_path(rest, "/image PATH")),
     ),
     "file": Slash(
-        "/file PATH", "send a file", lambda c, rest: c.send_outgoing(file=_path(rest, "/file PATH"))
+        "/file PATH",
+        "send a file",
+        lambda c, typed, rest: c.send_outgoing(typed, file=_path(rest, "/file PATH")),
     ),
     "request-add": Slash(
         "/request-add",
@@ -184,11 +190,11 @@ SLASH: dict[str, Slash] = {
     "search": Slash(
         "/search TEXT",
         "in this room",
-        lambda c, rest: c.search_room(_needed(rest, "/search TEXT")),
+        lambda c, typed, rest: c.search_room(_needed(rest, "/search TEXT")),
     ),
     "next": Slash(
         "/next",
-        "next waiting (Ctrl-N)",
+        "next waiting, ^N",
         _next,
     ),
     "queue": Slash("/queue MODE", "F2-F6, or label NAME", _queue),
@@ -217,10 +223,10 @@ def help_lines() -> list[str]:
     ]
 
 
-def run(console: "ChatConsole", text: str) -> None:
-    """A typed slash command: `/name words…`."""
-    name, _, rest = text[1:].partition(" ")
+def run(console: "ChatConsole", typed: "Typed", text: str) -> None:
+    """A typed slash command: `/name words…` (the words may start on a new line)."""
+    name, rest = _COMMAND.match(text).groups()
     slash = SLASH.get(name)
     if slash is None:
         raise Invalid(f"no command /{name}", "/help lists them")
-    slash.run(console, rest.strip())
+    slash.run(console, typed, rest.strip())

@@ -51,8 +51,10 @@ class RoomSwitcher(ModalScreen[int | None]):
             self.query_one("#switcher-note", Static).update(self.say_error(exc))
             return
         matcher = Matcher(wanted)
-        ranked = sorted(rooms, key=lambda room: -_score(matcher, wanted, room))[:SHOWN]
+        ranked = sorted(rooms, key=lambda room: _rank(matcher, wanted, room))[:SHOWN]
         found.add_options(Option(_label(room), id=str(room["id"])) for room in ranked)
+        note = "Enter opens · Esc goes back" if ranked else "no room matches; Esc goes back"
+        self.query_one("#switcher-note", Static).update(note)
         if ranked:
             found.highlighted = 0
 
@@ -74,10 +76,10 @@ class RoomSwitcher(ModalScreen[int | None]):
             found.action_cursor_down() if event.key == "down" else found.action_cursor_up()
 
 
-def _score(matcher: Matcher, wanted: str, room: dict) -> float:
-    if wanted == str(room["id"]):
-        return 2.0
-    return max(matcher.match(room["name"] or ""), matcher.match(room["user"]))
+def _rank(matcher: Matcher, wanted: str, room: dict) -> tuple:
+    """The room whose id is what was typed first, then the best loose matches."""
+    score = max(matcher.match(room["name"] or ""), matcher.match(room["user"]))
+    return (wanted != str(room["id"]), -score)
 
 
 def _label(room: dict) -> str:

@@ -8,12 +8,11 @@ from kchat_cli.errors import KchatError, NotAnAdmin, describe, masked
 from kchat_cli.render import visible
 from kchat_cli.store.engine import is_transient, is_unreachable
 
-REPLY_KEPT = "your reply is kept; press Enter to try again"
 TRY_AGAIN = "try again"
 
 # The commands the domain's hints name, and what stands for them in the console.
 IN_THE_CONSOLE = {
-    "kchat auth send-code": "/send-code, then /verify CODE",
+    "kchat auth send-code": "/send-code, then /verify CODE (under your draft, after Alt-Enter)",
     "kchat labels list": "/label alone lists them",
     "kchat admins list": "/assign alone lists them",
     "kchat replies list": "/reply alone lists them",
@@ -22,6 +21,13 @@ IN_THE_CONSOLE = {
     "kchat rooms list": "Ctrl-K finds a room",
     "kchat rooms request-add": "/request-add",
     "kchat users unblock ROOM": "/unblock",
+}
+# Hints that name a command's option, and what stands for them in the console.
+OPTIONS_IN_THE_CONSOLE = {
+    "send it with --file instead": "send it with /file PATH instead",
+    "use --via kakao or --via sms": "/send-code kakao or /send-code sms",
+    "use --via kakao": "/send-code kakao",
+    "unblock first, if you may": "/unblock first, if you may",
 }
 _HINT = re.compile(r"\b(?:run |see |verify as yourself: |unblock first: )?(kchat [^;]*)")
 
@@ -37,7 +43,17 @@ def in_console_terms(text: str) -> str:
                 return instead
         return f"in a shell: {command}"
 
+    for option, instead in OPTIONS_IN_THE_CONSOLE.items():
+        text = text.replace(option, instead)
     return _HINT.sub(replaced, text)
+
+
+def kept_for(text: str, typed_in: int | None, open_now: int | None) -> str:
+    """What became of what was typed (a reply, or a command) when it could not be done."""
+    what = "what you typed" if text.lstrip().startswith("/") else "your reply"
+    if typed_in == open_now:
+        return f"{what} is kept; press Enter to try again"
+    return f"{what} in room {typed_in} is kept there"
 
 
 def error_line(exc: Exception, *, kept: str = TRY_AGAIN) -> str:

@@ -35,9 +35,11 @@ class Writer:
                 answer, value = done, work()
             except Exception as exc:  # handed to the screen, which says what went wrong
                 answer, value = failed, exc
+            if not self.app.is_running:  # the console has ended: nobody to answer
+                return
             try:
                 self.app.call_from_thread(self._answer, answer, value)
-            except RuntimeError:  # the console has ended
+            except RuntimeError:  # it ended meanwhile
                 return
 
     def _answer(self, answer: Callable, value: Any) -> None:
