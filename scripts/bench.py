@@ -462,7 +462,6 @@ async def _console_burst(url: str, env: dict, rooms: int) -> list[Row]:
             [(room["id"], room["unread"]) for room in app.rooms] == expected
             for app in (first, second)
         )
-    print("KEYS", [round(k * 1000) for k in keys], file=sys.stderr)
     key = max(keys) * 1000
     return [
         Row(
