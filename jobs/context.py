@@ -27,6 +27,6 @@ class JobContext:
     deleted: dict[int, dict[str, int]] = field(default_factory=dict)
 
     def sealer(self):
-        from kchat_cli.sealing import Sealer
+        from kchat_cli.store.sealing import Sealer
 
         return Sealer.of(self.engine, self.home.folder, self.home.secret_key)

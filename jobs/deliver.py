@@ -1,4 +1,4 @@
-"""The deliver job (SPEC §5): the outbox to the transport, with retries and backoff."""
+"""The deliver job (R-OUT-1): the outbox to the transport, with retries and backoff."""
 
 from jobs.context import JobContext
 from kchat_cli.domain.upkeep.delivery import deliver

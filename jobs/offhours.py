@@ -1,8 +1,8 @@
 """The offhours-notices job (R-SET-4, R-SET-5): see
-kchat_cli.domain.chat_settings.notices.send_due_offhours."""
+kchat_cli.domain.conversations.notices.send_due_offhours."""
 
 from jobs.context import JobContext
-from kchat_cli.domain.chat_settings import notices
+from kchat_cli.domain.conversations import notices
 
 
 def run(context: JobContext) -> dict:

@@ -1,7 +1,7 @@
-"""The pii-purge job (R-PII-2): see kchat_cli.domain.access.pii.purge."""
+"""The pii-purge job (R-PII-2): see kchat_cli.domain.personal_data.pii.purge."""
 
 from jobs.context import JobContext
-from kchat_cli.domain.access import pii
+from kchat_cli.domain.personal_data import pii
 
 
 def run(context: JobContext) -> dict:

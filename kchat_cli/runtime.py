@@ -260,7 +260,7 @@ class Runtime:
     def sealer(self):
         """The store's sealer, for work over many transactions (ingest): its key is checked
         against the store now, before any of them."""
-        from kchat_cli.sealing import Sealer
+        from kchat_cli.store.sealing import Sealer
 
         return Sealer.of(self.engine(), self.folder, self.home.secret_key)
 

@@ -1,4 +1,4 @@
-"""Where the outbox goes (SPEC §5), set by KCHAT_TRANSPORT: `file:PATH` (JSON lines),
+"""Where the outbox goes (R-OUT-1), set by KCHAT_TRANSPORT: `file:PATH` (JSON lines),
 `stdout`, or an `http(s)://` URL (a POST of JSON with an Idempotency-Key header)."""
 
 import fcntl

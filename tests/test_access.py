@@ -61,6 +61,7 @@ def test_r_auth_1_counts_and_jobs_need_none(bob):
 
 
 def test_r_auth_1_verify_with_the_delivered_code_opens_a_session(bob):
+    """R-AUTH-1, R-AUTH-2: the delivered 6-digit code opens a session of 12 hours."""
     code = verify(bob, "bob")
     assert re.fullmatch(r"\d{6}", code)
     listed = json.loads(as_bob(bob, "rooms", "list", "-o", "json").stdout)
@@ -74,6 +75,7 @@ def test_r_auth_1_verify_with_the_delivered_code_opens_a_session(bob):
 
 
 def test_r_auth_2_the_code_goes_to_its_admin_alone_masked_and_sealed(bob):
+    """R-AUTH-2: a code is kept only hashed, and goes to its admin alone."""
     as_bob(bob, "auth", "send-code", "--via", "sms")
     (item,) = bob.json("outbox", "list")
     assert (item["kind"], item["text"], item["user"]) == ("code", "●●●●●●", None), (
@@ -97,6 +99,7 @@ def test_r_auth_2_the_code_goes_to_its_admin_alone_masked_and_sealed(bob):
 
 
 def test_r_auth_2_five_wrong_tries_kill_the_code(bob):
+    """R-AUTH-2: a code dies after 5 wrong tries."""
     code = None
     as_bob(bob, "auth", "send-code")
     inbox = bob.home / "inbox.jsonl"
@@ -116,6 +119,7 @@ def test_r_auth_2_five_wrong_tries_kill_the_code(bob):
 
 
 def test_r_auth_2_an_expired_code_fails(bob):
+    """R-AUTH-2: a code dies when its lifetime is over."""
     as_bob(bob, "auth", "send-code")
     inbox = bob.home / "inbox.jsonl"
     bob("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": f"file:{inbox}"})
@@ -139,6 +143,7 @@ def test_r_auth_2_an_expired_code_fails(bob):
 
 
 def test_r_auth_2_a_code_is_used_once_and_sessions_end(bob):
+    """R-AUTH-2: a code is used once, and `auth logout` ends the session."""
     code = verify(bob, "bob")
     assert as_bob(bob, "auth", "verify", code, code=1).stderr.startswith(
         "error: no code is waiting"
@@ -148,6 +153,7 @@ def test_r_auth_2_a_code_is_used_once_and_sessions_end(bob):
 
 
 def test_r_auth_2_sessions_last_twelve_hours(bob):
+    """R-AUTH-2: a session lasts 12 hours."""
     verify(bob, "bob")
     with bob.engine.connect() as connection:
         admin_id = connection.execute(sa.select(Admin.id).where(Admin.login == "bob")).scalar()
@@ -173,6 +179,7 @@ def test_a_session_file_with_loose_permissions_is_refused(bob):
 
 
 def test_r_auth_3_turning_it_off_needs_a_verified_session(bob):
+    """R-AUTH-3: an admin turns their own verification off from a verified session only."""
     result = as_bob(bob, "account", "additional-auth", "off", code=1)
     assert result.stderr.startswith(
         "error: turning additional verification off needs a verified session"

@@ -223,6 +223,7 @@ def test_usage_errors_exit_2(kchat):
 
 
 def test_bulk_refuses_bad_ids_applies_good_exit_3(kchat, ev):
+    """R-BULK-1: the good rooms change, the bad ones are refused with a reason (exit 3)."""
     kchat.ingest(ev.says("u1", "2026-11-20 10:01"))
     room_id = room_of(kchat, "u1")["id"]
     result = kchat("rooms", "read", room_id, "999", "abc", code=3)
@@ -233,6 +234,7 @@ def test_bulk_refuses_bad_ids_applies_good_exit_3(kchat, ev):
 
 
 def test_bulk_dry_run_changes_nothing(kchat, ev):
+    """R-BULK-1: --dry-run says what would change and changes nothing."""
     kchat.ingest(ev.says("u1", "2026-11-20 10:01"))
     room_id = room_of(kchat, "u1")["id"]
     result = kchat("rooms", "complete", room_id, "--dry-run")
@@ -282,6 +284,7 @@ def test_status_counts_rooms_by_status(kchat, ev):
 
 
 def test_export_messages_csv_and_jsonl_with_period(kchat, ev, tmp_path):
+    """R-EXPORT-1: messages export as CSV or JSON lines."""
     kchat.ingest(
         ev.says("u1", "2026-10-31 23:59", text="10월"),
         ev.says("u1", "2026-11-01 00:00", text="11월, 쉼표"),

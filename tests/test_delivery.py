@@ -1,4 +1,4 @@
-"""SPEC §5: the outbox delivered by the deliver job through file, stdout and HTTP transports,
+"""R-OUT-1: the outbox delivered by the deliver job through file, stdout and HTTP transports,
 against a real HTTP server on 127.0.0.1 that answers 200, 500, 429, 400, or hangs."""
 
 import json

@@ -1,4 +1,4 @@
-"""Available hours in Korea time: R-SET-2, R-SET-3, holidays (SPEC §7), off-hours periods."""
+"""Available hours in Korea time: R-SET-2, R-SET-3, holidays (R-SET-7), off-hours periods."""
 
 import json
 import os

@@ -1,9 +1,11 @@
 """The layers hold by a tool, not by goodwill: import-linter checks the contracts in
 pyproject.toml, and a domain module that imports the command line breaks them."""
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -51,13 +53,18 @@ def test_the_tree_keeps_every_contract(tmp_path):
         ),
         (
             "kchat_cli/store/session.py",
-            "from kchat_cli.domain.conversations import rooms",
+            "from kchat_cli.domain import vocabulary",
             "The store never imports the domain",
         ),
         (
             "kchat_cli/commands/labels.py",
             "from kchat_cli.store import models",
             "Commands reach the store only through",
+        ),
+        (
+            "kchat_cli/domain/access/audit.py",
+            "from kchat_cli.domain.conversations import rooms",
+            "The domain's subjects import one way",
         ),
         ("kchat_cli/runtime.py", "import jobs.runner", "only the commands that start jobs"),
         ("jobs/retention.py", "from kchat_cli import render", "Jobs call the domain"),
@@ -72,3 +79,29 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path, module, line, contract
     broken = checked.stdout.split("Broken contracts")[1]
     assert contract in broken
     assert "1 broken" in checked.stdout
+
+
+def contracts() -> dict[str, dict]:
+    with (ROOT / "pyproject.toml").open("rb") as pyproject:
+        found = tomllib.load(pyproject)["tool"]["importlinter"]["contracts"]
+    return {contract["id"]: contract for contract in found}
+
+
+def architecture() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Architecture", 1)[1].split("```")[1]
+
+
+def test_the_readme_s_domain_layers_are_the_contract_s():
+    """The drawing in the README lists the domain's subjects in the layers contract's order."""
+    domain = architecture().split("kchat_cli/domain/", 1)[1].split("kchat_cli/store/", 1)[0]
+    drawn = re.findall(r"[├└]─ (\w+)", domain)
+    layers = contracts()["domain-subjects-import-down"]["layers"]
+    assert drawn == [name.strip() for layer in layers for name in layer.split("|")]
+
+
+def test_the_readme_s_plumbing_is_the_contract_s():
+    plumbing = architecture().split("plumbing at the root", 1)[1]
+    named = re.findall(r"\b([a-z_]+)(?: \([^)]*\))?[,:]", plumbing.split("used by")[0])
+    held = contracts()["plumbing-imports-no-layer"]["source_modules"]
+    assert sorted(named) == sorted(module.removeprefix("kchat_cli.") for module in held)

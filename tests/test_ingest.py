@@ -1,4 +1,4 @@
-"""SPEC §4: inbound events, idempotent, streamed, bad lines refused and reported."""
+"""R-INGEST-1: inbound events, idempotent, streamed, bad lines refused and reported."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""Job runs: recorded, locked, listed (SPEC §6)."""
+"""Job runs: recorded, locked, listed (R-JOB-1)."""
 
 import json
 import subprocess

@@ -145,6 +145,7 @@ def test_the_key_comes_from_kchat_secret_key(kchat, ev):
 
 
 def test_an_export_without_include_pii_holds_no_personal_data(kchat, ev, tmp_path):
+    """R-EXPORT-1: exports hold no personal data unless --include-pii asks for it."""
     room = with_request(kchat, ev)
     kchat.ingest(consent("u1", "2026-11-20 10:05"))
     for what in ("rooms", "messages", "audit"):

@@ -1,4 +1,4 @@
-"""`kchat report` (SPEC §7): reply times, rooms and messages, by assignee, label or day."""
+"""`kchat report` (R-REPORT-1): reply times, rooms and messages, by assignee, label or day."""
 
 from datetime import timedelta
 

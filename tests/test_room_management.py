@@ -81,6 +81,7 @@ def test_r_star_1_blocking_removes_the_star(kchat, two_rooms):
 
 
 def test_r_block_2_comments_after_the_block_are_hidden(kchat, ev, two_rooms):
+    """R-BLOCK-2: a blocked user's comments on home posts after the block are hidden."""
     u1, _ = two_rooms
     comment = {"type": "comment", "user": "u1", "post": "p1"}
     kchat.ingest({**comment, "id": "c1", "ts": kst("2026-11-23 09:30"), "text": "좋아요"})
@@ -91,6 +92,8 @@ def test_r_block_2_comments_after_the_block_are_hidden(kchat, ev, two_rooms):
 
 
 def test_r_block_3_blocked_list_history_and_unblock(kchat, ev, two_rooms):
+    """R-BLOCK-3: blocked users are listed apart, their history stays readable, and they can be
+    unblocked."""
     u1, _ = two_rooms
     kchat("users", "block", u1)
     (listed,) = kchat.json("users", "blocked")
@@ -104,6 +107,7 @@ def test_r_block_3_blocked_list_history_and_unblock(kchat, ev, two_rooms):
 
 
 def test_r_set_5_no_offhours_notice_to_a_blocked_user(kchat, ev, two_rooms):
+    """R-SET-5: never an off-hours notice to a blocked user."""
     u1, _ = two_rooms
     kchat("settings", "hours", "set", "mon-fri", "09:00-18:00")
     kchat("users", "block", u1)
@@ -137,6 +141,7 @@ def test_r_leave_1_left_room_leaves_every_list_and_comes_back_with_history(kchat
 
 
 def test_r_leave_2_leaving_a_blocked_room_needs_yes_without_a_terminal(kchat, two_rooms):
+    """R-LEAVE-2: leaving a blocked user's room is refused without --yes."""
     u1, u2 = two_rooms
     kchat("users", "block", u1)
     result = kchat("rooms", "leave", u1, u2, code=3)
@@ -146,6 +151,7 @@ def test_r_leave_2_leaving_a_blocked_room_needs_yes_without_a_terminal(kchat, tw
 
 
 def test_r_leave_2_leaving_a_blocked_room_makes_the_block_permanent(kchat, ev, two_rooms):
+    """R-LEAVE-2, R-BLOCK-3: a blocked room left with --yes can no longer be unblocked."""
     u1, _ = two_rooms
     kchat("users", "block", u1)
     kchat("rooms", "leave", u1, "--yes")
@@ -282,6 +288,7 @@ def test_r_group_1_group_message_to_friends_who_are_not_blocked(kchat, ev, two_r
 
 
 def test_bulk_from_stdin_dry_run_and_summary(kchat, ev):
+    """R-BULK-1: room ids on standard input, --dry-run, and the bad ids refused (exit 3)."""
     kchat.ingest(*(ev.says(f"u{n}", f"2026-11-23 09:{n:02d}") for n in range(5)))
     kchat("labels", "create", "VIP")
     ids = kchat("rooms", "list", "-o", "ids").stdout
@@ -299,6 +306,7 @@ def test_bulk_from_stdin_dry_run_and_summary(kchat, ev):
 
 
 def test_bulk_changes_commit_one_transaction_per_batch(kchat, ev):
+    """R-BULK-1: a batch is a transaction."""
     kchat.ingest(*(ev.says(f"u{n}", f"2026-11-23 09:{n:02d}") for n in range(5)))
     engine = kchat.engine
     channel = find_channel(engine, None)

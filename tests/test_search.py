@@ -1,4 +1,4 @@
-"""Korean full-text search (SPEC §7): SQLite FTS5 trigram, PostgreSQL pg_trgm."""
+"""Korean full-text search (R-SEARCH-1): SQLite FTS5 trigram, PostgreSQL pg_trgm."""
 
 import pytest
 from conftest import kst, room_of

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from conftest import kst, room_of
 
 from kchat_cli import clock
-from kchat_cli.domain.chat_settings import notices, settings
+from kchat_cli.domain.chat_settings import settings
+from kchat_cli.domain.conversations import notices
 from kchat_cli.domain.conversations.conversation import Conversation
 from kchat_cli.domain.conversations.rooms import load_rooms
 from kchat_cli.store.models import NoticeClaim
@@ -77,6 +78,7 @@ def test_r_set_3_overnight_hours(kchat):
 
 
 def test_r_set_4_default_offhours_message_names_days_and_hours(kchat, ev):
+    """R-SET-4: the default off-hours message names the hours, built from the schedule."""
     office_hours(kchat)
     kchat.ingest(ev.says("u1", MONDAY_NIGHT), args=("--as-of", kst(MONDAY_NIGHT)))
     (notice,) = notices_in(kchat, "offhours")
@@ -86,6 +88,7 @@ def test_r_set_4_default_offhours_message_names_days_and_hours(kchat, ev):
 
 
 def test_r_set_4_custom_text_expands_hours_and_warns_without_them(kchat):
+    """R-SET-4: a custom text expands {hours}; one that names no hours warns."""
     office_hours(kchat)
     result = kchat("settings", "offhours-message", "set", "지금은 상담 시간이 아니에요.")
     assert "warning: the off-hours message names no hours" in result.stderr
@@ -99,6 +102,7 @@ def test_r_set_4_custom_text_expands_hours_and_warns_without_them(kchat):
 
 
 def test_r_set_5_one_notice_per_room_per_offhours_period(kchat, ev):
+    """R-SET-5: at most one off-hours notice per room per period."""
     office_hours(kchat)
     as_of = ("--as-of", kst("2026-11-23 23:00"))
     kchat.ingest(ev.says("u1", "2026-11-23 20:00"), ev.says("u1", "2026-11-23 20:01"), args=as_of)
@@ -110,6 +114,7 @@ def test_r_set_5_one_notice_per_room_per_offhours_period(kchat, ev):
 
 
 def test_r_set_5_no_notice_once_the_period_is_over(kchat, ev):
+    """R-SET-5: no off-hours notice once the period is over."""
     office_hours(kchat)
     kchat.ingest(ev.says("u1", "2026-11-23 20:00"), args=("--as-of", kst("2026-11-24 09:30")))
     assert notices_in(kchat, "offhours") == []
@@ -120,6 +125,7 @@ def test_r_set_5_no_notice_once_the_period_is_over(kchat, ev):
 
 
 def test_r_set_5_ingest_first_then_the_job_sends_no_second(kchat, ev):
+    """R-SET-5: notices sent by ingest are not sent again by the job."""
     office_hours(kchat)
     kchat.ingest(
         ev.says("u1", "2026-11-23 20:00"),
@@ -135,7 +141,7 @@ def test_r_set_5_ingest_first_then_the_job_sends_no_second(kchat, ev):
 
 
 def test_r_set_5_job_first_then_ingest_sends_no_second(kchat, ev):
-    """Whichever runs first, the store's unique claim makes a second notice impossible."""
+    """R-SET-5: whichever runs first, the store's unique claim makes a second notice impossible."""
     kchat.ingest(ev.says("u1", "2026-11-23 20:00"), args=("--as-of", kst("2026-11-23 20:00")))
     assert notices_in(kchat, "offhours") == [], "no hours yet: open around the clock"
     office_hours(kchat)
@@ -153,7 +159,7 @@ def test_r_set_5_job_first_then_ingest_sends_no_second(kchat, ev):
 
 
 def test_r_set_5_a_second_claim_in_the_store_is_refused(kchat, ev):
-    """Two writers deciding the same notice: the second finds the claim taken."""
+    """R-SET-5: two writers deciding the same notice: the second finds the claim taken."""
     office_hours(kchat)
     kchat.ingest(ev.says("u1", "2026-11-23 20:00"), args=("--as-of", kst("2026-11-23 20:00")))
     channel = find_channel(kchat.engine, None)
@@ -171,6 +177,7 @@ def test_r_set_5_a_second_claim_in_the_store_is_refused(kchat, ev):
 
 
 def test_r_set_6_guide_once_per_user_ever_on_first_open(kchat, ev):
+    """R-SET-6: the guide message goes once per user ever, at their first entry."""
     at = ("--as-of", kst("2026-11-23 10:00"))
     kchat.ingest(
         ev.open("stranger", "2026-11-23 10:00"), ev.open("later_fan", "2026-11-23 09:59"), args=at
@@ -193,6 +200,7 @@ def test_r_set_6_guide_once_per_user_ever_on_first_open(kchat, ev):
 
 
 def test_r_set_6_guide_only_for_non_friends(kchat, ev):
+    """R-SET-6: the guide message goes to non-friends only."""
     at = ("--as-of", kst("2026-11-23 10:00"))
     kchat.ingest(
         ev.friend("fan", "2026-11-23 09:00"),
@@ -207,12 +215,14 @@ def test_r_set_6_guide_only_for_non_friends(kchat, ev):
 
 
 def test_r_set_6_first_message_counts_as_entry_when_no_open_came(kchat, ev):
+    """R-SET-6: a first message counts as the entry when no open came."""
     at = ("--as-of", kst("2026-11-23 10:00"))
     kchat.ingest(ev.says("u1", "2026-11-23 10:00"), ev.says("u1", "2026-11-23 10:01"), args=at)
     assert [item["user"] for item in notices_in(kchat, "guide")] == ["u1"]
 
 
 def test_r_set_6_guide_on_off_and_warning(kchat, ev):
+    """R-SET-6: no guide while it is off; setting its text warns about advertising."""
     kchat("settings", "guide-message", "off")
     at = ("--as-of", kst("2026-11-23 10:00"))
     kchat.ingest(ev.open("u1", "2026-11-23 10:00"), args=at)

@@ -162,6 +162,7 @@ def test_r_input_1_json_keeps_the_exact_data(kchat, hostile):
 
 
 def test_r_input_1_csv_cells_never_run_as_formulas(kchat, hostile):
+    """R-INPUT-1, R-EXPORT-1: no exported CSV cell is a formula; JSON stays exact."""
     rooms = list(csv.DictReader(io.StringIO(kchat("export", "rooms").stdout)))
     names = {room["user"]: room["name"] for room in rooms}
     assert names["u2"] == '\'=HYPERLINK("http://evil","x")'

@@ -26,11 +26,11 @@ def send_code(
 
     Example: kchat auth send-code --via sms
     """
-    from kchat_cli.domain.upkeep.delivery import scheduler
+    from kchat_cli.domain.upkeep.delivery import scheduler_runs
 
     rt = runtime(ctx)
     rt.act(auth.send_code, via=via.value, details={"via": via.value})
-    if rt.look(scheduler) is None:
+    if not rt.look(scheduler_runs):
         leaves = (
             "it leaves with the next `kchat jobs run deliver`, as no scheduler runs for this store"
         )

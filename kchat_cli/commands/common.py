@@ -206,9 +206,9 @@ def as_typed(text: str) -> str:
 
 def say_when_it_leaves(rt: Runtime, what: str) -> None:
     """What is queued leaves with the next deliver run: say how, when no scheduler runs."""
-    from kchat_cli.domain.upkeep.delivery import scheduler
+    from kchat_cli.domain.upkeep.delivery import scheduler_runs
 
-    if rt.look(scheduler) is None:
+    if not rt.look(scheduler_runs):
         say(
             f"no scheduler runs for this store: {what} leaves with the next "
             "`kchat jobs run deliver` (or keep `kchat scheduler run` going)"

@@ -3,7 +3,7 @@
 import typer
 
 from kchat_cli.commands.common import OutputOption, RoomArgument, app_for, runtime, say
-from kchat_cli.domain.access import pii
+from kchat_cli.domain.personal_data import pii
 from kchat_cli.render import Format, emit_one
 
 app = app_for("Request and read customer info; it is destroyed after 3 days.")

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime, say_if_cut
-from kchat_cli.domain.upkeep.outbox import OUTBOX_FIELDS, OUTBOX_STATUSES, list_outbox
+from kchat_cli.domain.outbox import OUTBOX_FIELDS, OUTBOX_STATUSES, list_outbox
 from kchat_cli.render import Column, Format, emit, field, status_style
 
 app = app_for("What the channel sends, and how its delivery went.")

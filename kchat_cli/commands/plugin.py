@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from kchat_cli.commands.common import OutputOption, app_for, runtime, say
-from kchat_cli.domain.access import pii
+from kchat_cli.domain.personal_data import pii
 from kchat_cli.render import Format, emit_one
 
 app = app_for("The personal-info plugin that lets you request customer info.")

@@ -45,7 +45,7 @@ from kchat_cli.console.writer import Writer
 from kchat_cli.domain.conversations import room_actions, watch
 from kchat_cli.domain.conversations.listing import RoomFilter, list_rooms, records_of
 from kchat_cli.domain.conversations.sending import Outgoing, send
-from kchat_cli.domain.upkeep.delivery import scheduler
+from kchat_cli.domain.upkeep.delivery import scheduler_runs
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import NeedsVerification, NotAnAdmin, Refused, debug_traceback
 from kchat_cli.render import visible
@@ -643,7 +643,7 @@ class ChatConsole(App):
                 target=f"room {room}",
                 details=lambda record: {"message": record["id"], "kind": record["kind"]},
             )
-            return sent, rt.look(scheduler) is None
+            return sent, not rt.look(scheduler_runs)
 
         def said(done: tuple[dict, bool]) -> str:
             return f"queued message {done[0]['id']} to room {room}" + (
@@ -677,7 +677,7 @@ class ChatConsole(App):
 
         def work() -> bool:
             rt.act(auth.send_code, via=via, details={"via": via})
-            return rt.look(scheduler) is None
+            return not rt.look(scheduler_runs)
 
         def said(waits: bool) -> str:
             return f"a code goes by {via}; then /verify CODE" + (NO_SCHEDULER if waits else "")

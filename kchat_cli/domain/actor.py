@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the ORM stays off the start-up path of light commands
     from sqlmodel import Session
 
-    from kchat_cli.sealing import Sealer
     from kchat_cli.store.models import Admin
     from kchat_cli.store.opening import ChannelRef
+    from kchat_cli.store.sealing import Sealer
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Actor:
 
     def sealer(self) -> "Sealer":
         if "sealer" not in self._found:
-            from kchat_cli.sealing import Sealer
+            from kchat_cli.store.sealing import Sealer
 
             self._found["sealer"] = Sealer.within(self.db, self.home.folder, self.home.secret_key)
         return self._found["sealer"]

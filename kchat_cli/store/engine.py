@@ -23,7 +23,6 @@ SQLITE_AUTOCHECKPOINT_PAGES = 10_000
 WRITE = {"kchat_write": True}
 
 
-BACKENDS = ("sqlite", "postgresql")
 DRIVERS = {
     "sqlite": "sqlite",
     "postgresql": "postgresql+psycopg",

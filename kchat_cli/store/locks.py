@@ -4,7 +4,7 @@ dead at once, so a job killed with SIGKILL can be run again straight away."""
 
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -70,8 +70,3 @@ def release(engine: sa.Engine, name: str, *, patience: float = WRITE_PATIENCE) -
         ),
         patience=patience,
     )
-
-
-def holder_of(session: Session, name: str) -> tuple[str, datetime] | None:
-    lock = session.get(Lock, name)
-    return None if lock is None else (lock.holder, lock.expires_at)

@@ -22,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain import outbox
 from kchat_cli.domain.access.gate import (
     active_session,
     check_owned,
@@ -31,10 +32,9 @@ from kchat_cli.domain.access.gate import (
     token_digest,
 )
 from kchat_cli.domain.actor import Actor
-from kchat_cli.domain.upkeep import outbox
 from kchat_cli.errors import Invalid, NeedsVerification, Refused
-from kchat_cli.sealing import Sealer
 from kchat_cli.store.models import Admin, AuthCode, AuthFailure, AuthSession, OutboxItem
+from kchat_cli.store.sealing import Sealer
 
 CODE_LIFETIME = timedelta(minutes=5)
 MAX_TRIES = 5

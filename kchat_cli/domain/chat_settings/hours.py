@@ -1,4 +1,4 @@
-"""Available hours, in Korea time whatever the machine's zone (R-SET-2, R-SET-3, SPEC §7).
+"""Available hours, in Korea time whatever the machine's zone (R-SET-2, R-SET-3, R-SET-7).
 
 A schedule is windows per weekday plus dated holidays. A window whose end is earlier than
 its start runs into the next morning (`mon 22:00-02:00` is Monday 22:00 to Tuesday 02:00);

@@ -1,5 +1,5 @@
 """Actions on many rooms at once: a batch per transaction, never one per room; the good
-rooms change, the bad ones are reported with a reason (SPEC §7 "Bulk on a whole filter")."""
+rooms change, the bad ones are reported with a reason (R-BULK-1)."""
 
 import gc
 from collections.abc import Callable, Iterable, Iterator

@@ -4,12 +4,12 @@ message goes to the members who are friends and not blocked."""
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from kchat_cli.domain import outbox
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations.bulk import RoomAction
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.conversations.sending import check_text
 from kchat_cli.domain.hostile import typed
-from kchat_cli.domain.upkeep import outbox
 from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import FriendGroup, GroupMember, Room, User

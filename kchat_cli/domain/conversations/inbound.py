@@ -10,9 +10,9 @@ same two functions, so the sequence is written once.
 from dataclasses import dataclass
 from datetime import datetime
 
-from kchat_cli.domain.chat_settings import notices
 from kchat_cli.domain.chat_settings.settings import ChatSettings
-from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations import notices
+from kchat_cli.domain.conversations.conversation import Conversation, FileInfo
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.errors import Refused
 
@@ -36,7 +36,7 @@ class Inbound:
         ts: datetime,
         kind: str,
         text: str | None,
-        file: dict | None,
+        file: FileInfo | None,
         event_id: str | None,
     ) -> None:
         if not self.settings.chat_on:

@@ -1,4 +1,4 @@
-"""Inbound events (SPEC §4): validated line by line, applied in batches, idempotent by id.
+"""Inbound events (R-INGEST-1): validated line by line, applied in batches, idempotent by id.
 
 Every line is either applied, skipped as a duplicate, or refused with its line number and
 reason; a refused line never stops the others. Memory stays flat: at most one batch of
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli import clock
-from kchat_cli.domain.access import admins, pii
+from kchat_cli.domain.access import admins
 from kchat_cli.domain.chat_settings import settings
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.bulk import collector_paused
@@ -25,7 +25,15 @@ from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import KchatError, Refused, describe
 from kchat_cli.lines import MAX_LINE, PAUSE, Line, Overlong
 from kchat_cli.store.dialect import bulk_insert, refresh_statistics
-from kchat_cli.store.models import Comment, Consent, IngestedEvent, Message, Room, User
+from kchat_cli.store.models import (
+    Comment,
+    Consent,
+    InfoRequest,
+    IngestedEvent,
+    Message,
+    Room,
+    User,
+)
 from kchat_cli.store.session import run_write
 
 INGEST_BATCH = 5000
@@ -470,10 +478,18 @@ def _on_comment(batch: Batch, event: Event) -> None:
 def _on_consent(batch: Batch, event: Event) -> None:
     """R-PII-2: a consent answers the room's open customer-info request, once."""
     room = batch.room(event)
-    try:
-        request = pii.answer(batch.session, batch.channel_id, room.user_id, room.id)
-    except Refused as exc:
-        raise Rejected(str(exc)) from None
+    request = batch.session.scalar(
+        sa.select(InfoRequest)
+        .where(
+            InfoRequest.channel_id == batch.channel_id,
+            InfoRequest.room_id == room.id,
+            InfoRequest.answered_at.is_(None),
+        )
+        .order_by(InfoRequest.id.desc())
+        .limit(1)
+    )
+    if request is None:
+        raise Rejected("no open customer-info request for this user")
     request.answered_at = event.ts
     batch.extra_rows[Consent].append(
         {

@@ -1,4 +1,4 @@
-"""Reading rooms and messages: filters (R-FILTER-1), room and message records (SPEC §3).
+"""Reading rooms and messages: filters (R-FILTER-1), room and message records.
 
 SQLAlchemy Core over store.tables only, on an ORM session or a bare connection alike:
 `rooms list` reads through here without the ORM on its way.

@@ -1,4 +1,4 @@
-"""Korean full-text search over message text (SPEC §7), with the filters of `rooms list`."""
+"""Korean full-text search over message text (R-SEARCH-1), with the filters of `rooms list`."""
 
 from datetime import datetime
 

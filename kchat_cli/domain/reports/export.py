@@ -6,7 +6,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from kchat_cli.domain.access import pii
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.domain.conversations.listing import (
@@ -17,6 +16,7 @@ from kchat_cli.domain.conversations.listing import (
     room_ids,
 )
 from kchat_cli.domain.hostile import FORMULA_STARTS, spreadsheet_safe
+from kchat_cli.domain.personal_data import pii
 from kchat_cli.store.dialect import driver_rows, korea_time_text, spreadsheet_text
 from kchat_cli.store.models import Admin, Message, Room, User
 

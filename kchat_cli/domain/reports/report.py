@@ -1,4 +1,4 @@
-"""The reply-time report (SPEC §7): first-response and resolution times, rooms and
+"""The reply-time report (R-REPORT-1): first-response and resolution times, rooms and
 messages, by assignee, label or Korea-time day, over a period.
 
 First response: from a user message that starts a wait (nothing unanswered before it) to
@@ -27,7 +27,6 @@ REPORT_FIELDS = (
     "resolution_median",
     "resolution_p90",
 )
-GROUPINGS = ("assignee", "label", "day")
 
 
 def percentile(values: list[float], share: float) -> float | None:

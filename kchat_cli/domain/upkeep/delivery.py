@@ -1,4 +1,4 @@
-"""Delivery of the outbox (SPEC §5): due items go to the transport; a failure is retried
+"""Delivery of the outbox (R-OUT-1): due items go to the transport; a failure is retried
 with exponential backoff, and after MAX_ATTEMPTS, or at once when it is permanent, the item
 is `failed` with its last error. What is delivered never names an admin (R-SEND-2).
 
@@ -16,9 +16,9 @@ from kchat_cli.clock import kst_iso
 from kchat_cli.domain.access import auth
 from kchat_cli.domain.actor import Actor
 from kchat_cli.errors import KchatError
-from kchat_cli.sealing import Sealer
 from kchat_cli.store import catalog
 from kchat_cli.store.models import Admin, Channel, Message, OutboxItem, Room, User
+from kchat_cli.store.sealing import Sealer
 from kchat_cli.store.session import read_session, run_write
 
 MAX_ATTEMPTS = 8
@@ -72,9 +72,9 @@ def _due(session: Session, as_of: datetime, after_id: int) -> list[dict]:
     return [row._asdict() for row in session.execute(query)]
 
 
-def scheduler(actor: Actor) -> sa.Row | None:
-    """The scheduler delivering now, if one runs for this store (it holds the lease)."""
-    return catalog.live_lease(actor.db, catalog.SCHEDULER, actor.now)
+def scheduler_runs(actor: Actor) -> bool:
+    """Whether a scheduler delivers for this store now (it holds the scheduler's lease)."""
+    return catalog.live_lease(actor.db, catalog.SCHEDULER, actor.now) is not None
 
 
 def due_now(engine: sa.Engine, now: datetime) -> bool:

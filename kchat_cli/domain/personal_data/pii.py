@@ -23,9 +23,9 @@ from kchat_cli.domain.conversations.conversation import Conversation
 from kchat_cli.domain.conversations.sending import sendable_room
 from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import Invalid, NotFound, Refused
-from kchat_cli.sealing import Sealer
 from kchat_cli.store.models import Consent, InfoRequest, Plugin, Room, User
 from kchat_cli.store.opening import leave_nothing_in_wal
+from kchat_cli.store.sealing import Sealer
 from kchat_cli.store.session import read_session, run_write
 
 KEEP_FOR = timedelta(days=3)
@@ -109,23 +109,6 @@ def request(actor: Actor, room_id: int) -> int:
     )
     conversation.flush()
     return info_request.id
-
-
-def answer(session: Session, channel_id: int, user_id: int, room_id: int) -> InfoRequest:
-    """The open request a consent answers; each request is answered once (R-PII-2)."""
-    found = session.scalar(
-        sa.select(InfoRequest)
-        .where(
-            InfoRequest.channel_id == channel_id,
-            InfoRequest.room_id == room_id,
-            InfoRequest.answered_at.is_(None),
-        )
-        .order_by(InfoRequest.id.desc())
-        .limit(1)
-    )
-    if found is None:
-        raise Refused("no open customer-info request for this user")
-    return found
 
 
 def destroy_at(consented: datetime, completed: datetime | None) -> datetime:

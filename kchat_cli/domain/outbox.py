@@ -1,4 +1,4 @@
-"""The outbox (SPEC §5): what the channel sends, waiting for or after delivery. Every
+"""The outbox (R-OUT-1): what the channel sends, waiting for or after delivery. Every
 producer queues through `enqueue`, which wakes a waiting scheduler (delivery.py sends)."""
 
 from datetime import datetime
