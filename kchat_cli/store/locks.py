@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from kchat_cli import clock
 from kchat_cli.errors import Busy
+from kchat_cli.store.bulk import bulk_insert
 from kchat_cli.store.catalog import holder_gone
-from kchat_cli.store.dialect import bulk_insert
 from kchat_cli.store.models import Lock
 from kchat_cli.store.session import WRITE_PATIENCE, run_write
 

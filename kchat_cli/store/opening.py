@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from kchat_cli.errors import Busy, Invalid, NotFound, StoreNotReady
 from kchat_cli.store import catalog
-from kchat_cli.store.dialect import scrub_wal
 from kchat_cli.store.engine import get_engine, shown_url, sqlite_path
+from kchat_cli.store.maintenance import scrub_wal
 
 INIT_HINT = "run kchat init --name PROFILE --owner LOGIN"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from kchat_cli.errors import KchatError
-from kchat_cli.store.dialect import bulk_insert
+from kchat_cli.store.bulk import bulk_insert
 from kchat_cli.store.models import Consent, OutboxItem, StoreFact
 from kchat_cli.store.session import read_session, run_write
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from kchat_cli.store.bulk import among
 from kchat_cli.store.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -217,3 +218,45 @@ def matching_ids(
         *(sa.select(table.c.rowid).where(table.c.text.like(f"%{text}%")) for table in tables)
     )
     return list(session.connection().execute(query).scalars())
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's own wildcards escaped (by backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_spans(
+    session: Session, since: datetime | None, until: datetime | None
+) -> list[tuple[datetime | None, datetime | None]]:
+    """The spans of time a search reads in turn, newest first, each served by one piece of
+    the search index: SQLite's months that have messages with text (search_index), or
+    PostgreSQL's whole range."""
+    if session.get_bind().dialect.name == "sqlite":
+        return spans(session, since, until)
+    return [(since, until)]
+
+
+def text_contains(
+    session: Session,
+    id_column,
+    text_column,
+    text: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    """A condition: the text contains `text`, ignoring case, by the search index where it
+    can help. SQLite: the FTS5 trigram tables (search_index) answer three characters or
+    more (they hold three-character pieces), those of the months from `since` to `until`
+    only; shorter text (`환불`) is looked for by LIKE over the messages. PostgreSQL: ILIKE,
+    which the pg_trgm GIN index serves."""
+    pattern = like_pattern(text)
+    if session.get_bind().dialect.name == "postgresql":
+        return text_column.ilike(pattern, escape="\\")
+    if len(text) >= 3 and not any(char in text for char in "%_\\"):
+        # The index's matches first, as a list: given them as a subquery, SQLite walks the
+        # whole time index probing each message (a third of a second for a rare word).
+        ids = matching_ids(session, text, since=since, until=until)
+        return among(session, id_column, ids) if ids else sa.false()
+    return text_column.like(pattern, escape="\\")

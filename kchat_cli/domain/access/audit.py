@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain.actor import Actor
-from kchat_cli.store.dialect import korea_time_text
+from kchat_cli.store.expressions import korea_time_text
 from kchat_cli.store.models import Admin, AuditEntry
 
 AUDIT_FIELDS = ("id", "at", "admin", "action", "target", "details")

@@ -12,7 +12,7 @@ from kchat_cli.domain import outbox
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.store import search_index
-from kchat_cli.store.dialect import bulk_insert
+from kchat_cli.store.bulk import bulk_insert
 from kchat_cli.store.models import Message, NoticeClaim
 
 

@@ -11,7 +11,7 @@ from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.conversations.sending import check_text
 from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import NotFound, Refused
-from kchat_cli.store.dialect import bulk_insert
+from kchat_cli.store.bulk import bulk_insert
 from kchat_cli.store.models import FriendGroup, GroupMember, Room, User
 
 GROUP_FIELDS = ("name", "members", "created_at")

@@ -24,7 +24,8 @@ from kchat_cli.domain.conversations.inbound import Inbound
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import KchatError, Refused, describe
 from kchat_cli.lines import MAX_LINE, PAUSE, Line, Overlong
-from kchat_cli.store.dialect import bulk_insert, refresh_statistics
+from kchat_cli.store.bulk import bulk_insert
+from kchat_cli.store.maintenance import refresh_statistics
 from kchat_cli.store.models import (
     Comment,
     Consent,

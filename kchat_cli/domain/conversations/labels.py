@@ -8,7 +8,7 @@ from kchat_cli.domain.conversations.bulk import RoomAction
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import Invalid, NotFound, Refused
-from kchat_cli.store.dialect import bulk_insert
+from kchat_cli.store.bulk import bulk_insert
 from kchat_cli.store.models import Label, RoomLabel
 
 LABEL_FIELDS = ("name", "rooms")

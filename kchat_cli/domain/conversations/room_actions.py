@@ -11,7 +11,7 @@ from kchat_cli.domain.conversations.bulk import RoomAction, parse_room_ids
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import Invalid, NotFound
-from kchat_cli.store.dialect import bulk_insert
+from kchat_cli.store.bulk import bulk_insert
 from kchat_cli.store.models import Completion, Room
 
 MEMO_LIMIT = 1000

@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from kchat_cli import clock
 from kchat_cli.errors import NotFound, Refused
-from kchat_cli.store.dialect import among, bulk_update, notify_change
+from kchat_cli.store.bulk import among, bulk_update
 from kchat_cli.store.models import Channel, Room, RoomCount, User
+from kchat_cli.store.wakeups import notify_change
 
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
 USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at", "block_permanent")

@@ -16,7 +16,7 @@ from kchat_cli.domain.conversations.listing import (
 from kchat_cli.domain.paging import Page, count
 from kchat_cli.errors import Invalid
 from kchat_cli.store import tables
-from kchat_cli.store.dialect import search_spans, text_contains
+from kchat_cli.store.search_index import search_spans, text_contains
 
 SEARCH_LIMIT = 200  # characters: longer patterns are too complex for SQLite's LIKE
 # A hit is a message record, as everywhere, and names its room's customer, so that it can

@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from kchat_cli.domain.conversations.listing import message_record, message_select, records_of
 from kchat_cli.store import tables
-from kchat_cli.store.dialect import ChangeListener, change_channel
 from kchat_cli.store.session import read_session, snapshot_session
+from kchat_cli.store.wakeups import ChangeListener, change_channel
 
 EVENT_FIELDS = (
     "type",

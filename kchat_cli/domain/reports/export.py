@@ -17,7 +17,8 @@ from kchat_cli.domain.conversations.listing import (
 )
 from kchat_cli.domain.hostile import FORMULA_STARTS, spreadsheet_safe
 from kchat_cli.domain.personal_data import pii
-from kchat_cli.store.dialect import driver_rows, korea_time_text, spreadsheet_text
+from kchat_cli.store.bulk import driver_rows
+from kchat_cli.store.expressions import korea_time_text, spreadsheet_text
 from kchat_cli.store.models import Admin, Message, Room, User
 
 EXPORT_CHUNK = 5000

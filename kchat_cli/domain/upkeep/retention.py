@@ -30,7 +30,8 @@ from kchat_cli.clock import KST
 from kchat_cli.domain.conversations import attachments, rooms
 from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.store import search_index
-from kchat_cli.store.dialect import among, batch_writer, refresh_statistics, settle_wal
+from kchat_cli.store.bulk import among, batch_writer
+from kchat_cli.store.maintenance import refresh_statistics, settle_wal
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
 from kchat_cli.store.opening import leave_nothing_in_wal
 from kchat_cli.store.session import read_session, run_write

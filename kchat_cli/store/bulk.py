@@ -1,0 +1,153 @@
+"""Writing and reading many rows at once, on either dialect: multi-row INSERTs and UPDATEs
+handed straight to the driver, thousands of ids bound as one parameter, rows streamed as the
+driver returns them, and the connection a job writes its batches through."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from collections.abc import Iterator, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES
+
+if TYPE_CHECKING:  # sqlmodel (with pydantic) would double `kchat unread`'s import time
+    from sqlmodel import Session
+
+
+# Ingest writes a million rows in a run, and SQLAlchemy's per-row parameter handling costs
+# a tenth of it. These helpers hand rows straight to the driver's executemany, converting each
+# value with its column type's own bind processor, so they stay correct on both dialects.
+# Table and column names come from the models; every value is a bound parameter.
+
+
+def _statement_parts(session: Session, table: sa.Table, names: list[str]):
+    connection = session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    return connection, quote, marker, processors
+
+
+def _converted(rows, names, processors) -> list[tuple]:
+    """The rows as tuples of driver values, converted a column at a time (in C loops)."""
+    columns = []
+    for name, process in zip(names, processors, strict=True):
+        values = map(itemgetter(name), rows)
+        columns.append(list(map(process, values) if process else values))
+    return list(zip(*columns, strict=True))
+
+
+# Parameters in one statement: SQLite's limit since 3.32 (kchat needs 3.35 for RETURNING).
+STATEMENT_PARAMETERS = 32766
+
+
+def bulk_insert(
+    session: Session,
+    table: sa.Table,
+    rows: list[dict],
+    *,
+    skip_conflicts: bool = False,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT rows (dicts with the same keys), as many in one multi-row VALUES statement as
+    the parameter limit allows. Not one statement per row: SQLite's full-text index flushes
+    what it gathered at every statement, which makes row-at-a-time inserts five times
+    slower. `skip_conflicts` skips rows clashing with a unique key (ON CONFLICT DO NOTHING);
+    returns the `returning` columns of the rows inserted."""
+    if not rows:
+        return []
+    names = list(rows[0])
+    connection, quote, marker, processors = _statement_parts(session, table, names)
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) VALUES "  # noqa: S608
+    row_markers = f"({', '.join([marker] * len(names))})"
+    tail = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    if returning:
+        tail += f" RETURNING {', '.join(map(quote, returning))}"
+    per_statement = min(500, STATEMENT_PARAMETERS // len(names))
+    values, inserted = _converted(rows, names, processors), []
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        sql = head + ", ".join([row_markers] * len(chunk)) + tail
+        result = connection.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
+        if returning:
+            inserted += map(tuple, result)
+    return inserted
+
+
+def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """UPDATE rows by primary key: each dict holds its `id` and the new values."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != "id"]
+    connection, quote, marker, processors = _statement_parts(session, table, [*names, "id"])
+    assignments = ", ".join(f"{quote(name)} = {marker}" for name in names)
+    sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE id = {marker}"  # noqa: S608
+    connection.exec_driver_sql(sql, _converted(rows, [*names, "id"], processors))
+
+
+def among(session: Session, column: sa.ColumnElement, ids: list[int]) -> sa.ColumnElement:
+    """`column IN ids` for thousands of ids, bound as one parameter (a JSON array on SQLite,
+    an array on PostgreSQL): SQLAlchemy renders and binds an IN list a value at a time,
+    which costs more than the query for a batch's ids."""
+    if session.get_bind().dialect.name == "sqlite":
+        values = sa.func.json_each(json.dumps(ids)).table_valued("value")
+        return column.in_(sa.select(values.c.value))
+    return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))
+
+
+def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[tuple]]:
+    """The query's rows, `size` at a time, as the driver returns them: no result processing
+    (a third of an export's time), so only for columns whose driver values are final (text,
+    numbers). Streamed: PostgreSQL holds the rows in a server-side cursor."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = query.compile(dialect=dialect)
+    values = compiled.construct_params()
+    for name, value in values.items():
+        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values[name] = process(value) if process else value
+    params = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor(name="kchat_rows") if dialect.name == "postgresql" else driver.cursor()
+    with contextlib.closing(cursor):
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(size):
+            yield rows
+
+
+@contextlib.contextmanager
+def batch_writer(engine: sa.Engine) -> Iterator[sa.Engine | sa.Connection]:
+    """What a job writes its many batches through. SQLite: one connection whose commits
+    never checkpoint the WAL; the job settles it between batches instead, so no checkpoint
+    stretches a batch's commit, and a page that several batches rewrite is copied into the
+    database file once, not once a batch. Its temporary tables (what DELETE … RETURNING
+    collects) stay in memory. It does not enforce foreign keys: SQLite runs a parent's ON
+    DELETE action as a subprogram for every deleted row, a seventh of a bulk delete, so a
+    job writing through it keeps the references right itself. PostgreSQL: the engine."""
+    if engine.dialect.name != "sqlite":
+        yield engine
+        return
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA wal_autocheckpoint=0")
+        driver.execute("PRAGMA temp_store=MEMORY")
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield connection
+        finally:
+            try:
+                driver.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+                driver.execute("PRAGMA temp_store=DEFAULT")
+                driver.execute("PRAGMA foreign_keys=ON")
+            except Exception:
+                # Closed by Ctrl-C inside the driver, or unsure: the pool must not hand out
+                # a connection that leaves foreign keys off.
+                connection.invalidate()
