@@ -10,11 +10,10 @@ import contextlib
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer._click.core import Command as ClickCommand
-from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.main import get_command
 
 from kchat_cli import __version__, interrupts
@@ -28,7 +27,15 @@ from kchat_cli.errors import (
     describe,
     masked,
 )
-from kchat_cli.runtime import Runtime, default_home
+from kchat_cli.runtime import Runtime, home_setting
+from kchat_cli.typer_internals import (
+    Command,
+    NoArgsIsHelpError,
+    ParameterSource,
+    UsageError,
+    completion_item,
+    start_completion,
+)
 from kchat_cli.usage import COMPLETE_VARIABLE, CommandGroup, speak_human, usage_error_line
 
 EXAMPLES = (
@@ -85,21 +92,17 @@ class KchatGroup(CommandGroup):
 
     def shell_complete(self, ctx, incomplete: str):
         """Completes the command names from COMMANDS too, importing no command module."""
-        from typer._click.shell_completion import CompletionItem
-
         commands = [
-            CompletionItem(name, help=summary)
+            completion_item(name, help=summary)
             for name, summary in self.summaries(ctx)
             if name.startswith(incomplete)
         ]
-        return commands + ClickCommand.shell_complete(self, ctx, incomplete)
+        return commands + Command.shell_complete(self, ctx, incomplete)
 
     def _main_shell_completion(self, ctx_args, prog_name: str, complete_var=None) -> None:
         """Answers the completion script (`kchat completion SHELL`) when it asks."""
         if os.environ.get(COMPLETE_VARIABLE):
-            from typer._completion_classes import completion_init
-
-            completion_init()  # Typer's own bash, zsh and fish answers, which its scripts read
+            start_completion()
         super()._main_shell_completion(ctx_args, prog_name, COMPLETE_VARIABLE)
 
     def get_command(self, ctx, cmd_name: str):
@@ -116,7 +119,7 @@ class KchatGroup(CommandGroup):
         try:
             return super().invoke(ctx)
         except KchatError as exc:
-            from kchat_cli.commands.common import as_typed
+            from kchat_cli.commands.speech import as_typed
             from kchat_cli.render import visible
 
             typer.echo(visible(f"error: {masked(as_typed(str(exc)))}"), err=True)
@@ -208,16 +211,29 @@ def root(
 
     Global options go before the command; each command has its own --help.
     """
-    for variable, value in (("KCHAT_DB", db), ("KCHAT_CHANNEL", channel), ("KCHAT_ADMIN", acting)):
-        if value is not None and not _is_utf8(value):
-            raise Invalid(f"{variable} (or its option) is not valid UTF-8")
+    given = {"db": ("db", db), "channel": ("channel", channel), "admin": ("acting", acting)}
+    resolved = {key: _resolved(ctx, key, *named) for key, named in given.items()}
+    home = home_setting()
     ctx.obj = Runtime(
-        db=db,
-        folder=default_home(),
-        channel_name=channel,
-        admin_login=acting,
+        db=resolved["db"].value,
+        folder=Path(home.value),
+        channel_name=resolved["channel"].value,
+        admin_login=resolved["admin"].value,
         command=ctx.invoked_subcommand or "",
+        sources={"home": home.source, **{key: found.source for key, found in resolved.items()}},
     )
+
+
+def _resolved(ctx: typer.Context, key: str, parameter: str, value: str | None):
+    """A global option's setting (config.resolve), saying whether the option or its variable
+    gave it."""
+    from kchat_cli import config
+
+    variable = config.VARIABLES[key]
+    if value is not None and not _is_utf8(value):
+        raise Invalid(f"{variable} (or its option) is not valid UTF-8")
+    typed = ctx.get_parameter_source(parameter) is ParameterSource.COMMANDLINE
+    return config.resolve(key, value, given_by="option" if typed else f"variable {variable}")
 
 
 def _is_utf8(text: str) -> bool:

@@ -10,6 +10,7 @@ import functools
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from kchat_cli.errors import Invalid
@@ -24,6 +25,27 @@ VARIABLES = {
 }
 MAX_SIZE = 64 * 1024  # a config file is a few lines: anything larger is a mistake
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # as the store takes a URL, not a path
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: str | None
+    source: str  # as `config show` says it: option, variable X, file PATH, default
+
+
+def resolve(key: str, given: str | None = None, *, given_by: str = "option") -> Setting:
+    """A setting in kchat's one order: what the command line gave (its option, or the
+    variable the option reads, as `given_by` says), else the variable, else the config
+    file, else unset: the caller's default. The file is read only when it is needed."""
+    if given is not None:
+        return Setting(given, given_by)
+    variable = VARIABLES[key]
+    if os.environ.get(variable):
+        return Setting(os.environ[variable], f"variable {variable}")
+    in_the_file = from_file(key)
+    if in_the_file:
+        return Setting(in_the_file, source())
+    return Setting(None, "default")
 
 
 def config_path() -> Path:

@@ -20,9 +20,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kchat_cli.domain.actor import Home
+
+if TYPE_CHECKING:
+    from kchat_cli.config import Setting
 from kchat_cli.errors import MASK
 
 # Open without verification: they show counts, act as the system (R-AUTH-4), set a store
@@ -52,35 +55,31 @@ def is_open(command: str) -> bool:
     return any(" ".join(words[:length]) in OPEN for length in range(1, len(words) + 1))
 
 
-def default_home() -> Path:
+def home_setting() -> "Setting":
     """KCHAT_HOME, else the config file's `home`, else the platform's user data folder."""
     from kchat_cli import config
 
-    configured = os.environ.get("KCHAT_HOME") or config.from_file("home")
-    if configured:
-        return Path(configured).expanduser()
+    found = config.resolve("home")
+    if found.value:
+        return config.Setting(str(Path(found.value).expanduser()), found.source)
     from platformdirs import user_data_path
 
-    return user_data_path("kchat")
+    return config.Setting(str(user_data_path("kchat")), "default")
 
 
 @dataclass
 class Runtime:
+    """What one invocation acts with. Made by the root command from the settings it resolved
+    (config.resolve: option, variable, config file, default), whose sources it keeps."""
+
     db: str | None
     folder: Path
     channel_name: str | None
     admin_login: str | None
     command: str = ""  # the command path being run, e.g. "rooms list"
     patience: float | None = None  # how long a write waits for the store (None: the default)
+    sources: dict[str, str] = field(default_factory=dict)  # setting -> where it came from
     _cache: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        """What neither an option nor a variable gave comes from the config file."""
-        from kchat_cli import config
-
-        self.db = self.db or config.from_file("db")
-        self.channel_name = self.channel_name or config.from_file("channel")
-        self.admin_login = self.admin_login or config.from_file("admin")
 
     @property
     def url(self) -> str:
@@ -102,7 +101,7 @@ class Runtime:
         conceal(secret_key)
         return Home(
             folder=self.folder,
-            transport=os.environ.get("KCHAT_TRANSPORT") or config.from_file("transport"),
+            transport=config.resolve("transport").value,
             transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
             secret_key=secret_key,
         )
@@ -112,20 +111,27 @@ class Runtime:
         in the audit log; the store, channel and settings are shared."""
         return dataclasses.replace(self, command=command)
 
-    def settings(self) -> dict[str, str | None]:
-        """The settings in effect, as `config show` shows them: never a password."""
+    def settings(self) -> list[dict]:
+        """The settings in effect and where each came from, as `config show` shows them:
+        never a password."""
+        from kchat_cli import config
         from kchat_cli.store.engine import shown_url, url_secrets
 
-        transport = self.home.transport or f"file:{self.folder / 'outbox.jsonl'}"
-        for secret in url_secrets(transport):
-            transport = transport.replace(secret, MASK)
-        return {
-            "db": shown_url(self.url),
-            "home": str(self.folder),
-            "channel": self.channel_name,
-            "admin": self.admin_login,
-            "transport": transport,
+        transport = config.resolve("transport")
+        shown_transport = transport.value or f"file:{self.folder / 'outbox.jsonl'}"
+        for secret in url_secrets(shown_transport):
+            shown_transport = shown_transport.replace(secret, MASK)
+        values = {
+            "db": (shown_url(self.url), self.sources.get("db", "default")),
+            "home": (str(self.folder), self.sources.get("home", "default")),
+            "channel": (self.channel_name, self.sources.get("channel", "default")),
+            "admin": (self.admin_login, self.sources.get("admin", "default")),
+            "transport": (shown_transport, transport.source),
         }
+        return [
+            {"setting": key, "value": value, "source": source}
+            for key, (value, source) in values.items()
+        ]
 
     @property
     def gated(self) -> bool:

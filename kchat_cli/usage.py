@@ -11,16 +11,16 @@ import difflib
 import shlex
 from typing import Any
 
-from typer._click.exceptions import (
+from typer.core import TyperArgument, TyperGroup, TyperOption
+
+from kchat_cli.domain.vocabulary import MAX_LIMIT
+from kchat_cli.typer_internals import (
     BadOptionUsage,
     BadParameter,
     MissingParameter,
     NoSuchOption,
     UsageError,
 )
-from typer.core import TyperArgument, TyperGroup, TyperOption
-
-from kchat_cli.domain.vocabulary import MAX_LIMIT
 
 COMPLETE_VARIABLE = "_KCHAT_COMPLETE"  # set by the completion script when the shell asks
 

@@ -4,8 +4,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import app_for, runtime, say
+from kchat_cli.commands.common import app_for, runtime
 from kchat_cli.commands.settings import OnOff
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.access import auth
 
 app = app_for("Your account: additional verification and notifications.")

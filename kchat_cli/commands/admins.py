@@ -5,7 +5,10 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, YesOption, app_for, confirmed, runtime, say
+from kchat_cli.commands.asking import confirmed
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption, YesOption
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit
 

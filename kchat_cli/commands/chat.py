@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import runtime, say
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.errors import Invalid
 from kchat_cli.render import visible

@@ -4,7 +4,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime, say_if_cut
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption, limit_option
+from kchat_cli.commands.speech import say_if_cut
 from kchat_cli.domain.conversations.comments import COMMENT_FIELDS, list_comments
 from kchat_cli.render import Format, emit
 

@@ -26,9 +26,7 @@ def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")
 
     Example: kchat completion fish > ~/.config/fish/completions/kchat.fish
     """
-    from typer._completion_shared import get_completion_script
+    from kchat_cli.typer_internals import completion_script
 
-    script = get_completion_script(
-        prog_name="kchat", complete_var=COMPLETE_VARIABLE, shell=shell.value
-    )
+    script = completion_script(prog_name="kchat", complete_var=COMPLETE_VARIABLE, shell=shell.value)
     typer.echo(script)

@@ -1,18 +1,15 @@
 """kchat config: the settings in effect and where each came from."""
 
-import os
-
 import typer
-from typer._click.core import ParameterSource
 
 from kchat_cli import config
-from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption
+from kchat_cli.commands.speech import say
 from kchat_cli.render import Format, emit
 
 app = app_for("The settings in effect and where each came from.")
 
-# setting -> the root option that sets it, for those that have one
-OPTIONS = {"db": "db", "channel": "channel", "admin": "acting"}
 WHEN_UNSET = {"channel": "the store's only channel", "admin": "the channel's only admin"}
 
 
@@ -28,13 +25,8 @@ def show(ctx: typer.Context, output: OutputOption = Format.table) -> None:
     """
     path = config.config_path()
     say(f"config file: {path}" + ("" if path.exists() else " (there is none)"))
-    values = runtime(ctx).settings()
-    records = [
-        {"setting": key, "value": value, "source": _source(ctx, key)}
-        for key, value in values.items()
-    ]
     emit(
-        records,
+        runtime(ctx).settings(),
         output,
         fields=("setting", "value", "source"),
         table=[
@@ -43,19 +35,6 @@ def show(ctx: typer.Context, output: OutputOption = Format.table) -> None:
             ("SOURCE", lambda record: record["source"]),
         ],
     )
-
-
-def _source(ctx: typer.Context, key: str) -> str:
-    variable = config.VARIABLES[key]
-    if key in OPTIONS:
-        given = ctx.find_root().get_parameter_source(OPTIONS[key])
-        if given is ParameterSource.COMMANDLINE:
-            return "option"
-        if given is ParameterSource.ENVIRONMENT:
-            return f"variable {variable}"
-    elif os.environ.get(variable):
-        return f"variable {variable}"
-    return config.source() if config.from_file(key) else "default"
 
 
 def _shown_value(record: dict) -> str:

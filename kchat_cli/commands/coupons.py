@@ -5,15 +5,10 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
-    OutputOption,
-    YesOption,
-    app_for,
-    confirmed,
-    runtime,
-    say,
-    time_parser,
-)
+from kchat_cli.commands.asking import confirmed
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption, YesOption, time_parser
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.conversations import coupons
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit

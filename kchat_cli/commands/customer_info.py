@@ -2,7 +2,9 @@
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, RoomArgument, app_for, runtime, say
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption, RoomArgument
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.personal_data import pii
 from kchat_cli.render import Format, emit_one
 

@@ -2,7 +2,8 @@
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption
 from kchat_cli.render import Format, emit_one
 
 app = app_for("Schema migrations.")

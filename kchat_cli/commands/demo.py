@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import AsOfOption, OutputOption, runtime, say
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.options import AsOfOption, OutputOption
+from kchat_cli.commands.speech import say
 from kchat_cli.render import Format, emit_one
 from kchat_cli.runtime import Runtime
 
@@ -67,7 +69,8 @@ def next_steps(rt: Runtime, owner: str) -> list[str]:
     """The lines to paste to go on with the demo store in one's own shell."""
     kchat = _program()
     outbox = rt.home.transport or str(rt.folder / "outbox.jsonl")
-    store = [f"export KCHAT_DB={shlex.quote(rt.settings()['db'])}"] if rt.db else []
+    shown_db = next(item["value"] for item in rt.settings() if item["setting"] == "db")
+    store = [f"export KCHAT_DB={shlex.quote(shown_db)}"] if rt.db else []
     lines = [
         f"export KCHAT_HOME={shlex.quote(str(rt.folder))}",
         *store,

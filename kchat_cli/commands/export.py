@@ -6,14 +6,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
-    SinceOption,
-    UntilOption,
-    app_for,
-    room_filters,
-    runtime,
-    say,
-)
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import SinceOption, UntilOption, room_filters
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit
 

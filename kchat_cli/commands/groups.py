@@ -4,15 +4,10 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
-    OutputOption,
-    YesOption,
-    app_for,
-    confirmed,
-    runtime,
-    say,
-    say_when_it_leaves,
-)
+from kchat_cli.commands.asking import confirmed
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption, YesOption
+from kchat_cli.commands.speech import say, say_when_it_leaves
 from kchat_cli.domain.conversations import groups
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import EXIT_PARTIAL

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import AsOfOption, OutputOption, runtime, say
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.options import AsOfOption, OutputOption
+from kchat_cli.commands.speech import say
 from kchat_cli.errors import EXIT_PARTIAL, Invalid
 from kchat_cli.render import Format, emit_one
 

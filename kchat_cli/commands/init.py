@@ -4,7 +4,8 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, runtime
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.options import OutputOption
 from kchat_cli.render import Format, emit_one
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)

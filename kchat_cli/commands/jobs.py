@@ -4,17 +4,15 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import (
     AsOfOption,
     DryRunOption,
     OutputOption,
     YesOption,
-    app_for,
     limit_option,
-    runtime,
-    say,
-    say_if_cut,
 )
+from kchat_cli.commands.speech import say, say_if_cut
 from kchat_cli.render import Column, Format, emit, emit_one, field, status_style
 from kchat_cli.views import RUN_TABLE
 

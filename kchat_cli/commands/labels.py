@@ -4,15 +4,10 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
-    DryRunOption,
-    OutputOption,
-    YesOption,
-    app_for,
-    confirmed,
-    runtime,
-    say,
-)
+from kchat_cli.commands.asking import confirmed
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import DryRunOption, OutputOption, YesOption
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.conversations import labels
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit

@@ -5,7 +5,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, limit_option, runtime, say_if_cut
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption, limit_option
+from kchat_cli.commands.speech import say_if_cut
 from kchat_cli.domain.outbox import OUTBOX_FIELDS, OUTBOX_STATUSES, list_outbox
 from kchat_cli.render import Column, Format, emit, field, status_style
 

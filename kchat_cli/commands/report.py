@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, SinceOption, UntilOption, runtime
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.options import OutputOption, SinceOption, UntilOption
 from kchat_cli.render import Column, Format, emit, visible
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)

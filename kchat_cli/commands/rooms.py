@@ -6,22 +6,19 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
+from kchat_cli.commands.asking import confirmed
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import (
     DryRunOption,
     OutputOption,
     RoomArgument,
     RoomsArgument,
     YesOption,
-    app_for,
-    confirmed,
-    finish_bulk,
     limit_option,
     room_filters,
     room_tokens,
-    runtime,
-    say,
-    say_if_cut,
 )
+from kchat_cli.commands.speech import finish_bulk, say, say_if_cut
 from kchat_cli.domain.conversations.listing import MESSAGE_FIELDS, ROOM_FIELDS, list_rooms
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import Format, emit, visible
@@ -345,7 +342,7 @@ def request_add(ctx: typer.Context, room: RoomArgument, output: OutputOption = F
 
     Example: kchat rooms request-add 12
     """
-    from kchat_cli.commands.common import say_when_it_leaves
+    from kchat_cli.commands.speech import say_when_it_leaves
     from kchat_cli.domain.conversations.sending import Outgoing, send
 
     rt = runtime(ctx)

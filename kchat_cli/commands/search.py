@@ -4,15 +4,15 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.options import (
     OutputOption,
     SinceOption,
     UntilOption,
     limit_option,
     room_filters,
-    runtime,
-    say_if_cut,
 )
+from kchat_cli.commands.speech import say_if_cut
 from kchat_cli.render import Format, emit
 from kchat_cli.views import search_table
 

@@ -6,14 +6,10 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
-    OutputOption,
-    RoomArgument,
-    runtime,
-    say,
-    say_when_it_leaves,
-    written_in_editor,
-)
+from kchat_cli.commands.asking import written_in_editor
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.options import OutputOption, RoomArgument
+from kchat_cli.commands.speech import say, say_when_it_leaves
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
 from kchat_cli.runtime import Runtime

@@ -5,7 +5,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, app_for, runtime, say
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.chat_settings import settings as chat_settings
 from kchat_cli.render import Format, emit, emit_one
 

@@ -2,7 +2,8 @@
 
 import typer
 
-from kchat_cli.commands.common import OutputOption, runtime
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.options import OutputOption
 from kchat_cli.render import Format, emit_one
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)

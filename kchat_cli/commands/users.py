@@ -4,15 +4,9 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import (
-    OutputOption,
-    RoomArgument,
-    app_for,
-    limit_option,
-    runtime,
-    say,
-    say_if_cut,
-)
+from kchat_cli.commands.common import app_for, runtime
+from kchat_cli.commands.options import OutputOption, RoomArgument, limit_option
+from kchat_cli.commands.speech import say, say_if_cut
 from kchat_cli.domain.conversations.listing import ROOM_FIELDS, RoomFilter, list_rooms
 from kchat_cli.render import Format, emit
 from kchat_cli.room_verbs import act_on_room

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from kchat_cli.commands.common import runtime, say
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.speech import say
 from kchat_cli.domain.vocabulary import MAX_LIMIT
 from kchat_cli.render import Format, clip, short_time, visible
 
