@@ -280,7 +280,7 @@ def test_ctrl_k_finds_a_room_by_a_loose_name_and_alt_a_the_most_urgent(kchat, ev
         assert app.room == u1
         await pilot.press("alt+a")  # u1, u2 and u3 were read: nothing waits unread
         await settle(pilot)
-        assert status_of(app) == "no room has unread messages"
+        assert status_of(app) == "no other room has unread messages"
         kchat.ingest(ev.says("u3", "2026-11-20 12:00", text="다시 문의"))
         await pilot.press("alt+a")
         await settle(pilot)
@@ -551,5 +551,85 @@ def test_console_hints_name_the_console_s_way_not_a_command_s_option(kchat, ev, 
         await type_and_enter(pilot, f"/image {document}")
         assert "send it with /file PATH instead" in status_of(app)
         assert "--" not in status_of(app)
+
+    drive(app, scenario)
+
+
+def test_quitting_keeps_the_drafts_to_say_them_after(kchat, ev):
+    a_store(kchat, ev)
+    u1, u2 = room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
+    app = console_of(kchat, u1)
+
+    async def scenario(pilot):
+        app.query_one("#composer").text = "u1에게 쓰던 답장"
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        app.query_one("#composer").text = "u2에게 쓰던 답장"
+        await pilot.press("ctrl+c")
+
+    drive(app, scenario)
+    assert app.drafts == {u1: "u1에게 쓰던 답장", u2: "u2에게 쓰던 답장"}
+
+
+@pytest.mark.parametrize("width", [100, 60, 80])
+def test_the_queue_keeps_every_status_after_a_resize(kchat, ev, width):
+    kchat.ingest(*(ev.says(f"u{n}", "2026-11-20 09:00", nickname="가" * 40) for n in range(3)))
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await pilot.resize_terminal(width, 24)
+        await settle(pilot)
+        queue = [line.split("│")[0] for line in screen_text(app).splitlines()]
+        rows = [line for line in queue if re.match(r"\s+\d+\s", line)]
+        assert len(rows) == 3
+        assert all(re.search(r"(unread 1|waiting)\s*$", row) for row in rows), rows
+
+    drive(app, scenario)
+
+
+def test_ctrl_k_finds_a_user_key_exactly_among_many_alike(kchat, ev):
+    kchat.ingest(ev.says("x-1", "2026-11-01 09:00"))  # the oldest: last of a newest-first list
+    kchat.ingest(*(ev.says(f"x-1{n}", "2026-11-20 09:00") for n in range(120)))
+    wanted = room_of(kchat, "x-1")["id"]
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await pilot.press("ctrl+k", *"x-1")
+        await settle(pilot)
+        await pilot.pause(0.5)  # the switcher looks once typing pauses
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.room == wanted
+
+    drive(app, scenario)
+
+
+def test_the_end_stays_in_view_when_the_status_line_grows(kchat, ev):
+    """A two-line status (no scheduler) makes the conversation shorter: what arrives next is
+    still shown, and read."""
+    a_store(kchat, ev)
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        await type_and_enter(pilot, "확인해 보겠습니다")
+        assert "no scheduler runs" in status_of(app)
+        kchat.ingest(ev.says("u1", "2026-11-20 12:00", text="답을 기다려요"))
+        deadline = time.monotonic() + 10
+        while "답을 기다려요" not in screen_text(app):
+            assert time.monotonic() < deadline, "the new message is not on the screen"
+            await pilot.pause(0.05)
+        await settle(pilot)
+        assert room_of(kchat, "u1")["unread"] == 0
+
+    drive(app, scenario)
+
+
+def test_a_crlf_in_a_message_is_a_line_break(kchat, ev):
+    kchat.ingest(ev.says("u1", "2026-11-20 09:00", text="줄1\r\n줄2"))
+    app = console_of(kchat)
+
+    async def scenario(pilot):
+        text = screen_text(app)
+        assert "고객: 줄1" in text and "      줄2" in text and "\\r" not in text
 
     drive(app, scenario)

@@ -344,3 +344,44 @@ def test_ctrl_c_while_a_reply_is_being_sent_leaves_once_it_is_sent(kchat, ev):
 
     asyncio.run(run())
     assert sent_texts(kchat) == ["나가기 직전의 답장"]
+
+
+def test_a_command_refused_under_a_draft_goes_back_under_it(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+    app.rt = dataclasses.replace(app.rt, patience=0.5)
+
+    async def scenario(pilot):
+        composer = app.query_one("#composer")
+        with another_writer(kchat):
+            composer.text = "확인 중인 답장\n/memo 전화 요청"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert status_of(app).startswith("error: the store is busy")
+            assert composer.text == "확인 중인 답장\n/memo 전화 요청", "the draft stays a draft"
+        await pilot.press("enter")  # the command again, alone: the draft stays
+        await settle(pilot)
+        assert composer.text == "확인 중인 답장"
+
+    drive(app, scenario)
+    assert room_of(kchat, "u1")["memo"] == "전화 요청"
+
+
+def test_ctrl_c_while_a_send_that_then_fails_stays_and_keeps_the_reply(kchat, ev):
+    a_store(kchat, ev)
+    app = console_of(kchat)
+    app.rt = dataclasses.replace(app.rt, patience=0.5)
+
+    async def scenario(pilot):
+        with another_writer(kchat):
+            app.query_one("#composer").text = "못 보낸 답장"
+            await pilot.press("enter", "ctrl+c")
+            await settle(pilot)
+            assert app.is_running, "what was to go first did not: the admin decides again"
+            assert status_of(app).startswith("error: the store is busy")
+            assert app.query_one("#composer").text == "못 보낸 답장"
+        await pilot.press("ctrl+c")
+
+    drive(app, scenario)
+    assert app.drafts == {room_of(kchat, "u1")["id"]: "못 보낸 답장"}, "said after the console"
+    assert sent_texts(kchat) == []

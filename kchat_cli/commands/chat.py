@@ -51,5 +51,7 @@ def chat(
         say(traceback.rstrip("\n"))
     for typed in console.sending:  # left at once while it was being sent
         say(visible(f"maybe not sent (see kchat rooms show {typed.room}): {typed.text}"))
+    for room, draft in console.drafts.items():
+        say(visible(f"not sent, a draft in room {room}: {draft}"))
     if console.failure is not None:
         raise console.failure

@@ -112,6 +112,7 @@ class Typed:
 
     text: str
     room: int | None
+    under_draft: bool = False  # a command typed on a line under a draft
 
 
 class ChatConsole(App):
@@ -165,6 +166,7 @@ class ChatConsole(App):
         self.terminal_focused = True
         self.last_key = time.monotonic()
         self.error_shown = False
+        self.news_shown = False
         self.failure: Exception | None = None  # what ended the console, said after it
         self.tracebacks: list[str] = []  # with KCHAT_DEBUG=1, shown after the console
         keys.read_alt_keys()
@@ -211,18 +213,14 @@ class ChatConsole(App):
         if not self.is_headless:
             self._driver.write(keys.MODIFY_OTHER_KEYS_OFF)
 
-    def on_resize(self, _event: events.Resize) -> None:
-        if self.rooms:
-            self.call_after_refresh(self.guard, self.load_queue)
-
     def composer(self) -> Composer:
         return self.query_one("#composer", Composer)
 
     def conversation(self) -> Conversation:
         return self.query_one("#conversation", Conversation)
 
-    def say(self, message: str, *, error: bool = False) -> None:
-        self.error_shown = error
+    def say(self, message: str, *, error: bool = False, news: bool = False) -> None:
+        self.error_shown, self.news_shown = error, news
         text = Text(visible(message), style="bold red" if error else "")
         self.query_one("#status", Static).update(text)
 
@@ -268,6 +266,13 @@ class ChatConsole(App):
             self.quitting = True
             self.say("sending what you sent before leaving…; Ctrl-C again leaves at once")
             return
+        self.leave()
+
+    def leave(self) -> None:
+        """End the console; the drafts it holds are said after it (`kchat chat`), not lost."""
+        typed = self.composer().text.strip("\n")
+        if typed.strip():
+            self.drafts[self.room] = typed
         self.exit()
 
     # The queue
@@ -279,7 +284,7 @@ class ChatConsole(App):
         self.rooms = list(page)
         title = layout.queue_title(str(self.queue), page)
         self.query_one("#queue-title", Static).update(Text(visible(title)))
-        width = self.query_one("#queue-pane").size.width or layout.queue_pane_width(self.size.width)
+        width = layout.queue_pane_width(self.size.width)
         self.query_one("#queue", QueueTable).show(self.rooms, width)
 
     def action_queue(self, mode: str) -> None:
@@ -318,25 +323,31 @@ class ChatConsole(App):
     def _urgent_room(self) -> None:
         """The longest-waiting room with messages nobody has read, whatever the queue."""
         found = self.rt.mirror("rooms list").glance(
-            list_rooms, RoomFilter(status="unread", limit=1), sort="waiting"
+            list_rooms, RoomFilter(status="unread", limit=2), sort="waiting"
         )
-        if not found:
-            self.say("no room has unread messages")
+        others = [room["id"] for room in found if room["id"] != self.room]
+        if not others:
+            self.say("no other room has unread messages")
             return
-        self.open_room(found[0]["id"])
-        self.say(f"room {found[0]['id']}: the longest waiting with unread messages")
+        self.open_room(others[0])
+        self.say(f"room {others[0]}: the longest waiting with unread messages")
 
     def action_find_room(self) -> None:
         if not isinstance(self.screen, RoomSwitcher):
             self.push_screen(RoomSwitcher(self.find_rooms, error_line), self._switch_to)
 
     def find_rooms(self, text: str) -> list[dict]:
+        """For Ctrl-K (on its own thread): the room of that id, the rooms named exactly so,
+        those holding the text, then the loose matches (its characters in order)."""
         rt = self.rt.mirror("rooms list")
-        found = rt.glance(list_rooms, RoomFilter(status="all", who=text, fuzzy=True, limit=100))
+        found = []
         if text.isascii() and text.isdigit() and len(text) <= 18:
-            by_id = rt.glance(lambda actor: records_of(actor.db, actor.channel_id, [int(text)]))
-            found = by_id + [room for room in found if room["id"] != int(text)]
-        return found
+            found += rt.glance(lambda actor: records_of(actor.db, actor.channel_id, [int(text)]))
+        for match in ("exact", "contains", "loose"):
+            found += rt.glance(
+                list_rooms, RoomFilter(status="all", who=text, who_match=match, limit=100)
+            )
+        return list({room["id"]: room for room in found}.values())
 
     def _switch_to(self, room: int | None) -> None:
         if room is not None:
@@ -359,6 +370,8 @@ class ChatConsole(App):
         self.view = RoomView.of(record)
         self.show_room()
         self._audit_opening()
+        if self.news_shown:  # what arrived was told before this room was opened
+            self.say(f"room {room_id}")
 
     def _audit_opening(self) -> None:
         """The opening's one audit entry; tried again at the next look when the store could
@@ -404,7 +417,7 @@ class ChatConsole(App):
         self.query_one("#room-head", Static).update(layout.room_head(record))
         if not record["messages"]:
             return
-        at_end = conversation.is_vertical_scroll_end
+        at_end = conversation.following
         first_line = len(conversation.lines)
         if conversation.first_new is None:
             conversation.first_new = next((m["id"] for m in record["messages"] if m["new"]), None)
@@ -479,7 +492,9 @@ class ChatConsole(App):
         view.messages = earlier["messages"] + view.messages
         view.older = earlier["older_not_shown"]
         self.show_room()
-        self.conversation().scroll_home(animate=False, immediate=True)
+        conversation = self.conversation()  # the page just above what was at the top
+        above = (conversation.line_of(before) or 0) - conversation.scrollable_content_region.height
+        conversation.scroll_to(y=max(above, 0), animate=False, immediate=True)
 
     def open_room_or_refuse(self) -> int:
         if self.room is None:
@@ -541,14 +556,22 @@ class ChatConsole(App):
         composer.replace_text(self.drafts.pop(room, ""))
 
     def _give_back(self, typed: Typed) -> None:
-        """What could not be sent goes back where it was typed, before anything typed since."""
-        if typed.room == self.room:
-            composer = self.composer()
-            since = composer.text.strip("\n")
-            composer.replace_text(typed.text + (f"\n{since}" if since else ""))
+        """What could not be done goes back where it was typed: a reply before anything typed
+        since, a command under the draft it was typed under (and selected, so that typing
+        replaces it and Enter tries it again)."""
+        here = typed.room == self.room
+        since = (self.composer().text if here else self.drafts.get(typed.room, "")).strip("\n")
+        if typed.under_draft:
+            text = f"{since}\n{typed.text}" if since else typed.text
         else:
-            since = self.drafts.get(typed.room, "").strip("\n")
-            self.drafts[typed.room] = typed.text + (f"\n{since}" if since else "")
+            text = f"{typed.text}\n{since}" if since else typed.text
+        if not here:
+            self.drafts[typed.room] = text
+            return
+        composer = self.composer()
+        composer.replace_text(text)
+        if _is_command(typed.text) and not since:
+            composer.select_all()
 
     def on_composer_submitted(self, message: Composer.Submitted) -> None:
         """What was typed goes; a slash command on the last line under a draft runs alone,
@@ -558,7 +581,7 @@ class ChatConsole(App):
             return
         draft, _, last = text.rpartition("\n")
         keep = draft if draft.strip() and _is_command(last) else ""
-        typed = Typed(last if keep else text, self.room)
+        typed = Typed(last if keep else text, self.room, under_draft=bool(keep))
         self.composer().replace_text(keep)
         try:
             self._run(typed)
@@ -609,21 +632,21 @@ class ChatConsole(App):
 
         def done(result: Any) -> None:
             self.sending.remove(typed)
-            self.say(said(result))
-            self.guard(then or self.refresh_after_write)
+            if self.guard(then or self.refresh_after_write):
+                self.say(said(result))
             self._leave_if_asked()
 
         def failed(exc: Exception) -> None:
             self.sending.remove(typed)
             self._give_back(typed)
+            self.quitting = False  # what was to go first did not: the admin decides again
             self.fail(exc, kept=kept_for(typed.text, typed.room, self.room))
-            self._leave_if_asked()
 
         self.writer.submit(work, done, failed)
 
     def _leave_if_asked(self) -> None:
         if self.quitting and not self.sending:
-            self.exit()
+            self.leave()
 
     def refresh_after_write(self) -> None:
         self.load_queue()
@@ -759,7 +782,7 @@ class ChatConsole(App):
             return
         self.arrived.add(arrivals)
         if not self.error_shown:
-            self.say(_arrived(self.arrived))
+            self.say(_arrived(self.arrived), news=True)
         elsewhere = arrivals.rooms_written_in - ({self.room} if self.may_read() else set())
         if elsewhere and self.notifications:
             self._alert(arrivals)

@@ -19,6 +19,20 @@ class Conversation(RichLog, can_focus=False):
         self.starts: list[tuple[int, int]] = []  # (line, seq) of each message, in order
         self.day: str | None = None
         self.first_new: int | None = None  # the id of the message the `── new ──` line is over
+        self.following = True  # its end is in view: what arrives is shown as it comes
+        self.width_seen = 0  # the text's width when last on the screen
+
+    def write(self, content, **kwargs) -> "Conversation":
+        """Lines wrapped to the width the pane has on the screen, even while a list hides
+        it (RichLog would wrap them at its minimum width then)."""
+        width = self.scrollable_content_region.width or self.width_seen
+        return super().write(content, width=width or None, **kwargs)
+
+    def on_resize(self, _event) -> None:
+        if self.scrollable_content_region.width:
+            self.width_seen = self.scrollable_content_region.width
+        if self.following:  # the status line or the input grew: the end stays in view
+            self.scroll_end(animate=False, immediate=True)
 
     def show(self, messages: list[dict], *, older: int, first_new: int | None) -> None:
         """The room afresh: a note of what came before, then the messages, the view at the
@@ -49,6 +63,10 @@ class Conversation(RichLog, can_focus=False):
             self.write(layout.message_line(message))
         return marker
 
+    def line_of(self, seq: int) -> int | None:
+        """The line where message number `seq` begins, if it is shown."""
+        return next((line for line, shown in self.starts if shown == seq), None)
+
     def follow(self, first_line: int) -> None:
         """After messages were added at the end while it showed the end: the end again, but
         never past the first of them unseen (a burst taller than the screen)."""
@@ -65,4 +83,5 @@ class Conversation(RichLog, can_focus=False):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        self.following = self.is_vertical_scroll_end
         self.post_message(self.Scrolled())

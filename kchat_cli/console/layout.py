@@ -1,12 +1,15 @@
 """How the console lays out rooms and messages: widths in screen cells (wide characters take
 two), every customer-typed text escaped, nothing cut without an ellipsis."""
 
+import re
+
 from rich.text import Text
 
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.render import cell_width, cut, short_time, visible
 from kchat_cli.views import message_body
 
+_LINE_BREAK = re.compile("\r\n|\r|\n")
 # Statuses as the queue's narrow column shows them.
 SHORT_STATUS = {"unread": "unread", "unanswered": "waiting", "answered": "answered"}
 QUEUE_SHARE = 48  # percent of the screen's width
@@ -81,7 +84,7 @@ def message_line(message: dict) -> Text:
     who = {"user": "고객", "admin": message["admin"] or "admin"}.get(message["from"], "알림")
     line = Text(f"{short_time(message['ts'])[11:]} ", style="dim")
     line.append(f"{visible(who)}: ", style="bold cyan" if message["from"] == "user" else "bold")
-    lines = message_body(message).split("\n")
+    lines = _LINE_BREAK.split(message_body(message))
     line.append(f"\n{INDENT}".join(visible(text) for text in lines))
     return line
 

@@ -50,6 +50,12 @@ class QueueTable(DataTable):
     def __init__(self, **kwargs):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.widths: tuple | None = None
+        self.rooms: list[dict] = []
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """Laid out again for its new width: every row keeps its status in view."""
+        if self.rooms:
+            self.show(self.rooms, self.size.width)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "escape" or (event.is_printable and event.character):
@@ -59,13 +65,14 @@ class QueueTable(DataTable):
         else:
             await super()._on_key(event)
 
-    def show(self, rooms: list[dict], pane_width: int) -> None:
+    def show(self, rooms: list[dict], width: int) -> None:
         """The rooms, two lines each. The cursor keeps its place: on the same room while the
         queue has focus (its admin is choosing), else on the same row, so that the waiting
         customers stay in view as answered rooms move down."""
+        self.rooms = rooms
         keep = self._cursor_room() if self.has_focus else None
         row = self.cursor_row
-        widths = layout.queue_widths(pane_width, rooms)
+        widths = layout.queue_widths(self.size.width or width, rooms)
         if widths != self.widths:
             self.clear(columns=True)
             for name, width in zip(("★", "ID", "CUSTOMER", "STATUS"), widths, strict=True):

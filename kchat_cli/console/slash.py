@@ -149,7 +149,7 @@ def _verify(console: "ChatConsole", typed: "Typed", rest: str) -> None:
 
 def _quit(console: "ChatConsole", typed: "Typed", rest: str) -> None:
     _nothing(rest, "/quit")
-    console.exit()
+    console.leave()
 
 
 SLASH: dict[str, Slash] = {

@@ -1,6 +1,7 @@
 """Ctrl-K: a room by its customer's name, its user key or its id, typed loosely (the letters
 in order, others between them), as editors find files."""
 
+import asyncio
 from collections.abc import Callable
 
 from textual import events
@@ -15,6 +16,7 @@ from kchat_cli.console.layout import status_of
 from kchat_cli.render import cut, visible
 
 SHOWN = 20
+TYPING = 0.15  # seconds without a key before the rooms are looked for
 
 
 class RoomSwitcher(ModalScreen[int | None]):
@@ -25,7 +27,7 @@ class RoomSwitcher(ModalScreen[int | None]):
     #switcher { width: 70; max-width: 100%; height: auto; max-height: 80%; margin-top: 2;
                 border: round $primary; background: $surface; }
     #found { height: auto; max-height: 20; }
-    #switcher-note { height: 1; color: $text-muted; }
+    #switcher-note { height: auto; color: $text-muted; }
     """
 
     def __init__(self, find: Callable[[str], list[dict]], say_error: Callable[[Exception], str]):
@@ -39,19 +41,27 @@ class RoomSwitcher(ModalScreen[int | None]):
             yield OptionList(id="found")
             yield Static("Enter opens · Esc goes back", id="switcher-note")
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        found = self.query_one("#found", OptionList)
-        found.clear_options()
+    async def on_input_changed(self, event: Input.Changed) -> None:
+        """Rooms for what is typed, looked for beside the screen (a large store takes a
+        moment), and shown unless more was typed meanwhile."""
         wanted = event.value.strip()
+        found = self.query_one("#found", OptionList)
         if not wanted:
+            found.clear_options()
+            return
+        await asyncio.sleep(TYPING)  # while keys come, only the last look is made
+        if self.query_one("#wanted", Input).value.strip() != wanted:
             return
         try:
-            rooms = self.find(wanted)
+            rooms = await asyncio.to_thread(self.find, wanted)
         except Exception as exc:  # shown where the rooms would be; the console goes on
             self.query_one("#switcher-note", Static).update(self.say_error(exc))
             return
+        if self.query_one("#wanted", Input).value.strip() != wanted:
+            return
         matcher = Matcher(wanted)
         ranked = sorted(rooms, key=lambda room: _rank(matcher, wanted, room))[:SHOWN]
+        found.clear_options()
         found.add_options(Option(_label(room), id=str(room["id"])) for room in ranked)
         note = "Enter opens · Esc goes back" if ranked else "no room matches; Esc goes back"
         self.query_one("#switcher-note", Static).update(note)
@@ -77,9 +87,11 @@ class RoomSwitcher(ModalScreen[int | None]):
 
 
 def _rank(matcher: Matcher, wanted: str, room: dict) -> tuple:
-    """The room whose id is what was typed first, then the best loose matches."""
+    """The room whose id, user key or name is what was typed first, then the best loose
+    matches."""
+    exact = wanted in (str(room["id"]), room["user"], room["name"])
     score = max(matcher.match(room["name"] or ""), matcher.match(room["user"]))
-    return (wanted != str(room["id"]), -score)
+    return (not exact, -score)
 
 
 def _label(room: dict) -> str:

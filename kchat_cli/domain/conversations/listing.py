@@ -53,7 +53,9 @@ class RoomFilter:
     blocked: bool = False
     left: bool = False
     who: str | None = None  # in the customer's nickname, the room's name or the user key
-    fuzzy: bool = False  # `who` matches its characters in order, others between them
+    # How `who` matches: "contains" it, "exact"ly it, or "loose" (its characters in order,
+    # others between them, as a room switcher finds)
+    who_match: str = "contains"
     limit: int = 50  # 0: no limit
 
     @property
@@ -143,20 +145,7 @@ def _filtered(query, session: Session, channel_id: int, filt: RoomFilter):
             tables.rooms.c.assignee_id == _admin_id(session, channel_id, filt.assignee)
         )
     if filt.who:
-        escaped = [re.sub(r"([\\%_])", r"\\\1", char) for char in filt.who]
-        pattern = "%" + ("%" if filt.fuzzy else "").join(escaped) + "%"
-        query = query.where(
-            sa.or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (
-                        tables.users.c.nickname,
-                        tables.rooms.c.name,
-                        tables.users.c.key,
-                    )
-                )
-            )
-        )
+        query = query.where(_who(filt.who, filt.who_match))
     for label_id in _label_ids(session, channel_id, filt.labels):
         query = query.where(
             sa.exists().where(
@@ -165,6 +154,16 @@ def _filtered(query, session: Session, channel_id: int, filt: RoomFilter):
             )
         )
     return query
+
+
+def _who(text: str, match: str):
+    """The condition on the customer's nickname, the room's name or the user key."""
+    columns = (tables.users.c.nickname, tables.rooms.c.name, tables.users.c.key)
+    if match == "exact":
+        return sa.or_(*(column == text for column in columns))
+    escaped = [re.sub(r"([\\%_])", r"\\\1", char) for char in text]
+    pattern = "%" + ("%" if match == "loose" else "").join(escaped) + "%"
+    return sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
 def _admin_id(session: Session, channel_id: int, login: str) -> int:
