@@ -4,22 +4,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from kchat_cli.domain.actor import Home
+from kchat_cli.store.batches import Batches
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """A job acts as the system (R-AUTH-4): no admin, the store at `engine`, decisions as of
-    `as_of`, files, keys and the transport where `home` says."""
+    """A job acts as the system (R-AUTH-4): no admin, its transactions from `batches`,
+    decisions as of `as_of`, files, keys and the transport where `home` says."""
 
-    engine: sa.Engine
+    batches: Batches
     as_of: datetime
     dry_run: bool
     home: Home
-    # Called between batches: keeps the job's lease alive, and is where a stop (SIGTERM)
-    # takes effect.
+    # Called between batches: keeps the job's lease alive, collects the garbage the batch
+    # left, and is where a stop (SIGTERM) takes effect.
     checkpoint: Callable[[], None] = field(default=lambda: None)
     # Told after each batch how much the run has done so far (for a progress bar).
     progress: Callable[[int], None] = field(default=lambda done: None)
@@ -29,4 +28,4 @@ class JobContext:
     def sealer(self):
         from kchat_cli.store.sealing import Sealer
 
-        return Sealer.of(self.engine, self.home.folder, self.home.secret_key)
+        return Sealer.of(self.batches.engine, self.home.folder, self.home.secret_key)

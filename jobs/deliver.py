@@ -9,7 +9,7 @@ def run(context: JobContext) -> dict:
     home = context.home
     transport = open_transport(home.transport, home.folder, home.transport_timeout)
     return deliver(
-        context.engine,
+        context.batches,
         transport,
         as_of=context.as_of,
         sealer=context.sealer,

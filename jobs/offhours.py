@@ -7,6 +7,6 @@ from kchat_cli.domain.conversations import notices
 
 def run(context: JobContext) -> dict:
     sent = notices.send_due_offhours(
-        context.engine, context.as_of, dry_run=context.dry_run, checkpoint=context.checkpoint
+        context.batches, context.as_of, dry_run=context.dry_run, checkpoint=context.checkpoint
     )
     return {"would_send" if context.dry_run else "sent": sent}

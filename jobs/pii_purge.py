@@ -6,7 +6,7 @@ from kchat_cli.domain.personal_data import pii
 
 def run(context: JobContext) -> dict:
     purged = pii.purge(
-        context.engine,
+        context.batches,
         context.as_of,
         dry_run=context.dry_run,
         checkpoint=context.checkpoint,

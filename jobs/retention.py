@@ -12,7 +12,7 @@ MAX_BATCH = 1_000_000
 def run(context: JobContext) -> dict:
     batch_size = _batch_size()
     report = retention.run(
-        context.engine,
+        context.batches,
         as_of=context.as_of,
         home=context.home.folder,
         dry_run=context.dry_run,

@@ -12,13 +12,14 @@ import sqlalchemy as sa
 
 from jobs.context import JobContext
 from jobs.registry import JOBS, Job
-from kchat_cli import clock
+from kchat_cli import clock, collector
 from kchat_cli.domain.access import admins, audit
 from kchat_cli.domain.actor import Home
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.errors import NotFound, Refused, describe
 from kchat_cli.store import locks
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.session import WRITE_PATIENCE, run_write
 
 # Clocks of machines sharing a store disagree by this much at most.
@@ -80,13 +81,17 @@ def run_job(
             ),
         )
 
+        collected = []  # the collector's pause, once the job runs
+
         def between_batches() -> None:
             locks.renew(engine, lock)
+            for collect in collected:
+                collect()
             if checkpoint is not None:
                 checkpoint()
 
         context = JobContext(
-            engine=engine,
+            batches=Batches(engine),
             as_of=as_of,
             dry_run=dry_run,
             home=home,
@@ -100,7 +105,8 @@ def run_job(
             return record
 
         try:
-            with rooms.running_as(name):
+            with rooms.running_as(name), collector.paused() as collect:
+                collected.append(collect)
                 counts = job.run(context)
             return run_write(engine, lambda session: finish(session, counts))
         except Stopped:

@@ -27,8 +27,8 @@ from kchat_cli.domain.upkeep import runs as jobruns
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import Busy
 from kchat_cli.store import catalog, locks
-from kchat_cli.store.session import run_write
-from kchat_cli.store.wakeups import OUTBOX_CHANNEL, ChangeListener
+from kchat_cli.store.batches import Batches
+from kchat_cli.store.wakeups import OUTBOX_CHANNEL
 
 LEASE_NAME = catalog.SCHEDULER
 LEASE = timedelta(seconds=60)
@@ -70,6 +70,7 @@ def run_summary(record: dict) -> str | None:
 class Daemon:
     def __init__(self, engine: sa.Engine, home: Home):
         self.engine = engine
+        self.batches = Batches(engine)
         self.home = home
         self.stopping = threading.Event()
         self.delivering = threading.Lock()  # one delivery at a time: timed or on demand
@@ -92,11 +93,11 @@ class Daemon:
 
     def watch_outbox(self) -> None:
         """Deliver as soon as something is due, until the scheduler stops."""
-        listener = ChangeListener(self.engine, OUTBOX_CHANNEL, poll=OUTBOX_POLL)
+        listener = self.batches.listener(OUTBOX_CHANNEL, poll=OUTBOX_POLL)
         try:
             while not self.stopping.is_set():
                 listener.wait(OUTBOX_WAIT)
-                due = not self.stopping.is_set() and delivery.due_now(self.engine, clock.now())
+                due = not self.stopping.is_set() and delivery.due_now(self.batches, clock.now())
                 if due and self.run_once("deliver") is None:
                     # Failing or busy: leave it to the timed runs for a while.
                     self.stopping.wait(RETRY_AFTER)
@@ -127,8 +128,7 @@ class Daemon:
         when = event.scheduled_run_time
         due = clock.to_kst(when).strftime("%Y-%m-%d %H:%M:%S")
         log.warning("%s: missed the run due at %s", event.job_id, due)
-        run_write(
-            self.engine,
+        self.batches.write(
             lambda session: jobruns.record_missed(
                 session, event.job_id, as_of=when, now=clock.now(), holder=locks.me()
             ),

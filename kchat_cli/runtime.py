@@ -143,13 +143,33 @@ class Runtime:
         return self.command.replace(" ", ".")
 
     def engine(self):
-        """The store's engine, for a command that works on it directly (ingest, watch, the
-        jobs); a gated command passes the access check first."""
+        """The store's engine, for the job runner and the scheduler, which hand their jobs
+        the batches they work with; a gated command passes the access check first."""
         engine = self._store()
         if self.gated:
             with engine.connect() as connection:
                 self._check_access(connection)
         return engine
+
+    def batches(self):
+        """Transactions for work over many of them (ingest, watch, the demo), each write
+        waiting for the store as long as this command may; a gated command passes the
+        access check first."""
+        from kchat_cli.store.batches import Batches
+
+        return Batches(self.engine(), **self._patience())
+
+    def upgrade_store(self) -> dict:
+        """The store brought to this kchat's schema (`db upgrade`)."""
+        from kchat_cli.store.opening import upgrade_store
+
+        return upgrade_store(self.url)
+
+    def schema(self) -> dict:
+        """The store's schema revision and the newest this kchat knows (`db current`)."""
+        from kchat_cli.store.opening import schema_revisions
+
+        return schema_revisions(self.url)
 
     def channel(self):
         if "channel" not in self._cache:
@@ -209,16 +229,16 @@ class Runtime:
         """A room action on the rooms named by `tokens`, a batch a transaction, each batch
         audited under the command's name (or `audit_as`) with the rooms it changed."""
         from kchat_cli.domain.conversations.bulk import apply_to_rooms
+        from kchat_cli.store.batches import Batches
 
         return apply_to_rooms(
-            self._store(),
+            Batches(self._store(), **self._patience()),
             tokens,
             room_action,
             actor_of=self._writer,
             audit_as=audit_as or self.audit_action,
             dry_run=dry_run,
             report=report,
-            **self._patience(),
         )
 
     def glance(self, work: Callable, *args, **kwargs) -> Any:

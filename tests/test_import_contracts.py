@@ -66,6 +66,11 @@ def test_the_tree_keeps_every_contract(tmp_path):
             "from kchat_cli.domain.conversations import rooms",
             "The domain's subjects import one way",
         ),
+        (
+            "kchat_cli/domain/conversations/notices.py",
+            "from kchat_cli.store.session import run_write",
+            "The domain gets its transactions from its caller",
+        ),
         ("kchat_cli/runtime.py", "import jobs.runner", "only the commands that start jobs"),
         ("jobs/retention.py", "from kchat_cli import render", "Jobs call the domain"),
     ],

@@ -9,6 +9,7 @@ from conftest import room_of
 
 from kchat_cli.domain.conversations import ingest
 from kchat_cli.lines import numbered
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.models import Comment, Consent, Message
 from kchat_cli.store.opening import find_channel
 
@@ -185,7 +186,7 @@ def test_ingest_streams_and_commits_in_batches(kchat, ev):
             yield json.dumps(ev.says(f"u{n}", "2026-11-20 10:00"))
 
     report = ingest.ingest(
-        engine,
+        Batches(engine),
         channel.id,
         numbered(lines()),
         on_refused=lambda *a: None,

@@ -9,6 +9,7 @@ from kchat_cli.domain.actor import Actor, Home
 from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.bulk import apply_to_rooms
 from kchat_cli.domain.reports.report import percentile
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.opening import find_channel
 
 
@@ -65,7 +66,7 @@ def test_resolution_time_from_the_consultation_start_to_completion(kchat, ev):
     channel = find_channel(kchat.engine, None)
     done = parse_instant(kst("2026-11-20 11:00"))
     apply_to_rooms(
-        kchat.engine,
+        Batches(kchat.engine),
         [str(room_of(kchat, "u1")["id"])],
         room_actions.Complete(),
         actor_of=lambda session: Actor(

@@ -23,6 +23,7 @@ from kchat_cli.domain.upkeep import retention
 from kchat_cli.domain.upkeep.retention import Window, expires_at
 from kchat_cli.errors import Busy
 from kchat_cli.store import search_index
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.bulk import batch_writer
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, dispose_engines, get_engine
 from kchat_cli.store.models import Message, OutboxItem, Room
@@ -191,7 +192,9 @@ def test_r_ret_1_rooms_describe_what_remains(kchat, ev):
         ev.says("u4", "2026-01-01 10:00", text="차단 후 최근"),
     )
     before = kchat("unread").stdout
-    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=3)
+    report = retention.run(
+        Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=3
+    )
     assert report.batches > 5 and report.messages > 20
     stored, truth = recounted(kchat.engine)
     assert stored == truth
@@ -261,7 +264,11 @@ def test_dry_run_counts_messages_sharing_a_time_once(kchat, ev):
         *(ev.says(f"u{n}", "2022-01-01 10:00") for n in range(3)), ev.says("u9", "2022-03-01 10:00")
     )
     report = retention.run(
-        kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2, dry_run=True
+        Batches(kchat.engine),
+        as_of=parse_instant(AS_OF),
+        home=kchat.home,
+        batch_size=2,
+        dry_run=True,
     )
     # Two batches, and one finding nothing from the search index's cut on.
     assert (report.messages, report.batches) == (4, 3)
@@ -322,7 +329,9 @@ def test_outbox_copies_go_a_batch_a_transaction(kchat, ev):
     sa.event.listen(engine, "commit", commit)
     sa.event.listen(engine, "before_cursor_execute", statement)
     try:
-        report = retention.run(engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+        report = retention.run(
+            Batches(engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2
+        )
     finally:
         sa.event.remove(engine, "commit", commit)
         sa.event.remove(engine, "before_cursor_execute", statement)
@@ -431,12 +440,12 @@ def test_a_run_cut_short_after_its_batches_leaves_the_search_index_true(
 
     monkeypatch.setattr(retention, "_settle_search_index", cut_short)
     with pytest.raises(RuntimeError):
-        retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home)
+        retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home)
     assert texts(kchat) == ["남는 주소 변경"]
     assert "messages_fts_202301" not in index_state(kchat)
     assert [m["text"] for m in kchat.json("search", "주소 변경")] == ["남는 주소 변경"]
     monkeypatch.undo()
-    report = retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home)
+    report = retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home)
     assert (report.messages, report.index_tables_dropped) == (0, 0)
 
 
@@ -453,11 +462,13 @@ def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat
     reader.execute("SELECT count(*) FROM messages").fetchone()
     try:
         with pytest.raises(Busy, match="copies of deleted data may remain"):
-            retention.run(get_engine(kchat.url), as_of=parse_instant(AS_OF), home=kchat.home)
+            retention.run(
+                Batches(get_engine(kchat.url)), as_of=parse_instant(AS_OF), home=kchat.home
+            )
     finally:
         reader.close()
     assert texts(kchat) == []
-    retention.run(get_engine(kchat.url), as_of=parse_instant(AS_OF), home=kchat.home)
+    retention.run(Batches(get_engine(kchat.url)), as_of=parse_instant(AS_OF), home=kchat.home)
     assert Path(database + "-wal").stat().st_size == 0, "emptied while the store stays open"
     assert "지워질-문장".encode() not in Path(database).read_bytes()
     dispose_engines()
@@ -479,7 +490,9 @@ def test_batching_with_a_batch_of_two(kchat, ev):
 
     sa.event.listen(engine, "commit", count)
     try:
-        report = retention.run(engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+        report = retention.run(
+            Batches(engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2
+        )
     finally:
         sa.event.remove(engine, "commit", count)
     # 2 + 2 + 1 before the cut; 1 + 1 and one finding nothing more after it.
@@ -511,11 +524,13 @@ def test_a_failure_mid_batch_rolls_that_batch_back(kchat, ev, monkeypatch):
 
     monkeypatch.setattr(retention, "_fix_rooms", failing_fix)
     with pytest.raises(RuntimeError):
-        retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+        retention.run(
+            Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2
+        )
     assert len(texts(kchat)) == 3, "the first batch stays done, the second rolled back whole"
     assert kchat("unread").stdout.strip() == "3", "rooms and counters rolled back with it"
     monkeypatch.setattr(retention, "_fix_rooms", real_fix)
-    retention.run(kchat.engine, as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+    retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
     assert texts(kchat) == [] and kchat("unread").stdout.strip() == "0"
 
 

@@ -12,6 +12,7 @@ from kchat_cli import clock
 from kchat_cli.domain.actor import Actor, Home
 from kchat_cli.domain.conversations import room_actions
 from kchat_cli.domain.conversations.bulk import apply_to_rooms
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.opening import find_channel
 
 BLOCKED_NOTICE = "헬로카페에 의해 차단된 사용자로 1:1 채팅을 할 수 없습니다."
@@ -319,7 +320,7 @@ def test_bulk_changes_commit_one_transaction_per_batch(kchat, ev):
     sa.event.listen(engine, "commit", count)
     try:
         report = apply_to_rooms(
-            engine,
+            Batches(engine),
             ids,
             room_actions.Read(),
             actor_of=lambda session: Actor(session, channel, clock.now(), Home(kchat.home)),

@@ -15,9 +15,7 @@ def upgrade(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat db upgrade
     """
-    from kchat_cli.domain.setup.store import upgrade as upgrade_store
-
-    emit_one(upgrade_store(runtime(ctx).url), output, fields=("store", "from", "to"))
+    emit_one(runtime(ctx).upgrade_store(), output, fields=("store", "from", "to"))
 
 
 @app.command()
@@ -26,6 +24,4 @@ def current(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat db current
     """
-    from kchat_cli.domain.setup.store import current as current_revision
-
-    emit_one(current_revision(runtime(ctx).url), output, fields=("store", "current", "head"))
+    emit_one(runtime(ctx).schema(), output, fields=("store", "current", "head"))

@@ -47,7 +47,7 @@ def demo(
     rt.channel_name = name
     with progress("demo", "events") as update:
         record = demo_data.build(
-            rt.engine(),
+            rt.batches(),
             rt.channel(),
             count=count,
             anchor=as_of or now,

@@ -50,6 +50,7 @@ def ingest(
 
     Example: kchat ingest events.jsonl --reject-file rejected.jsonl
     """
+    from kchat_cli import collector
     from kchat_cli.domain.conversations.ingest import IngestReport, redacted
     from kchat_cli.domain.conversations.ingest import ingest as apply_events
     from kchat_cli.files import private_append
@@ -57,7 +58,7 @@ def ingest(
     from kchat_cli.progress import progress
 
     rt = runtime(ctx)
-    engine, channel_id, sealer = rt.engine(), rt.channel().id, rt.sealer()
+    batches, channel_id, sealer = rt.batches(), rt.channel().id, rt.sealer()
     rejects = private_append(reject_file) if reject_file else None
     report, shown = IngestReport(), 0
 
@@ -72,9 +73,17 @@ def ingest(
     try:
         with _source(source) as stream:
             counted = _Counted(stream)
-            with progress("ingest", "events", total=counted.size) as update:
+            with (
+                progress("ingest", "events", total=counted.size) as update,
+                collector.paused() as collect,
+            ):
+
+                def on_batch(done: IngestReport) -> None:
+                    update(counted.read, done.applied + done.duplicates)
+                    collect()
+
                 apply_events(
-                    engine,
+                    batches,
                     channel_id,
                     read_lines(counted),
                     on_refused=on_refused,
@@ -82,7 +91,7 @@ def ingest(
                     as_of=as_of,
                     batch_size=batch_size,
                     report=report,
-                    on_batch=lambda done: update(counted.read, done.applied + done.duplicates),
+                    on_batch=on_batch,
                 )
     except KeyboardInterrupt:
         say(

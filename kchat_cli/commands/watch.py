@@ -48,7 +48,7 @@ def watch(
     )
     seen = 0
     try:
-        for event in follow(rt.engine(), rt.channel().id):
+        for event in follow(rt.batches(), rt.channel().id):
             if output is Format.table:
                 sys.stdout.write(visible(_line(event)) + "\n")
             else:

@@ -742,9 +742,9 @@ class ChatConsole(App):
     def _follow(self, cursor) -> None:
         """Another thread: the channel's changes, a batch per look at the store."""
         try:
-            engine, channel = self.rt.mirror("watch").engine(), self.rt.channel().id
+            batches, channel = self.rt.mirror("watch").batches(), self.rt.channel().id
             stop = self.stop_following
-            for batch in watch.follow_batches(engine, channel, wait=1.0, cursor=cursor, stop=stop):
+            for batch in watch.follow_batches(batches, channel, wait=1.0, cursor=cursor, stop=stop):
                 self.call_from_thread(self.on_changes, batch)
         except Exception as exc:  # said on screen, unless the console has ended
             if not self.stop_following.is_set():

@@ -1,4 +1,5 @@
-"""Opening the store a command names, and finding its channel: checks a user can act on."""
+"""Opening the store a command names, and finding its channel: checks a user can act on;
+creating and upgrading a store by its URL."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ import sqlalchemy as sa
 
 from kchat_cli.errors import Busy, Invalid, NotFound, StoreNotReady
 from kchat_cli.store import catalog
-from kchat_cli.store.engine import get_engine, shown_url, sqlite_path
+from kchat_cli.store.engine import create_sqlite_file, get_engine, shown_url, sqlite_path
 from kchat_cli.store.maintenance import scrub_wal
 
 INIT_HINT = "run kchat init --name PROFILE --owner LOGIN"
@@ -57,6 +58,65 @@ def find_channel(engine: sa.Engine, name: str | None) -> ChannelRef:
     raise Invalid(
         f"this store has several channels ({some(channels)})",
         "pass --channel NAME or set KCHAT_CHANNEL",
+    )
+
+
+def prepared_store(url: str) -> sa.Engine:
+    """The engine of the store at `url`, created (a SQLite file, 0600) or upgraded to this
+    kchat's schema first."""
+    from kchat_cli.store import migrate  # Alembic: off the start-up path of other commands
+
+    path = sqlite_path(url)
+    if path is not None:
+        create_sqlite_file(path)
+    engine = get_engine(url)
+    try:
+        migrate.upgrade(engine)
+    except sa.exc.DBAPIError as exc:
+        raise _cannot_open(url, exc) from None
+    return engine
+
+
+def upgrade_store(url: str) -> dict:
+    """Upgrade an existing store to this kchat's schema: from which revision, to which."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise StoreNotReady(f"no store at {path}", INIT_HINT)
+    from kchat_cli.store import migrate
+
+    before = schema_revisions(url)["current"]
+    prepared_store(url)
+    return {"store": shown_url(url), "from": before, "to": migrate.head_revision()}
+
+
+def schema_revisions(url: str) -> dict:
+    """The store's schema revision and the newest this kchat knows."""
+    from kchat_cli.store import migrate
+
+    try:
+        current = migrate.current_revision(get_engine(url))
+    except sa.exc.DBAPIError as exc:
+        raise _cannot_open(url, exc) from None
+    return {"store": shown_url(url), "current": current, "head": migrate.head_revision()}
+
+
+def channels_at(url: str) -> list[str]:
+    """The names of the store's channels, oldest first; none in a store not made yet."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return []
+    try:
+        with get_engine(url).connect() as connection:
+            if not sa.inspect(connection).has_table("channels"):
+                return []
+            return list(catalog.channel_names(connection))
+    except sa.exc.DBAPIError as exc:
+        raise _cannot_open(url, exc) from None
+
+
+def _cannot_open(url: str, exc: sa.exc.DBAPIError) -> StoreNotReady:
+    return StoreNotReady(
+        f"cannot open the store at {shown_url(url)}: {str(exc.orig).strip().splitlines()[0]}"
     )
 
 

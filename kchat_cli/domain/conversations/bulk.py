@@ -1,12 +1,9 @@
 """Actions on many rooms at once: a batch per transaction, never one per room; the good
 rooms change, the bad ones are reported with a reason (R-BULK-1)."""
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from kchat_cli.domain.access import audit
@@ -15,7 +12,7 @@ from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.vocabulary import MAX_ID, counted
 from kchat_cli.errors import KchatError
-from kchat_cli.store.session import WRITE_PATIENCE, run_write
+from kchat_cli.store.batches import Batches
 
 BULK_BATCH = 1000
 
@@ -61,7 +58,7 @@ def parse_room_ids(tokens: Iterable[str]) -> tuple[list[int], list[tuple[str, st
 
 
 def apply_to_rooms(
-    engine: sa.Engine,
+    batches: Batches,
     tokens: Iterable[str],
     action: RoomAction,
     *,
@@ -70,7 +67,6 @@ def apply_to_rooms(
     dry_run: bool = False,
     batch_size: int | None = None,
     report: BulkReport | None = None,
-    patience: float = WRITE_PATIENCE,
 ) -> BulkReport:
     """Apply `action` to the rooms named by `tokens`, a batch a transaction, as the actor
     `actor_of` makes in it; with `audit_as`, each batch's audit entry names the rooms it
@@ -82,11 +78,9 @@ def apply_to_rooms(
     size = batch_size or BULK_BATCH
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
-        done = run_write(
-            engine,
+        done = batches.write(
             lambda session, chunk=chunk: apply_batch(actor_of(session), chunk, action, audit_as),
             commit=not dry_run,
-            patience=patience,
         )
         report.merge(done)
     return report
@@ -126,18 +120,3 @@ def apply_batch(
             now=actor.now,
         )
     return report
-
-
-@contextmanager
-def collector_paused() -> Iterator[Callable[[], None]]:
-    """For work over millions of rows (ingest, export, retention): they allocate millions of
-    short-lived objects that reference counting frees, and the cyclic collector, left on,
-    spends up to a tenth of the time scanning them. Call what this yields between batches to
-    collect once per batch instead."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield lambda: gc.collect(1)
-    finally:
-        if enabled:
-            gc.enable()

@@ -18,14 +18,13 @@ from kchat_cli import clock
 from kchat_cli.domain.access import admins
 from kchat_cli.domain.chat_settings import settings
 from kchat_cli.domain.conversations import rooms
-from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.domain.conversations.conversation import Conversation, FileInfo
 from kchat_cli.domain.conversations.inbound import Inbound
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import KchatError, Refused, describe
 from kchat_cli.lines import MAX_LINE, PAUSE, Line, Overlong
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.bulk import bulk_insert
-from kchat_cli.store.maintenance import refresh_statistics
 from kchat_cli.store.models import (
     Comment,
     Consent,
@@ -35,7 +34,6 @@ from kchat_cli.store.models import (
     Room,
     User,
 )
-from kchat_cli.store.session import run_write
 
 INGEST_BATCH = 5000
 # Applying this many events changes the tables enough for the planner to need new counts.
@@ -515,7 +513,7 @@ _HANDLERS = {
 
 
 def ingest(
-    engine: sa.Engine,
+    batches: Batches,
     channel_id: int,
     lines: Iterable[Line | None],
     *,
@@ -534,10 +532,10 @@ def ingest(
     `as_of` (default: when each batch is applied). `report` counts committed batches only,
     and `on_batch` is told after each, so an interrupted ingest can say what it did."""
     report = report or IngestReport()
-    with rooms.running_as("ingest"), collector_paused() as batch_done:
+    with rooms.running_as("ingest"):
         for chunk in _chunks(lines, batch_size):
             outcome = (
-                _apply_isolated(engine, channel_id, chunk.events, now, as_of, seal)
+                _apply_isolated(batches, channel_id, chunk.events, now, as_of, seal)
                 if chunk.events
                 else _BatchOutcome()
             )
@@ -551,21 +549,20 @@ def ingest(
             for line, raw, reason in sorted(refused, key=lambda each: each[0]):
                 on_refused(line, raw, reason)
             on_batch(report)
-            batch_done()
     if report.applied >= STATISTICS_AFTER:
-        refresh_statistics(engine, [Room.__table__, User.__table__, Message.__table__])
+        batches.analyze([Room.__table__, User.__table__, Message.__table__])
     return report
 
 
 def _apply_isolated(
-    engine: sa.Engine, channel_id: int, events: list[Event], now, as_of, seal
+    batches: Batches, channel_id: int, events: list[Event], now, as_of, seal
 ) -> _BatchOutcome:
     """Apply a batch in one transaction. Should the store refuse it for what some line holds
     (a value validation let through), apply its halves apart, down to the culprit, which is
     refused alone: one line never costs the others."""
     try:
-        return run_write(
-            engine, lambda session: _apply(session, channel_id, events, now(), as_of, seal)
+        return batches.write(
+            lambda session: _apply(session, channel_id, events, now(), as_of, seal)
         )
     except Exception as exc:
         if not _caused_by_content(exc):
@@ -575,8 +572,8 @@ def _apply_isolated(
                 refused=[(events[0], f"the store cannot hold it ({describe(exc)})")]
             )
     middle = len(events) // 2
-    first = _apply_isolated(engine, channel_id, events[:middle], now, as_of, seal)
-    return first.merge(_apply_isolated(engine, channel_id, events[middle:], now, as_of, seal))
+    first = _apply_isolated(batches, channel_id, events[:middle], now, as_of, seal)
+    return first.merge(_apply_isolated(batches, channel_id, events[middle:], now, as_of, seal))
 
 
 def _caused_by_content(exc: Exception) -> bool:

@@ -16,8 +16,8 @@ from kchat_cli.domain.chat_settings.settings import ChatSettings
 from kchat_cli.domain.conversations import rooms
 from kchat_cli.domain.conversations.conversation import Conversation
 from kchat_cli.domain.conversations.rooms import RoomState
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.models import Channel, Message
-from kchat_cli.store.session import read_session, run_write
 
 # Automatic replies answer live events only: an event older than this when it is processed
 # (a history import, a late backfill) gets none.
@@ -75,17 +75,16 @@ def on_entry(
 
 
 def send_due_offhours(
-    engine: sa.Engine, as_of: datetime, *, dry_run: bool, checkpoint: Callable[[], None]
+    batches: Batches, as_of: datetime, *, dry_run: bool, checkpoint: Callable[[], None]
 ) -> int:
     """The offhours-notices job: for every channel, a notice to every user who wrote in the
     off-hours period still going on at `as_of` and has none for it yet (claims skip those
     who have). A transaction per channel; returns how many were sent."""
-    with read_session(engine) as session:
+    with batches.read() as session:
         channel_ids = list(session.scalars(sa.select(Channel.id).order_by(Channel.id)))
     sent = 0
     for channel_id in channel_ids:
-        sent += run_write(
-            engine,
+        sent += batches.write(
             lambda session, channel_id=channel_id: _send_due(session, channel_id, as_of),
             commit=not dry_run,
         )

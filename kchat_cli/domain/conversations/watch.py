@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from kchat_cli.domain.conversations.listing import message_record, message_select, records_of
 from kchat_cli.store import tables
-from kchat_cli.store.session import read_session, snapshot_session
-from kchat_cli.store.wakeups import ChangeListener, change_channel
+from kchat_cli.store.batches import Batches
+from kchat_cli.store.wakeups import change_channel
 
 EVENT_FIELDS = (
     "type",
@@ -106,15 +106,15 @@ def _event(kind: str, record: dict, **extra) -> dict:
     return {"type": kind, **{name: values.get(name) for name in EVENT_FIELDS[1:]}}
 
 
-def follow(engine: sa.Engine, channel_id: int, *, wait: float = 5.0) -> Iterator[dict]:
+def follow(batches: Batches, channel_id: int, *, wait: float = 5.0) -> Iterator[dict]:
     """Events as they happen, forever. A lost store is waited for and read from where it
     was left."""
-    for batch in follow_batches(engine, channel_id, wait=wait):
+    for batch in follow_batches(batches, channel_id, wait=wait):
         yield from batch
 
 
 def follow_batches(
-    engine: sa.Engine,
+    batches: Batches,
     channel_id: int,
     *,
     wait: float = 5.0,
@@ -124,14 +124,14 @@ def follow_batches(
     """What happened after `cursor` (by default, now), a batch of events per look at the
     store (never an empty one), for a reader that acts once per batch, as the console
     redraws once after a burst; until `stop` is set (within `wait` seconds)."""
-    listener = ChangeListener(engine, change_channel(channel_id))
+    listener = batches.listener(change_channel(channel_id))
     if cursor is None:
-        with read_session(engine) as session:
+        with batches.read() as session:
             cursor = start(session, channel_id)
     try:
         while stop is None or not stop.is_set():
             try:
-                with snapshot_session(engine) as session:
+                with batches.snapshot() as session:
                     events, cursor = changes(session, channel_id, cursor)
             except sa.exc.OperationalError:
                 listener.close()

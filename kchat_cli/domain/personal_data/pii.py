@@ -23,10 +23,9 @@ from kchat_cli.domain.conversations.conversation import Conversation
 from kchat_cli.domain.conversations.sending import sendable_room
 from kchat_cli.domain.hostile import typed
 from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.models import Consent, InfoRequest, Plugin, Room, User
-from kchat_cli.store.opening import leave_nothing_in_wal
 from kchat_cli.store.sealing import Sealer
-from kchat_cli.store.session import read_session, run_write
 
 KEEP_FOR = timedelta(days=3)
 PURGE_BATCH = 1000
@@ -183,7 +182,7 @@ class Purge:
 
 
 def purge(
-    engine: sa.Engine,
+    batches: Batches,
     as_of: datetime,
     *,
     dry_run: bool,
@@ -192,13 +191,12 @@ def purge(
 ) -> Purge:
     """The pii-purge job (R-PII-2): destroy every record due at `as_of`, PURGE_BATCH a
     transaction, and leave nothing of them readable in the store's files."""
-    with read_session(engine) as session:
+    with batches.read() as session:
         due = due_for_destruction(session, as_of)
     purged = Purge()
     for start in range(0, len(due), PURGE_BATCH):
         chunk = due[start : start + PURGE_BATCH]
-        done = run_write(
-            engine,
+        done = batches.write(
             lambda session, chunk=chunk: _destroy(session, [consent_id for consent_id, _ in chunk]),
             commit=not dry_run,
         )
@@ -206,7 +204,7 @@ def purge(
         progress(purged.destroyed)
         checkpoint()
     if purged.destroyed and not dry_run:
-        leave_nothing_in_wal(engine, "pii-purge")
+        batches.scrub("pii-purge")
     return purged
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from kchat_cli import collector
 from kchat_cli.domain.actor import Actor
-from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.domain.conversations.listing import (
     MESSAGE_FIELDS,
     ROOM_FIELDS,
@@ -98,7 +98,7 @@ def message_rows(
         query = query.where(messages.c.ts < until)
     chosen = None if rooms is None else set(room_ids(session, channel_id, rooms))
     shape = tuple if spreadsheet else _file_nested
-    with collector_paused():
+    with collector.paused():
         for chunk in driver_rows(session, query, EXPORT_CHUNK):
             yield from [
                 (

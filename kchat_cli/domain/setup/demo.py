@@ -17,9 +17,9 @@ from kchat_cli.domain.conversations.bulk import RoomAction, apply_to_rooms
 from kchat_cli.domain.setup import store
 from kchat_cli.errors import Refused
 from kchat_cli.lines import numbered
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.models import Room, User
 from kchat_cli.store.opening import ChannelRef, some
-from kchat_cli.store.session import read_session, run_write
 
 SEED = 20181001
 DEMO_ADMINS = (("minji", "박민지"), ("junho", "이준호"))
@@ -170,7 +170,7 @@ def prepare(url: str, name: str, *, owner: str, now: datetime) -> None:
 
 
 def build(
-    engine: sa.Engine,
+    batches: Batches,
     channel: ChannelRef,
     *,
     count: int,
@@ -185,10 +185,10 @@ def build(
     channel_id = channel.id
     rng = random.Random(SEED)
     plans = plan(count, rng)
-    run_write(engine, lambda session: _ensure_admins(session, channel_id, now))
+    batches.write(lambda session: _ensure_admins(session, channel_id, now))
     refused: list[str] = []
     report = ingest.ingest(
-        engine,
+        batches,
         channel_id,
         numbered(events(plans, anchor, rng)),
         on_refused=lambda line, raw, reason: refused.append(reason),
@@ -197,15 +197,15 @@ def build(
         on_batch=on_batch,
     )
     if report.applied:
-        with read_session(engine) as session:
+        with batches.read() as session:
             ids = _room_ids(session, channel_id)
         system = partial(Actor, channel=channel, now=now, home=home)
-        _arrange(engine, system, [str(ids[p.user]) for p in plans], plans, anchor)
+        _arrange(batches, system, [str(ids[p.user]) for p in plans], plans, anchor)
     return {"rooms": count, **report.record()}
 
 
 def _arrange(
-    engine: sa.Engine, system, ids: list[str], plans: list[DemoPlan], anchor: datetime
+    batches: Batches, system, ids: list[str], plans: list[DemoPlan], anchor: datetime
 ) -> None:
     """What admins would have done: read, completed, labelled, assigned, starred, blocked
     and left rooms, each chosen by its place in the plan. `system(db=session)` is the
@@ -218,13 +218,13 @@ def _arrange(
         return [room for room, p in zip(ids, plans, strict=True) if p.ending == name]
 
     def each(rooms: list[str], action: RoomAction) -> None:
-        apply_to_rooms(engine, rooms, action, actor_of=lambda session: system(db=session))
+        apply_to_rooms(batches, rooms, action, actor_of=lambda session: system(db=session))
 
     def once(work, *args) -> None:
-        run_write(engine, lambda session: work(system(db=session), *args))
+        batches.write(lambda session: work(system(db=session), *args))
 
     each(ending("read"), room_actions.Read())
-    _complete_after_talking(engine, system, ending("completed"), anchor)
+    _complete_after_talking(batches, system, ending("completed"), anchor)
     for name in DEMO_LABELS:
         once(labels.create, name)
     for name, text in DEMO_SAVED_REPLIES:
@@ -239,18 +239,18 @@ def _arrange(
     each(ids[-2:], room_actions.Leave(confirmed=False))
 
 
-def _complete_after_talking(engine: sa.Engine, system, rooms: list[str], anchor: datetime) -> None:
+def _complete_after_talking(batches: Batches, system, rooms: list[str], anchor: datetime) -> None:
     """Each room completed a while after its last message, as an admin would: within the
     hour mostly, some hours later or the next day at times, never after the demo's end."""
     rng = random.Random(SEED + 1)
-    with read_session(engine) as session:
+    with batches.read() as session:
         query = sa.select(Room.id, Room.last_message_at).where(Room.id.in_(map(int, rooms)))
         last = dict(session.execute(query).all())
     for room in rooms:
         low, high = rng.choices(((3, 60), (60, 360), (720, 1800)), weights=(6, 3, 1))[0]
         at = min(last[int(room)] + timedelta(minutes=rng.randint(low, high)), anchor)
         apply_to_rooms(
-            engine,
+            batches,
             [room],
             room_actions.Complete(),
             actor_of=lambda session, at=at: system(db=session, now=at),

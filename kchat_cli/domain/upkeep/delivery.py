@@ -17,9 +17,9 @@ from kchat_cli.domain.access import auth
 from kchat_cli.domain.actor import Actor
 from kchat_cli.errors import KchatError
 from kchat_cli.store import catalog
+from kchat_cli.store.batches import Batches
 from kchat_cli.store.models import Admin, Channel, Message, OutboxItem, Room, User
 from kchat_cli.store.sealing import Sealer
-from kchat_cli.store.session import read_session, run_write
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
@@ -77,9 +77,9 @@ def scheduler_runs(actor: Actor) -> bool:
     return catalog.live_lease(actor.db, catalog.SCHEDULER, actor.now) is not None
 
 
-def due_now(engine: sa.Engine, now: datetime) -> bool:
+def due_now(batches: Batches, now: datetime) -> bool:
     """Whether anything waits to be sent at `now` (cheap: the outbox's due index)."""
-    with read_session(engine) as session:
+    with batches.read() as session:
         query = sa.select(OutboxItem.id).where(
             OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now
         )
@@ -122,7 +122,7 @@ def payload(item: dict, sealer: Callable[[], Sealer]) -> dict:
 
 
 def deliver(
-    engine: sa.Engine,
+    batches: Batches,
     transport,
     *,
     as_of: datetime,
@@ -135,7 +135,7 @@ def deliver(
     counts = {"due": 0} if dry_run else {"sent": 0, "retrying": 0, "failed": 0}
     last_id, handled = 0, 0
     while handled < DELIVER_LIMIT:
-        with read_session(engine) as session:
+        with batches.read() as session:
             items = _due(session, as_of, last_id)
         if not items:
             break
@@ -144,9 +144,7 @@ def deliver(
             counts["due"] += len(items)
             continue
         results = [(item, _attempt(transport, item, sealer)) for item in items]
-        recorded = run_write(
-            engine, lambda session, results=results: _record(session, results, as_of)
-        )
+        recorded = batches.write(lambda session, results=results: _record(session, results, as_of))
         for outcome in recorded:
             counts[outcome] += 1
         progress(handled)

@@ -28,13 +28,10 @@ from sqlmodel import Session
 
 from kchat_cli.clock import KST
 from kchat_cli.domain.conversations import attachments, rooms
-from kchat_cli.domain.conversations.bulk import collector_paused
 from kchat_cli.store import search_index
-from kchat_cli.store.bulk import among, batch_writer
-from kchat_cli.store.maintenance import refresh_statistics, settle_wal
+from kchat_cli.store.batches import Batches
+from kchat_cli.store.bulk import among
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
-from kchat_cli.store.opening import leave_nothing_in_wal
-from kchat_cli.store.session import read_session, run_write
 
 RETENTION = relativedelta(years=3)
 RETENTION_BATCH = 12_500
@@ -124,7 +121,7 @@ class _Done:
 
 
 def run(
-    engine: sa.Engine,
+    batches: Batches,
     *,
     as_of: datetime,
     home: Path,
@@ -135,13 +132,13 @@ def run(
 ) -> Report:
     window = Window.at(as_of)
     report = Report()
-    with read_session(engine) as session:
+    with batches.read() as session:
         channel_ids = list(session.scalars(sa.select(Channel.id).order_by(Channel.id)))
         report.held_skipped = _held_expired(session, window)
 
-    def write(bind, work):
+    def write(writer: Batches, work):
         started = time.perf_counter()
-        result = run_write(bind, work, commit=not dry_run)
+        result = writer.write(work, commit=not dry_run)
         report.longest_batch_ms = max(
             report.longest_batch_ms, (time.perf_counter() - started) * 1000
         )
@@ -156,15 +153,14 @@ def run(
         report.touched_rooms |= done.rooms
         report.unindexed_months |= done.months
         if report.batches % SETTLE_EVERY == 0:
-            settle_wal(engine)
-        collect()
+            writer.settle()
         progress(report.messages)
         checkpoint()
         return done
 
     row_by_row_size = max(1, batch_size // ROW_BY_ROW_COST)
     before_cut = window.index_cut - MICROSECOND
-    with collector_paused() as collect, batch_writer(engine) as writer:
+    with batches.dedicated() as writer:
         for channel_id in channel_ids:
             for since, upto, size in (
                 (None, before_cut, batch_size),
@@ -186,7 +182,7 @@ def run(
                     if done.next_since is None:
                         break
                     since = done.next_since
-            leap_ids = _leap_window(engine, channel_id, window, report)
+            leap_ids = _leap_window(batches, channel_id, window, report)
             for start in range(0, len(leap_ids), row_by_row_size):
                 chunk = leap_ids[start : start + row_by_row_size]
                 batch(
@@ -196,18 +192,18 @@ def run(
                     ),
                 )
     report.outbox = _delete_outbox(
-        engine, window, batch_size=batch_size, dry_run=dry_run, checkpoint=checkpoint
+        batches, window, batch_size=batch_size, dry_run=dry_run, checkpoint=checkpoint
     )
     if not dry_run:
-        report.files = sweep_files(engine, home)
-        with read_session(engine) as session:
+        report.files = sweep_files(batches, home)
+        with batches.read() as session:
             indexed_months = search_index.months(session)
         report.index_tables_dropped = len(report.restarted_months - set(indexed_months))
-        with batch_writer(engine) as writer:
+        with batches.dedicated() as writer:
             _settle_search_index(write, writer, window, indexed_months, report)
-        leave_nothing_in_wal(engine, "retention")
+        batches.scrub("retention")
         if report.messages:
-            refresh_statistics(engine, [Message.__table__, Room.__table__], reclaim=True)
+            batches.analyze([Message.__table__, Room.__table__], reclaim=True)
     return report
 
 
@@ -304,10 +300,10 @@ def _delete_sure(
     return done
 
 
-def _leap_window(engine: sa.Engine, channel_id: int, window: Window, report: Report) -> list[int]:
+def _leap_window(batches: Batches, channel_id: int, window: Window, report: Report) -> list[int]:
     """Messages of the day after `sure` that have expired too (a leap day's, on the 28th)."""
     messages = Message.__table__
-    with read_session(engine) as session:
+    with batches.read() as session:
         rows = (
             session.connection()
             .execute(
@@ -427,7 +423,7 @@ def _fix_rooms(
 
 
 def _delete_outbox(
-    engine: sa.Engine,
+    batches: Batches,
     window: Window,
     *,
     batch_size: int,
@@ -437,15 +433,14 @@ def _delete_outbox(
     """Outbox items carry a copy of what was sent: they go with the messages, a batch a
     transaction like them."""
     table = OutboxItem.__table__
-    with read_session(engine) as session:
+    with batches.read() as session:
         rows = session.execute(
             sa.select(table.c.id, table.c.created_at).where(table.c.created_at <= window.maybe)
         ).all()
     expired = [row.id for row in rows if window.expired(row.created_at)]
     for start in range(0, len(expired), batch_size):
         chunk = expired[start : start + batch_size]
-        run_write(
-            engine,
+        batches.write(
             lambda session, chunk=chunk: session.execute(
                 table.delete().where(among(session, table.c.id, chunk))
             ),
@@ -455,12 +450,12 @@ def _delete_outbox(
     return len(expired)
 
 
-def sweep_files(engine: sa.Engine, home: Path) -> int:
+def sweep_files(batches: Batches, home: Path) -> int:
     """Delete the attachment files no message uses any more (older than FILE_GRACE)."""
     folder = attachments.files_dir(home)
     if not folder.exists():
         return 0
-    with read_session(engine) as session:
+    with batches.read() as session:
         used = set(
             session.scalars(
                 sa.select(Message.file_sha256).distinct().where(Message.file_sha256.is_not(None))
