@@ -17,6 +17,9 @@ class JobContext:
     as_of: datetime
     dry_run: bool
     home: Home
+    # Whether the run was given its time (--as-of); without, delivery goes by the store's
+    # clock, which all machines of a team share.
+    as_of_given: bool = False
     # Called between batches: keeps the job's lease alive, collects the garbage the batch
     # left, and is where a stop (SIGTERM) takes effect.
     checkpoint: Callable[[], None] = field(default=lambda: None)
@@ -24,6 +27,13 @@ class JobContext:
     progress: Callable[[int], None] = field(default=lambda done: None)
     # What a destructive job deleted, by channel ({channel id: {what: count}}), for the audit.
     deleted: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def attachment_store(self):
+        from kchat_cli.store.attachment_store import AttachmentStore, default_place
+
+        engine = self.batches.engine
+        place = self.home.files or default_place(engine)
+        return AttachmentStore(engine, self.home.folder, place)
 
     def sealer(self):
         from kchat_cli.store.sealing import Sealer

@@ -11,7 +11,8 @@ def run(context: JobContext) -> dict:
     return deliver(
         context.batches,
         transport,
-        as_of=context.as_of,
+        context.attachment_store(),
+        as_of=context.as_of if context.as_of_given else None,
         sealer=context.sealer,
         dry_run=context.dry_run,
         progress=context.progress,

@@ -14,7 +14,7 @@ def run(context: JobContext) -> dict:
     report = retention.run(
         context.batches,
         as_of=context.as_of,
-        home=context.home.folder,
+        files=context.attachment_store(),
         dry_run=context.dry_run,
         batch_size=batch_size,
         checkpoint=context.checkpoint,

@@ -31,6 +31,11 @@ class Stopped(Exception):
     """A job asked to stop (the scheduler got SIGTERM) ends after its current batch."""
 
 
+class LeaseLost(Stopped):
+    """A job whose lock expired and went to another run stops after its current batch:
+    two runs of one job never go on at once."""
+
+
 def lock_name(job: str) -> str:
     return f"job:{job}"
 
@@ -66,6 +71,7 @@ def run_job(
     locks.acquire(engine, lock)
     patience = WRITE_PATIENCE
     try:
+        as_of_given = as_of is not None
         as_of = as_of or clock.now()
         run_id = run_write(
             engine,
@@ -84,7 +90,8 @@ def run_job(
         collected = []  # the collector's pause, once the job runs
 
         def between_batches() -> None:
-            locks.renew(engine, lock)
+            if not locks.renew(engine, lock):
+                raise LeaseLost(f"{name} lost its lock to another run")
             for collect in collected:
                 collect()
             if checkpoint is not None:
@@ -95,6 +102,7 @@ def run_job(
             as_of=as_of,
             dry_run=dry_run,
             home=home,
+            as_of_given=as_of_given,
             checkpoint=between_batches,
             progress=progress,
         )
@@ -109,6 +117,9 @@ def run_job(
                 collected.append(collect)
                 counts = job.run(context)
             return run_write(engine, lambda session: finish(session, counts))
+        except LeaseLost as exc:
+            _cut_short(engine, run_id, "error", error=str(exc))
+            raise
         except Stopped:
             _cut_short(engine, run_id, "stopped")
             raise

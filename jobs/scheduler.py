@@ -92,17 +92,24 @@ class Daemon:
             self.delivering.release()
 
     def watch_outbox(self) -> None:
-        """Deliver as soon as something is due, until the scheduler stops."""
+        """Deliver as soon as something is due, until the scheduler stops; after an error
+        (the store gone a while), start watching again once RETRY_AFTER has passed."""
+        while not self.stopping.is_set():
+            try:
+                self._watch_outbox()
+            except Exception as exc:  # the timed runs go on meanwhile
+                log.error("outbox watch: %s; watching again in %g s", exc, RETRY_AFTER)
+                self.stopping.wait(RETRY_AFTER)
+
+    def _watch_outbox(self) -> None:
         listener = self.batches.listener(OUTBOX_CHANNEL, poll=OUTBOX_POLL)
         try:
             while not self.stopping.is_set():
                 listener.wait(OUTBOX_WAIT)
-                due = not self.stopping.is_set() and delivery.due_now(self.batches, clock.now())
+                due = not self.stopping.is_set() and delivery.due_now(self.batches)
                 if due and self.run_once("deliver") is None:
                     # Failing or busy: leave it to the timed runs for a while.
                     self.stopping.wait(RETRY_AFTER)
-        except Exception as exc:  # the timed runs go on without it
-            log.error("outbox watch stopped: %s", exc)
         finally:
             listener.close()
 
@@ -135,7 +142,10 @@ class Daemon:
         )
 
     def renew(self) -> None:
-        locks.renew(self.engine, LEASE_NAME, lease=LEASE)
+        if not locks.renew(self.engine, LEASE_NAME, lease=LEASE):
+            # It expired (this machine slept?): `status` says no scheduler runs until
+            # another takes the lease; the jobs' own locks keep runs apart meanwhile.
+            log.warning("the scheduler's lease had expired; it is no longer renewed")
 
 
 # Job functions live at module level, as APScheduler wants them.

@@ -22,6 +22,7 @@ VARIABLES = {
     "channel": "KCHAT_CHANNEL",
     "admin": "KCHAT_ADMIN",
     "transport": "KCHAT_TRANSPORT",
+    "files": "KCHAT_FILES",
 }
 MAX_SIZE = 64 * 1024  # a config file is a few lines: anything larger is a mistake
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # as the store takes a URL, not a path

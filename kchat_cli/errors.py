@@ -27,6 +27,10 @@ class NotAnAdmin(NotFound):
     """The admin a command acts as is not (or no longer) an admin of the channel."""
 
 
+class MissingBytes(NotFound):
+    """An attachment's bytes are not where its record says, or are not what it hashed to."""
+
+
 class Refused(KchatError):
     """A rule forbids the action."""
 

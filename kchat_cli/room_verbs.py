@@ -95,6 +95,26 @@ VERBS: dict[str, RoomVerb] = {
 }
 
 
+def send_message(rt, room: int, outgoing, *, complete: bool = False) -> dict:
+    """A message sent as `kchat send` sends it: an image's or file's bytes kept first,
+    outside the write transaction (after the room and the access check are looked at),
+    then the message in one transaction with its audit entry."""
+    from kchat_cli import clock
+    from kchat_cli.domain.conversations.sending import send, sendable_room
+
+    if outgoing.carries_file:
+        rt.look(sendable_room, room, for_update=False)
+        outgoing.attach(rt.attachment_store(), rt.channel().id, clock.now())
+    return rt.act(
+        send,
+        room,
+        outgoing,
+        complete=complete,
+        target=f"room {room}",
+        details=lambda sent: {"message": sent["id"], "kind": sent["kind"], "complete": complete},
+    )
+
+
 def act_on_room(rt, name: str, room: int, *arguments):
     """A one-room verb on `room`, through the runtime of the command it stands for: its
     access check and its audit entry. Returns what it did, as a sentence."""

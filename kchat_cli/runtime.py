@@ -104,6 +104,7 @@ class Runtime:
             transport=config.resolve("transport").value,
             transport_timeout=_seconds("KCHAT_TRANSPORT_TIMEOUT", 10.0),
             secret_key=secret_key,
+            files=_files_place(config.resolve("files")),
         )
 
     def mirror(self, command: str) -> "Runtime":
@@ -127,11 +128,18 @@ class Runtime:
             "channel": (self.channel_name, self.sources.get("channel", "default")),
             "admin": (self.admin_login, self.sources.get("admin", "default")),
             "transport": (shown_transport, transport.source),
+            "files": (self._shown_files(), config.resolve("files").source),
         }
         return [
             {"setting": key, "value": value, "source": source}
             for key, (value, source) in values.items()
         ]
+
+    def _shown_files(self) -> str:
+        """The files' place as set, else the store's default (without opening the store)."""
+        from kchat_cli.store.engine import sqlite_path
+
+        return self.home.files or ("home" if sqlite_path(self.url) else "database")
 
     @property
     def gated(self) -> bool:
@@ -159,11 +167,23 @@ class Runtime:
 
         return Batches(self.engine(), **self._patience())
 
+    def attachment_store(self):
+        """Where attachment bytes are read and new ones kept (KCHAT_FILES, else the store's
+        default: the home folder for SQLite, the database for PostgreSQL)."""
+        from kchat_cli.store.attachment_store import AttachmentStore, default_place
+
+        engine = self.engine()
+        return AttachmentStore(engine, self.folder, self.home.files or default_place(engine))
+
     def upgrade_store(self) -> dict:
-        """The store brought to this kchat's schema (`db upgrade`)."""
+        """The store brought to this kchat's schema (`db upgrade`); with the database
+        backend, the files of this machine's home folder moved in."""
         from kchat_cli.store.opening import upgrade_store
 
-        return upgrade_store(self.url)
+        upgraded = upgrade_store(self.url)
+        files = self.attachment_store()
+        upgraded["files_moved"] = files.move_in() if files.place == "database" else 0
+        return upgraded
 
     def schema(self) -> dict:
         """The store's schema revision and the newest this kchat knows (`db current`)."""
@@ -313,6 +333,17 @@ def _acting_admin(session, channel_id: int, login: str | None):
     from kchat_cli.domain.access.admins import acting_admin
 
     return acting_admin(session, channel_id, login)
+
+
+def _files_place(setting) -> str | None:
+    if setting.value not in (None, "home", "database"):
+        from kchat_cli.errors import Invalid
+
+        raise Invalid(
+            f"KCHAT_FILES (files) is home or database, not {setting.value!r}",
+            "home: this machine's folder; database: the store, for a team on several machines",
+        )
+    return setting.value
 
 
 def _seconds(variable: str, default: float) -> float:

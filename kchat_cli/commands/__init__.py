@@ -18,6 +18,7 @@ COMMANDS = {
     "rooms": ("rooms", "List, read and manage chat rooms."),
     "send": ("send", "Send a text, image, file, saved reply or coupon to a room's user."),
     "outbox": ("outbox", "What the channel sends, and how its delivery went."),
+    "files": ("files", "The bytes of the images and files admins sent."),
     "export": ("export", "Export rooms, messages or the audit log as CSV or JSON lines."),
     "admins": ("admins", "The channel's admins."),
     "settings": ("settings", "Chat on or off, available hours and automatic messages."),

@@ -12,6 +12,7 @@ from kchat_cli.commands.options import OutputOption, RoomArgument
 from kchat_cli.commands.speech import say, say_when_it_leaves
 from kchat_cli.domain.vocabulary import MAX_ID
 from kchat_cli.render import Format, emit
+from kchat_cli.room_verbs import send_message
 from kchat_cli.runtime import Runtime
 from kchat_cli.views import MESSAGE_TABLE
 
@@ -62,25 +63,11 @@ def send(
     elif text == "-":
         text = sys.stdin.read().rstrip("\n")
     outgoing = Outgoing(text=text, reply=reply, image=image, file=file, coupon=coupon)
-    sending = _edited_and_sent if edit else _sent
+    sending = _edited_and_sent if edit else send_message
     record = sending(rt, room, outgoing, complete=complete)
     say(f"queued message {record['id']} to room {room}" + (", completed" if complete else ""))
     say_when_it_leaves(rt, "it")
     emit([record], output, fields=MESSAGE_FIELDS, table=MESSAGE_TABLE)
-
-
-def _sent(rt: Runtime, room: int, outgoing, *, complete: bool) -> dict:
-    """The message sent, in one transaction with its audit entry."""
-    from kchat_cli.domain.conversations.sending import send
-
-    return rt.act(
-        send,
-        room,
-        outgoing,
-        complete=complete,
-        target=f"room {room}",
-        details=lambda sent: {"message": sent["id"], "kind": sent["kind"], "complete": complete},
-    )
 
 
 def _edited_and_sent(rt: Runtime, room: int, outgoing, *, complete: bool) -> dict:
@@ -91,4 +78,4 @@ def _edited_and_sent(rt: Runtime, room: int, outgoing, *, complete: bool) -> dic
     rt.look(sendable_room, room, for_update=False)
     with written_in_editor(outgoing.text) as written:
         outgoing.text = check_text(written)
-        return _sent(rt, room, outgoing, complete=complete)
+        return send_message(rt, room, outgoing, complete=complete)

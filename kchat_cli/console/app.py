@@ -44,12 +44,12 @@ from kchat_cli.console.words import TRY_AGAIN, error_line, kept_for
 from kchat_cli.console.writer import Writer
 from kchat_cli.domain.conversations import room_actions, watch
 from kchat_cli.domain.conversations.listing import RoomFilter, list_rooms, records_of
-from kchat_cli.domain.conversations.sending import Outgoing, send
+from kchat_cli.domain.conversations.sending import Outgoing
 from kchat_cli.domain.upkeep.delivery import scheduler_runs
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import NeedsVerification, NotAnAdmin, Refused, debug_traceback
 from kchat_cli.render import visible
-from kchat_cli.room_verbs import VERBS, act_on_room, act_on_rooms
+from kchat_cli.room_verbs import VERBS, act_on_room, act_on_rooms, send_message
 from kchat_cli.runtime import Runtime
 
 PATIENCE = 5.0  # seconds a write waits for the store before the console says it is busy
@@ -659,14 +659,7 @@ class ChatConsole(App):
         rt = self.rt.mirror("rooms request-add" if outgoing.add_request else "send")
 
         def work() -> tuple[dict, bool]:
-            sent = rt.act(
-                send,
-                room,
-                outgoing,
-                target=f"room {room}",
-                details=lambda record: {"message": record["id"], "kind": record["kind"]},
-            )
-            return sent, not rt.look(scheduler_runs)
+            return send_message(rt, room, outgoing), not rt.look(scheduler_runs)
 
         def said(done: tuple[dict, bool]) -> str:
             return f"queued message {done[0]['id']} to room {room}" + (

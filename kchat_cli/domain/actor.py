@@ -24,12 +24,14 @@ if TYPE_CHECKING:  # the ORM stays off the start-up path of light commands
 @dataclass(frozen=True)
 class Home:
     """Where this kchat keeps and sends things: its folder (files, keys, sessions), the
-    outbox's transport (KCHAT_TRANSPORT) and a secret key given in the environment."""
+    outbox's transport (KCHAT_TRANSPORT), a secret key given in the environment, and where
+    attachment bytes go (KCHAT_FILES: "home" or "database"; None: the store's default)."""
 
     folder: Path
     transport: str | None = None
     transport_timeout: float = 10.0
     secret_key: str | None = None
+    files: str | None = None
 
 
 def _the_system() -> None:

@@ -19,8 +19,9 @@ ITEM_FIELDS = ("room_id", "message_id", "admin_id", "text", "sealed_text")
 
 
 def enqueue(session: Session, items: list[dict], *, now: datetime) -> None:
-    """Queue items to send now: each a dict with `channel_id`, `kind` and any of
-    ITEM_FIELDS. A scheduler waiting on the store hears of them when this commits."""
+    """Queue items to send at once: each a dict with `channel_id`, `kind` and any of
+    ITEM_FIELDS. A scheduler waiting on the store hears of them when this commits. No
+    next attempt time means at once, whatever the clock of the machine that delivers."""
     if not items:
         return
     rows = [
@@ -31,7 +32,7 @@ def enqueue(session: Session, items: list[dict], *, now: datetime) -> None:
             "status": "pending",
             "attempts": 0,
             "created_at": now,
-            "next_attempt_at": now,
+            "next_attempt_at": None,
         }
         for item in items
     ]

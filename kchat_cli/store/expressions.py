@@ -1,9 +1,12 @@
 """SQL expressions compiled for each dialect: a timestamp as Korea-time text, and text made
-safe for a spreadsheet, both computed by the database for exports of millions of rows."""
+safe for a spreadsheet, both computed by the database for exports of millions of rows; and
+the store's clock, which decides when outbox items are due."""
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from kchat_cli.store.types import UTCDateTime
 
 
 class korea_time_text(FunctionElement):
@@ -49,3 +52,25 @@ def _spreadsheet_text(element, compiler, **kw) -> str:
     return (
         f"CASE WHEN {first}({column}) IN ({element.codes}) THEN '''' || {column} ELSE {column} END"
     )
+
+
+class store_now(FunctionElement):
+    """`store_now(seconds)`: the store's clock, `seconds` ahead. PostgreSQL's is the one
+    every machine of a team shares, so that machines whose clocks differ agree on what is
+    due; SQLite's is its one machine's."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(store_now, "sqlite")
+def _store_now_sqlite(element, compiler, **kw) -> str:
+    seconds = compiler.process(element.clauses, **kw)
+    # Microseconds since 1970, as UTCDateTime keeps times on SQLite.
+    return f"CAST(((julianday('now') - 2440587.5) * 86400 + {seconds}) * 1000000 AS INTEGER)"
+
+
+@compiles(store_now, "postgresql")
+def _store_now_postgresql(element, compiler, **kw) -> str:
+    seconds = compiler.process(element.clauses, **kw)
+    return f"(now() + make_interval(secs => {seconds}))"

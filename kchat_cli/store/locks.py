@@ -49,16 +49,21 @@ def acquire(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
     return run_write(engine, work)
 
 
-def renew(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> None:
+def renew(engine: sa.Engine, name: str, *, lease: timedelta = LEASE) -> bool:
+    """Extend this process's lease; False when it holds it no longer (it expired and
+    another took it over)."""
     holder = me()
-    run_write(
+    renewed = run_write(
         engine,
-        lambda session: session.execute(
-            sa.update(Lock)
-            .where(Lock.name == name, Lock.holder == holder)
-            .values(expires_at=clock.now() + lease)
+        lambda session: (
+            session.execute(
+                sa.update(Lock)
+                .where(Lock.name == name, Lock.holder == holder)
+                .values(expires_at=clock.now() + lease)
+            ).rowcount
         ),
     )
+    return renewed == 1
 
 
 def release(engine: sa.Engine, name: str, *, patience: float = WRITE_PATIENCE) -> None:

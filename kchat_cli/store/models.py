@@ -2,7 +2,16 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from kchat_cli.store.types import UTCDateTime
@@ -164,6 +173,29 @@ class Message(SQLModel, table=True):
     file_sha256: str | None = None
     hidden: bool = False
     seq: int | None = None  # its number in the room
+
+
+class Attachment(SQLModel, table=True):
+    """The bytes of a file admins sent, once per content per channel: where they are
+    (`place`: "home", the sending machine's folder; "database", chunks below; "incoming",
+    chunks still being written) and until when a send in progress holds them."""
+
+    __tablename__ = "attachments"
+    channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channels.id"), primary_key=True))
+    sha256: str = Field(primary_key=True)
+    size: int = Field(sa_type=BigInteger)
+    place: str
+    held_until: datetime = _when()
+
+
+class AttachmentChunk(SQLModel, table=True):
+    """A piece of an attachment's bytes kept in the store, `seq` from 0."""
+
+    __tablename__ = "attachment_chunks"
+    channel_id: int = Field(sa_column=Column(Integer, ForeignKey("channels.id"), primary_key=True))
+    sha256: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)
 
 
 class OutboxItem(SQLModel, table=True):

@@ -1,14 +1,17 @@
 """Images and files admins send (R-SEND-1): checked before anything is stored, then kept
-content-addressed under KCHAT_HOME/files (one copy per content, named by its SHA-256)."""
+by the attachment store (store/attachment_store.py: the home folder or the database), once
+per content per channel, named by its SHA-256."""
 
 import hashlib
 import mimetypes
-import os
-import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations.conversation import FileInfo
 from kchat_cli.errors import Invalid, Refused
+from kchat_cli.store import attachment_store
+from kchat_cli.store.attachment_store import AttachmentStore
 
 MIB = 1024 * 1024
 IMAGE_LIMIT = 20 * MIB
@@ -20,17 +23,16 @@ IMAGE_TYPES = {  # by extension: (mime, what the content must start with)
     "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
 }
 EXECUTABLES = (b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"#!")
+# Bytes kept for a send are held this long: retention removes none that a send in progress
+# may still link (its transaction then holds them again, for as long).
+HOLD = timedelta(hours=1)
 
 
-def files_dir(home: Path) -> Path:
-    return home / "files"
-
-
-def path_of(home: Path, sha256: str) -> Path:
-    return files_dir(home) / sha256[:2] / sha256
-
-
-def store(home: Path, source: Path, *, image: bool) -> FileInfo:
+def keep(
+    files: AttachmentStore, channel_id: int, source: Path, *, image: bool, now: datetime
+) -> FileInfo:
+    """Check `source` (R-SEND-1), hash it and put its bytes where the store keeps them,
+    held for HOLD: all before the send's transaction, which then only links them."""
     size = _size(source)
     limit = IMAGE_LIMIT if image else FILE_LIMIT
     if size > limit:
@@ -45,7 +47,15 @@ def store(home: Path, source: Path, *, image: bool) -> FileInfo:
         if image
         else (mimetypes.guess_type(source.name)[0] or "application/octet-stream")
     )
-    return FileInfo(name=source.name, size=size, mime=mime, sha256=_keep(home, source))
+    sha256 = _hash(source)
+    files.keep(channel_id, source, sha256, size, held_until=now + HOLD)
+    return FileInfo(name=source.name, size=size, mime=mime, sha256=sha256)
+
+
+def link(actor: Actor, file: FileInfo) -> None:
+    """In the send's transaction: the bytes kept before are still there, and stay."""
+    if not attachment_store.link(actor.db, actor.channel_id, file.sha256, actor.now + HOLD):
+        raise Refused(f"the bytes of {file.name} were removed before it was sent", "send it again")
 
 
 def _size(source: Path) -> int:
@@ -73,26 +83,9 @@ def _image_type(source: Path) -> str:
     return mime
 
 
-def _keep(home: Path, source: Path) -> str:
-    """Copy into the content store (0600, folders 0700); one copy per content."""
-    folder = files_dir(home)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+def _hash(source: Path) -> str:
     digest = hashlib.sha256()
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".incoming-")
-    try:
-        with source.open("rb") as reader, os.fdopen(descriptor, "wb") as writer:
-            while chunk := reader.read(MIB):
-                digest.update(chunk)
-                writer.write(chunk)
-        sha256 = digest.hexdigest()
-        target = path_of(home, sha256)
-        target.parent.mkdir(mode=0o700, exist_ok=True)
-        if target.exists():
-            os.unlink(temporary)
-        else:
-            os.replace(temporary, target)
-        return sha256
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with source.open("rb") as reader:
+        while chunk := reader.read(MIB):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -2,6 +2,7 @@
 with its admin (shown to admins only) and queued for delivery; a completed consultation is
 back in progress (R-DONE-1)."""
 
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,11 +11,12 @@ from kchat_cli import clock
 from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.conversations import attachments, listing, replies, rooms
 from kchat_cli.domain.conversations.bulk import apply_batch
-from kchat_cli.domain.conversations.conversation import Conversation
+from kchat_cli.domain.conversations.conversation import Conversation, FileInfo
 from kchat_cli.domain.conversations.room_actions import Complete
 from kchat_cli.domain.conversations.rooms import RoomState
 from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import Invalid, NotFound, Refused
+from kchat_cli.store.attachment_store import AttachmentStore
 from kchat_cli.store.models import Coupon
 
 TEXT_LIMIT = 1000
@@ -40,6 +42,19 @@ class Outgoing:
             raise Invalid("send one thing: a TEXT, --reply, --image, --file or --coupon")
         self.text, self.reply, self.image, self.file = text, reply, image, file
         self.coupon, self.add_request = coupon, add_request
+        self.attachment: FileInfo | None = None
+
+    @property
+    def carries_file(self) -> bool:
+        return self.image is not None or self.file is not None
+
+    def attach(self, files: AttachmentStore, channel_id: int, now: datetime) -> None:
+        """The image's or file's bytes kept, before the send's transaction (which only
+        links them, so a retry of it copies nothing again)."""
+        if self.attachment is None:
+            source = self.image or self.file
+            image = self.image is not None
+            self.attachment = attachments.keep(files, channel_id, source, image=image, now=now)
 
 
 def send(actor: Actor, room_id: int, outgoing: Outgoing, *, complete: bool = False) -> dict:
@@ -50,11 +65,12 @@ def send(actor: Actor, room_id: int, outgoing: Outgoing, *, complete: bool = Fal
     kind, text, file = "text", outgoing.text, None
     if outgoing.reply is not None:
         text = replies.text_of(actor, outgoing.reply)
-    elif outgoing.image is not None or outgoing.file is not None:
+    elif outgoing.carries_file:
+        if outgoing.attachment is None:
+            raise Invalid("the file was not attached before sending")
         kind = "image" if outgoing.image is not None else "file"
-        file = attachments.store(
-            actor.home.folder, outgoing.image or outgoing.file, image=kind == "image"
-        )
+        file = outgoing.attachment
+        attachments.link(actor, file)
     elif outgoing.coupon is not None:
         kind, text = "coupon", coupon_text(actor, room, outgoing.coupon)
     elif outgoing.add_request:

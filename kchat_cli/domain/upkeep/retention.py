@@ -2,13 +2,15 @@
 
 Invariant: after a run as of T, no message whose three years (python-dateutil's
 `relativedelta(years=3)` from its Korea-time timestamp) have passed at T is left, in any
-room that is not under legal hold, nor its outbox copy, nor its attachment file once no
-message uses it; every room's unread count and last-message times describe the messages
-that remain; memos, room names and labels are untouched. On SQLite deleted content is
-overwritten (secure_delete); the search index, a table per month, indexes exactly the
-messages left: the tables of months before the cut (search_index) are dropped once their
-messages are gone, the others are unindexed row by row and merged (FTS5 only marks deleted
-entries); and the WAL is emptied, so nothing of it stays readable in the store's files.
+room that is not under legal hold, nor its outbox copy, nor its attachment's bytes once no
+message uses them and no send holds them (removed in the transaction that deletes the last
+message using them when they are in the store; from the home folder right after it); every
+room's unread count and last-message times describe the messages that remain; memos, room
+names and labels are untouched. On SQLite deleted content is overwritten (secure_delete);
+the search index, a table per month, indexes exactly the messages left: the tables of months
+before the cut (search_index) are dropped once their messages are gone, the others are
+unindexed row by row and merged (FTS5 only marks deleted entries); and the WAL is emptied,
+so nothing of it stays readable in the store's files.
 
 Each batch of RETENTION_BATCH messages is one transaction, so admins wait at most one batch
 for the write lock, and a run cut short (even by SIGKILL) leaves whole batches done and the
@@ -20,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -28,7 +29,8 @@ from sqlmodel import Session
 
 from kchat_cli.clock import KST
 from kchat_cli.domain.conversations import attachments, rooms
-from kchat_cli.store import search_index
+from kchat_cli.store import attachment_store, search_index
+from kchat_cli.store.attachment_store import AttachmentStore
 from kchat_cli.store.batches import Batches
 from kchat_cli.store.bulk import among
 from kchat_cli.store.models import Channel, Message, OutboxItem, Room
@@ -42,9 +44,6 @@ ROW_BY_ROW_COST = 2
 SETTLE_EVERY = 4
 # Times are kept to the microsecond: the last time before an instant is this much earlier.
 MICROSECOND = timedelta(microseconds=1)
-# An attachment is stored before its message is committed: a file younger than this is
-# never swept, so a send in progress keeps its file.
-FILE_GRACE = timedelta(hours=1)
 
 
 def expires_at(ts: datetime) -> datetime:
@@ -118,13 +117,14 @@ class _Done:
     rooms: set[int]
     months: set[datetime] = field(default_factory=set)
     next_since: datetime | None = None
+    files: int = 0  # attachments whose bytes in the store went with the messages
 
 
 def run(
     batches: Batches,
     *,
     as_of: datetime,
-    home: Path,
+    files: AttachmentStore,
     dry_run: bool = False,
     batch_size: int = RETENTION_BATCH,
     checkpoint: Callable[[], None] = lambda: None,
@@ -152,6 +152,7 @@ def run(
             report.by_channel[channel_id] = report.by_channel.get(channel_id, 0) + done.deleted
         report.touched_rooms |= done.rooms
         report.unindexed_months |= done.months
+        report.files += done.files
         if report.batches % SETTLE_EVERY == 0:
             writer.settle()
         progress(report.messages)
@@ -195,7 +196,8 @@ def run(
         batches, window, batch_size=batch_size, dry_run=dry_run, checkpoint=checkpoint
     )
     if not dry_run:
-        report.files = sweep_files(batches, home)
+        batches.write(lambda session: attachment_store.release_abandoned(session, as_of))
+        report.files += files.sweep_home(time.time() - attachments.HOLD.total_seconds())
         with batches.read() as session:
             indexed_months = search_index.months(session)
         report.index_tables_dropped = len(report.restarted_months - set(indexed_months))
@@ -344,13 +346,16 @@ def _delete(
                 sa.case((counted, messages.c.seq)),
                 sa.case((kept_row_by_row, messages.c.ts)),
                 sa.case((kept_row_by_row, messages.c.text)),
+                messages.c.file_sha256,
             )
         )
         .all()
     )
     if not gone:
         return _Done(0, set())
-    ids, room_ids, seqs, times, texts = zip(*gone, strict=True)
+    ids, room_ids, seqs, times, texts, sha256s = zip(*gone, strict=True)
+    with_files = [sha256 for sha256 in sha256s if sha256 is not None]
+    in_store = attachment_store.release(session, channel_id, with_files, window.as_of)
     unindexed = [row for row in zip(ids, times, texts, strict=True) if row[1] is not None]
     months = search_index.remove(session, unindexed)
     session.connection().execute(
@@ -364,7 +369,7 @@ def _delete(
         if seq is not None:
             lost.append(seq)
     _fix_rooms(session, channel_id, unread_seqs, newest)
-    return _Done(len(gone), set(unread_seqs), months)
+    return _Done(len(gone), set(unread_seqs), months, files=in_store)
 
 
 def _fix_rooms(
@@ -448,23 +453,3 @@ def _delete_outbox(
         )
         checkpoint()
     return len(expired)
-
-
-def sweep_files(batches: Batches, home: Path) -> int:
-    """Delete the attachment files no message uses any more (older than FILE_GRACE)."""
-    folder = attachments.files_dir(home)
-    if not folder.exists():
-        return 0
-    with batches.read() as session:
-        used = set(
-            session.scalars(
-                sa.select(Message.file_sha256).distinct().where(Message.file_sha256.is_not(None))
-            )
-        )
-    limit = time.time() - FILE_GRACE.total_seconds()
-    swept = 0
-    for path in folder.glob("*/*"):
-        if path.name not in used and path.stat().st_mtime < limit:
-            path.unlink()
-            swept += 1
-    return swept
