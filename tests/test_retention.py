@@ -23,12 +23,18 @@ from kchat_cli.domain.upkeep import retention
 from kchat_cli.domain.upkeep.retention import Window, expires_at
 from kchat_cli.errors import Busy
 from kchat_cli.store import search_index
+from kchat_cli.store.attachment_store import AttachmentStore, default_place
 from kchat_cli.store.batches import Batches
 from kchat_cli.store.bulk import batch_writer
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, dispose_engines, get_engine
-from kchat_cli.store.models import Message, OutboxItem, Room
+from kchat_cli.store.models import Attachment, AttachmentChunk, Message, OutboxItem, Room
 
 AS_OF = kst("2026-11-25 12:00")
+
+
+def files_of(kchat) -> AttachmentStore:
+    """The attachment store that `kchat jobs run retention` would use for this store."""
+    return AttachmentStore(kchat.engine, kchat.home, default_place(kchat.engine))
 
 
 def at(text: str) -> datetime:
@@ -193,7 +199,7 @@ def test_r_ret_1_rooms_describe_what_remains(kchat, ev):
     )
     before = kchat("unread").stdout
     report = retention.run(
-        Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=3
+        Batches(kchat.engine), as_of=parse_instant(AS_OF), files=files_of(kchat), batch_size=3
     )
     assert report.batches > 5 and report.messages > 20
     stored, truth = recounted(kchat.engine)
@@ -266,7 +272,7 @@ def test_dry_run_counts_messages_sharing_a_time_once(kchat, ev):
     report = retention.run(
         Batches(kchat.engine),
         as_of=parse_instant(AS_OF),
-        home=kchat.home,
+        files=files_of(kchat),
         batch_size=2,
         dry_run=True,
     )
@@ -287,23 +293,33 @@ def test_legal_hold_is_skipped_and_shown(kchat, ev):
     assert "만료될 문의" not in texts(kchat)
 
 
-def test_outbox_copies_and_unused_files_go_too(kchat, ev, tmp_path):
+@pytest.mark.parametrize("place", ["home", "database"])
+def test_outbox_copies_and_unused_files_go_too(kchat, ev, tmp_path, place):
     store_with_history(kchat, ev)
     u1 = room_of(kchat, "u1")["id"]
     image = tmp_path / "old.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"old" * 10)
-    kchat("send", u1, "--image", image)
+    kchat("send", u1, "--image", image, env={"KCHAT_FILES": place})
     kchat("send", u1, "오래된 답장")
     old = parse_instant("2020-01-01T00:00:00+09:00")
     with kchat.engine.begin() as connection:
         connection.execute(sa.update(Message).where(Message.sender == "admin").values(ts=old))
         connection.execute(sa.update(OutboxItem).values(created_at=old))
-    (stored,) = [p for p in (kchat.home / "files").rglob("*") if p.is_file()]
-    two_hours_ago = time.time() - 7200
-    os.utime(stored, (two_hours_ago, two_hours_ago))
-    run = kchat.json("jobs", "run", "retention", "--yes", "--as-of", AS_OF)
+        connection.execute(sa.update(Attachment).values(held_until=old))
+    in_home = [p for p in (kchat.home / "files").rglob("*") if p.is_file()]
+    assert len(in_home) == (place == "home")
+    for stored in in_home:
+        two_hours_ago = time.time() - 7200
+        os.utime(stored, (two_hours_ago, two_hours_ago))
+    run = kchat.json(
+        "jobs", "run", "retention", "--yes", "--as-of", AS_OF, env={"KCHAT_FILES": place}
+    )
     assert (run["counts"]["outbox"], run["counts"]["files"]) == (2, 1)
-    assert not stored.exists()
+    assert not any(stored.exists() for stored in in_home)
+    with kchat.engine.connect() as connection:
+        for table in (Attachment, AttachmentChunk):
+            count = sa.select(sa.func.count()).select_from(table)
+            assert connection.execute(count).scalar() == 0, table.__tablename__
     assert kchat.json("outbox", "list") == []
 
 
@@ -330,7 +346,7 @@ def test_outbox_copies_go_a_batch_a_transaction(kchat, ev):
     sa.event.listen(engine, "before_cursor_execute", statement)
     try:
         report = retention.run(
-            Batches(engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2
+            Batches(engine), as_of=parse_instant(AS_OF), files=files_of(kchat), batch_size=2
         )
     finally:
         sa.event.remove(engine, "commit", commit)
@@ -440,12 +456,12 @@ def test_a_run_cut_short_after_its_batches_leaves_the_search_index_true(
 
     monkeypatch.setattr(retention, "_settle_search_index", cut_short)
     with pytest.raises(RuntimeError):
-        retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home)
+        retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), files=files_of(kchat))
     assert texts(kchat) == ["남는 주소 변경"]
     assert "messages_fts_202301" not in index_state(kchat)
     assert [m["text"] for m in kchat.json("search", "주소 변경")] == ["남는 주소 변경"]
     monkeypatch.undo()
-    report = retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home)
+    report = retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), files=files_of(kchat))
     assert (report.messages, report.index_tables_dropped) == (0, 0)
 
 
@@ -463,12 +479,12 @@ def test_a_reader_holding_the_wal_fails_the_run_until_it_is_emptied(sqlite_kchat
     try:
         with pytest.raises(Busy, match="copies of deleted data may remain"):
             retention.run(
-                Batches(get_engine(kchat.url)), as_of=parse_instant(AS_OF), home=kchat.home
+                Batches(get_engine(kchat.url)), as_of=parse_instant(AS_OF), files=files_of(kchat)
             )
     finally:
         reader.close()
     assert texts(kchat) == []
-    retention.run(Batches(get_engine(kchat.url)), as_of=parse_instant(AS_OF), home=kchat.home)
+    retention.run(Batches(get_engine(kchat.url)), as_of=parse_instant(AS_OF), files=files_of(kchat))
     assert Path(database + "-wal").stat().st_size == 0, "emptied while the store stays open"
     assert "지워질-문장".encode() not in Path(database).read_bytes()
     dispose_engines()
@@ -491,7 +507,7 @@ def test_batching_with_a_batch_of_two(kchat, ev):
     sa.event.listen(engine, "commit", count)
     try:
         report = retention.run(
-            Batches(engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2
+            Batches(engine), as_of=parse_instant(AS_OF), files=files_of(kchat), batch_size=2
         )
     finally:
         sa.event.remove(engine, "commit", count)
@@ -504,9 +520,9 @@ def test_batching_with_a_batch_of_two(kchat, ev):
     assert report.index_tables_dropped == (1 if sqlite else 0)
     merging = report.index_merges + 1 if sqlite else 0
     assert report.outbox == 0
-    assert len(commits) == 6 + merging, (
-        "the batches and the merges, one transaction each; no outbox item to delete, so no "
-        "outbox batch"
+    assert len(commits) == 6 + merging + 1, (
+        "the batches, the merges and the removal of abandoned uploads, one transaction each; "
+        "no outbox item to delete, so no outbox batch"
     )
     assert texts(kchat) == []
 
@@ -525,12 +541,14 @@ def test_a_failure_mid_batch_rolls_that_batch_back(kchat, ev, monkeypatch):
     monkeypatch.setattr(retention, "_fix_rooms", failing_fix)
     with pytest.raises(RuntimeError):
         retention.run(
-            Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2
+            Batches(kchat.engine), as_of=parse_instant(AS_OF), files=files_of(kchat), batch_size=2
         )
     assert len(texts(kchat)) == 3, "the first batch stays done, the second rolled back whole"
     assert kchat("unread").stdout.strip() == "3", "rooms and counters rolled back with it"
     monkeypatch.setattr(retention, "_fix_rooms", real_fix)
-    retention.run(Batches(kchat.engine), as_of=parse_instant(AS_OF), home=kchat.home, batch_size=2)
+    retention.run(
+        Batches(kchat.engine), as_of=parse_instant(AS_OF), files=files_of(kchat), batch_size=2
+    )
     assert texts(kchat) == [] and kchat("unread").stdout.strip() == "0"
 
 

@@ -1,4 +1,5 @@
-"""In a room: R-SEND-1 (text, images, files), R-SEND-2, R-SEND-3, R-COUPON-1, R-ADDREQ-1."""
+"""In a room: R-SEND-1 (text, images, files), R-SEND-2, R-SEND-3, R-COUPON-1 (and a coupon's
+last valid day), R-ADDREQ-1."""
 
 import hashlib
 import json
@@ -12,7 +13,7 @@ from conftest import room_of
 
 from kchat_cli import clock
 from kchat_cli.domain.conversations.attachments import FILE_LIMIT, IMAGE_LIMIT
-from kchat_cli.store.models import Coupon
+from kchat_cli.store.models import AttachmentChunk, Coupon
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 GIF = b"GIF89a" + b"\x00" * 32
@@ -31,6 +32,20 @@ def files_in(kchat) -> list:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
+def kept(kchat) -> dict[str, bytes]:
+    """Every content the store keeps, in either place: the home folder and the chunks."""
+    contents = {path.name: path.read_bytes() for path in files_in(kchat)}
+    with kchat.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(AttachmentChunk.sha256, AttachmentChunk.data).order_by(
+                AttachmentChunk.sha256, AttachmentChunk.seq
+            )
+        )
+        for sha256, data in rows:
+            contents[sha256] = contents.get(sha256, b"") + data
+    return contents
+
+
 @pytest.mark.parametrize(
     "name, content, mime",
     [
@@ -39,19 +54,25 @@ def files_in(kchat) -> list:
         ("anim.gif", GIF, "image/gif"),
     ],
 )
-def test_r_send_1_images_are_kept_content_addressed(kchat, room, tmp_path, name, content, mime):
+@pytest.mark.parametrize("place", ["home", "database"])
+def test_r_send_1_images_are_kept_content_addressed(
+    kchat, room, tmp_path, name, content, mime, place
+):
     image = tmp_path / name
     image.write_bytes(content)
-    (message,) = kchat.json("send", room, "--image", image)
+    (message,) = kchat.json("send", room, "--image", image, env={"KCHAT_FILES": place})
     sha = hashlib.sha256(content).hexdigest()
     assert message["kind"] == "image"
     assert message["file"] == {"name": name, "size": len(content), "mime": mime, "sha256": sha}
-    (stored,) = files_in(kchat)
-    assert stored == kchat.home / "files" / sha[:2] / sha
-    assert stored.read_bytes() == content
-    assert stat.S_IMODE(os.stat(stored).st_mode) == 0o600
-    kchat.json("send", room, "--image", image)
-    assert files_in(kchat) == [stored], "the same content is kept once"
+    assert kept(kchat) == {sha: content}
+    if place == "home":
+        (stored,) = files_in(kchat)
+        assert stored == kchat.home / "files" / sha[:2] / sha
+        assert stat.S_IMODE(os.stat(stored).st_mode) == 0o600
+    else:
+        assert files_in(kchat) == [], "the database keeps it: no copy in the home folder"
+    kchat.json("send", room, "--image", image, env={"KCHAT_FILES": place})
+    assert kept(kchat) == {sha: content}, "the same content is kept once"
 
 
 def test_r_send_1_an_executable_sent_as_an_image_is_refused(kchat, room, tmp_path):
@@ -67,7 +88,7 @@ def test_r_send_1_an_executable_sent_as_an_image_is_refused(kchat, room, tmp_pat
     document = tmp_path / "doc.pdf"
     document.write_bytes(b"%PDF-1.7")
     assert "send it with --file" in kchat("send", room, "--image", document, code=1).stderr
-    assert files_in(kchat) == [] and kchat.json("outbox", "list") == []
+    assert kept(kchat) == {} and kchat.json("outbox", "list") == []
 
 
 def test_r_send_1_size_limits_refused_before_anything_is_stored(kchat, room, tmp_path):
@@ -82,7 +103,7 @@ def test_r_send_1_size_limits_refused_before_anything_is_stored(kchat, room, tmp
         handle.truncate(FILE_LIMIT + 1)
     result = kchat("send", room, "--file", big_file, code=1)
     assert result.stderr == "error: backup.zip is 300.0 MiB; a file may be 300 MiB at most\n"
-    assert files_in(kchat) == [] and kchat.json("outbox", "list") == []
+    assert kept(kchat) == {} and kchat.json("outbox", "list") == []
 
 
 def test_r_send_1_files_of_any_type(kchat, room, tmp_path):
@@ -164,6 +185,47 @@ def test_r_coupon_1_cannot_be_created_expired(kchat):
         "coupons", "create", "x", "--benefit", "y", "--valid-until", "2020-01-01", code=2
     )
     assert result.stderr.startswith("error: the coupon would be expired already")
+
+
+@pytest.fixture
+def friend_room(kchat, ev):
+    kchat.ingest(ev.friend("u1", "2026-11-23 09:00"), ev.says("u1", "2026-11-23 09:01"))
+    return room_of(kchat, "u1")["id"]
+
+
+def test_a_coupon_is_valid_through_its_last_day_and_shown_as_that_day(kchat, friend_room, pin):
+    pin("2026-12-20 10:00")
+    created = kchat(
+        "coupons", "create", "겨울 할인", "--benefit", "10% 할인", "--valid-until", "2026-12-31"
+    )
+    coupon = created.stdout.strip()
+    assert created.stderr == f"coupon {coupon} created, valid until 2026-12-31\n"
+    (listed,) = kchat.json("coupons", "list")
+    assert (listed["valid_until"], listed["expired"]) == ("2026-12-31", False)
+    assert "2026-12-31" in kchat("coupons", "list").stdout
+    assert "2027-01-01" not in kchat("coupons", "list").stdout
+
+    pin("2026-12-31 23:59")
+    (message,) = kchat.json("send", friend_room, "--coupon", coupon)
+    assert message["text"] == "[쿠폰] 겨울 할인 · 10% 할인 · 2026-12-31까지"
+    queued = [item for item in kchat.json("outbox", "list") if item["kind"] == "coupon"]
+    assert [item["text"] for item in queued] == ["[쿠폰] 겨울 할인 · 10% 할인 · 2026-12-31까지"]
+    assert kchat.json("coupons", "list")[0]["expired"] is False
+
+    pin("2027-01-01 00:00")
+    refused = kchat("send", friend_room, "--coupon", coupon, code=1)
+    assert refused.stderr == (
+        f"error: coupon {coupon} has expired: it was valid until 2026-12-31\n"
+    )
+    assert kchat.json("coupons", "list")[0]["expired"] is True
+
+
+def test_a_coupon_valid_until_a_time_stops_at_that_time(kchat, pin):
+    pin("2026-12-20 10:00")
+    kchat("coupons", "create", "점심", "--benefit", "음료", "--valid-until", "2026-12-24T14:00")
+    assert kchat.json("coupons", "list")[0]["valid_until"] == "2026-12-24 14:00"
+    today = kchat("coupons", "create", "오늘만", "--benefit", "1+1", "--valid-until", "today")
+    assert today.stderr.endswith("valid until 2026-12-20\n")
 
 
 def test_r_addreq_1_add_request_to_non_friends_only(kchat, ev, room):

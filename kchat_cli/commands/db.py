@@ -15,7 +15,7 @@ def upgrade(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     Example: kchat db upgrade
     """
-    emit_one(runtime(ctx).upgrade_store(), output, fields=("store", "from", "to"))
+    emit_one(runtime(ctx).upgrade_store(), output, fields=("store", "from", "to", "files_moved"))
 
 
 @app.command()

@@ -5,6 +5,7 @@ import typer
 from kchat_cli.commands.common import app_for, runtime
 from kchat_cli.commands.options import OutputOption
 from kchat_cli.commands.speech import say
+from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import EXIT_PARTIAL
 from kchat_cli.render import Format, emit
 
@@ -36,9 +37,10 @@ def check(ctx: typer.Context, output: OutputOption = Format.table) -> None:
                 record = {"sha256": each.sha256, "size": each.size, "place": each.place}
                 problems.append({**record, "problem": problem})
     say(
-        f"{len(stored):,} files checked ({checked / 1024 / 1024:,.1f} MiB): "
+        f"{counted(len(stored), 'file')} checked ({checked / 1024 / 1024:,.1f} MiB): "
         + (f"{len(problems):,} missing or damaged" if problems else "all whole")
     )
-    emit(problems, output, fields=CHECK_FIELDS)
+    if problems or output is not Format.table:
+        emit(problems, output, fields=CHECK_FIELDS)
     if problems:
         raise typer.Exit(EXIT_PARTIAL)

@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kchat_cli.errors import MissingBytes
-from kchat_cli.store.bulk import among
 from kchat_cli.store.models import Attachment, AttachmentChunk, Message
 from kchat_cli.store.session import read_session, run_write
 from kchat_cli.store.types import UTCDateTime
@@ -165,7 +164,7 @@ class AttachmentStore:
                 handle = self.path_of(stored.sha256).open("rb")
             except FileNotFoundError:
                 raise MissingBytes(
-                    f"the bytes of {stored.sha256} are not in this machine's home folder"
+                    f"the bytes of {stored.sha256} are missing from this machine's home folder"
                 ) from None
             with handle:
                 yield from iter(lambda: handle.read(CHUNK), b"")
@@ -270,7 +269,7 @@ def release(session, channel_id: int, sha256s: list[str], now: datetime) -> int:
             attachments.delete()
             .where(
                 attachments.c.channel_id == channel_id,
-                among(session, attachments.c.sha256, sorted(set(sha256s))),
+                attachments.c.sha256.in_(sorted(set(sha256s))),
                 attachments.c.held_until < now,
                 ~used,
             )

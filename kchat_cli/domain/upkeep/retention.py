@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
+from kchat_cli import clock
 from kchat_cli.clock import KST
 from kchat_cli.domain.conversations import attachments, rooms
 from kchat_cli.store import attachment_store, search_index
@@ -65,6 +66,12 @@ class Window:
     def at(cls, as_of: datetime) -> "Window":
         sure = as_of.astimezone(KST) - RETENTION
         return cls(as_of, sure, sure + timedelta(days=1))
+
+    @property
+    def holds(self) -> datetime:
+        """A send holds its file's bytes until a time by the clock (attachments.HOLD): those
+        held past this are kept, whatever --as-of says, so a send in progress keeps them."""
+        return min(self.as_of, clock.now())
 
     def expired(self, ts: datetime) -> bool:
         return ts <= self.sure or expires_at(ts) <= self.as_of
@@ -196,7 +203,7 @@ def run(
         batches, window, batch_size=batch_size, dry_run=dry_run, checkpoint=checkpoint
     )
     if not dry_run:
-        batches.write(lambda session: attachment_store.release_abandoned(session, as_of))
+        batches.write(lambda session: attachment_store.release_abandoned(session, window.holds))
         report.files += files.sweep_home(time.time() - attachments.HOLD.total_seconds())
         with batches.read() as session:
             indexed_months = search_index.months(session)
@@ -355,7 +362,7 @@ def _delete(
         return _Done(0, set())
     ids, room_ids, seqs, times, texts, sha256s = zip(*gone, strict=True)
     with_files = [sha256 for sha256 in sha256s if sha256 is not None]
-    in_store = attachment_store.release(session, channel_id, with_files, window.as_of)
+    in_store = attachment_store.release(session, channel_id, with_files, window.holds)
     unindexed = [row for row in zip(ids, times, texts, strict=True) if row[1] is not None]
     months = search_index.remove(session, unindexed)
     session.connection().execute(
