@@ -10,6 +10,7 @@ only at the full size.
 
 import argparse
 import csv
+import hashlib
 import heapq
 import json
 import os
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,15 +38,20 @@ SEED = 7
 
 @dataclass(frozen=True)
 class Repeats:
-    """How often the measures taken as medians run: this machine's speed varies."""
+    """How often the measures taken as medians run: this machine's speed varies. And how
+    large the files measures are (the budgets' sizes; --smoke takes them small)."""
 
     runs: int = 3  # the CPU yardstick, export, and retention on SQLite (each on a copy)
     startup_rounds: int = 15
     interrupts: int = 5  # retention interrupted (SQLite)
+    big_file_mib: int = 300
+    images: int = 1000
+    checked_files: int = 10_000
 
 
 FULL = Repeats()
-SMOKE = Repeats(runs=1, startup_rounds=1, interrupts=1)  # --smoke: only proves the bench runs
+# --smoke: only proves the bench runs
+SMOKE = Repeats(runs=1, startup_rounds=1, interrupts=1, big_file_mib=3, images=5, checked_files=5)
 
 
 @dataclass
@@ -207,6 +214,7 @@ def bench(
     rows += export(workdir / "export.csv", env, messages, repeats.runs)
     rows += startup(env, repeats.startup_rounds)
     rows.append(label_rooms(env))
+    rows += files(url, env, workdir, repeats)
     rows += retention(url, env, messages, repeats)
     return rows
 
@@ -245,6 +253,154 @@ def export(target: Path, env: dict, messages: int, repeat: int) -> list[Row]:
         Row(what, rate, "rows/s", "≥ 200,000", rate >= 200_000),
         Row("export peak memory", peak, "MB", "≤ 200", peak <= 200),
     ]
+
+
+def files(url: str, env: dict, workdir: Path, repeats: Repeats) -> list[Row]:
+    """The attachment budgets, in the store's default place (the home folder for SQLite,
+    the database for PostgreSQL)."""
+    room = ids(["rooms", "list", "--limit", "1"], {**env, "KCHAT_ADMIN": "owner"})[0]
+    env = {**env, "KCHAT_ADMIN": "owner"}
+    return [
+        *big_file_send(url, env, workdir, room, repeats.big_file_mib),
+        images_over_http(env, workdir, room, repeats.images),
+        files_check(env, workdir, repeats.checked_files),
+    ]
+
+
+def big_file_send(url: str, env: dict, workdir: Path, room: str, mib: int) -> list[Row]:
+    """`kchat send --file` of a `mib` MiB file: its peak memory, and the longest that a
+    write of another process waited for the store meanwhile (SQLite: the write lock;
+    PostgreSQL: the room's row, which the send updates)."""
+    big = workdir / f"big-{mib}.bin"
+    if not big.exists() or big.stat().st_size != mib << 20:
+        with big.open("wb") as out:
+            for _ in range(mib):
+                out.write(random.randbytes(1 << 20))
+    stop, waits = threading.Event(), []
+    prober = threading.Thread(target=probe_writes, args=(url, room, stop, waits))
+    prober.start()
+    try:
+        _, peak, _ = run(["send", room, "--file", str(big)], env)
+    finally:
+        stop.set()
+        prober.join()
+    locked = max(waits) * 1000
+    return [
+        Row(f"send a {mib} MiB file: peak memory", peak, "MB", "≤ 150", peak <= 150),
+        Row(
+            f"send a {mib} MiB file: longest wait of another write",
+            locked,
+            "ms",
+            "≤ 100",
+            locked <= 100,
+        ),
+    ]
+
+
+def probe_writes(url: str, room: str, stop: threading.Event, waits: list[float]) -> None:
+    """Another writer, every 5 ms until `stop`: how long each write waits for the store."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    statement = sa.text("UPDATE rooms SET memo = memo WHERE id = :room")
+    try:
+        while not stop.is_set():
+            started = time.perf_counter()
+            with engine.begin() as connection:
+                if engine.dialect.name == "sqlite":
+                    connection.exec_driver_sql("PRAGMA busy_timeout = 60000")
+                connection.execute(statement, {"room": int(room)})
+            waits.append(time.perf_counter() - started)
+            stop.wait(0.005)
+    finally:
+        engine.dispose()
+
+
+IMAGE_BYTES = 200 * 1024
+
+
+def images_over_http(env: dict, workdir: Path, room: str, count: int) -> Row:
+    """`count` different images of 200 KiB, sent (in-process, through the same path as
+    `kchat send`), then delivered by `kchat jobs run deliver` to an HTTP receiver on
+    127.0.0.1 that reads every body: the bytes delivered a second."""
+    from kchat_cli.domain.conversations.sending import Outgoing
+    from kchat_cli.room_verbs import send_message
+    from kchat_cli.runtime import Runtime
+
+    folder = workdir / "images"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rt = Runtime(env["KCHAT_DB"], Path(env["KCHAT_HOME"]), None, "owner", command="send")
+    for number in range(count):
+        image = folder / f"사진-{number}.png"
+        image.write_bytes(b"\x89PNG\r\n\x1a\n" + random.randbytes(IMAGE_BYTES - 8))
+        send_message(rt, int(room), Outgoing(image=image))
+    received = Receiver()
+    try:
+        seconds, _, out = run(
+            ["jobs", "run", "deliver", "-o", "json"], {**env, "KCHAT_TRANSPORT": received.url}
+        )
+    finally:
+        received.close()
+    if json.loads(out)["counts"]["sent"] < count or received.files < count:
+        raise SystemExit(f"deliver sent not all {count:,} images: {out}")
+    rate = received.bytes / seconds / 1e6
+    return Row(f"deliver {count:,} images of 200 KiB over HTTP", rate, "MB/s", "≥ 50", rate >= 50)
+
+
+class Receiver:
+    """An HTTP endpoint on 127.0.0.1 that reads each body whole and answers 200."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.bytes = self.files = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (the stdlib's name)
+                length = int(self.headers["Content-Length"])
+                receiver.bytes += len(self.rfile.read(length))
+                receiver.files += self.headers["Content-Type"].startswith("multipart/")
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/messages"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+CHECKED_BYTES = 64 * 1024
+
+
+def files_check(env: dict, workdir: Path, count: int) -> Row:
+    """`kchat files check` over `count` more files of 64 KiB (kept through the attachment
+    store, as a send keeps them): the bytes hashed a second."""
+    from kchat_cli import clock
+    from kchat_cli.runtime import Runtime
+
+    rt = Runtime(env["KCHAT_DB"], Path(env["KCHAT_HOME"]), None, "owner", command="send")
+    store, channel = rt.attachment_store(), rt.channel().id
+    source = workdir / "checked.bin"
+    held = clock.now() + timedelta(hours=1)
+    for _ in range(count):
+        content = random.randbytes(CHECKED_BYTES)
+        source.write_bytes(content)
+        store.keep(channel, source, hashlib.sha256(content).hexdigest(), len(content), held)
+    seconds, _, out = run(["files", "check", "-o", "json"], env)
+    if json.loads(out):
+        raise SystemExit(f"files check found damage: {out[:200]}")
+    total = sum(each.size for each in store.everything())
+    rate = total / seconds / 1e6
+    what = f"files check over {count:,} more files of 64 KiB"
+    return Row(what, rate, "MB/s", "≥ 200", rate >= 200)
 
 
 def label_rooms(env: dict) -> Row:

@@ -2,6 +2,7 @@
 
 PostgreSQL comes from KCHAT_TEST_PG (default: the local test database); each test gets a
 schema of its own. With KCHAT_REQUIRE_PG=1 (CI), a test that would be skipped fails instead.
+The helpers and fixtures that tests in several files share are here too.
 """
 
 import json
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from kchat_cli import clock
 from kchat_cli.app import app
 from kchat_cli.clock import KST
 from kchat_cli.store import migrate
@@ -25,6 +27,8 @@ from kchat_cli.store.engine import create_sqlite_file, dispose_engines, get_engi
 PG_URL = os.environ.get("KCHAT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("KCHAT_REQUIRE_PG") == "1"
 CHANNEL = "헬로카페"
+SHA = "ab" * 32
+RECEIPT = {"name": "영수증.png", "size": 2048, "mime": "image/png", "sha256": SHA}
 
 # The tests never read the config file of whoever runs them (tests that want one say so).
 os.environ.pop("KCHAT_CONFIG", None)
@@ -169,6 +173,13 @@ def verify(cli: Kchat, login: str) -> str:
     return code
 
 
+def bare(tmp_path, **env) -> Kchat:
+    """kchat with nothing set but KCHAT_HOME (and what a test adds): as a newcomer's shell."""
+    cli = Kchat("", tmp_path / "home")
+    cli.env.update({"KCHAT_DB": None, "KCHAT_ADMIN": None, "KCHAT_CONFIG": None, **env})
+    return cli
+
+
 @pytest.fixture
 def kchat(store_url, tmp_path) -> Kchat:
     """A store with channel 헬로카페, owned by alice."""
@@ -193,6 +204,22 @@ def sqlite_kchat(tmp_path) -> Kchat:
 def kst(text: str) -> str:
     """A Korea-time ISO timestamp from 'YYYY-MM-DD HH:MM'."""
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=KST).isoformat()
+
+
+def at(text: str) -> datetime:
+    """A Korea time, 'YYYY-MM-DD HH:MM'."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=KST)
+
+
+@pytest.fixture
+def pin(monkeypatch):
+    """Make kchat's now a given Korea time."""
+
+    def set_now(text: str) -> None:
+        moment = at(text)
+        monkeypatch.setattr(clock, "now", lambda: moment)
+
+    return set_now
 
 
 class Events:
@@ -230,3 +257,20 @@ def room_of(kchat: Kchat, user: str, *args) -> dict:
     matching = [room for room in rooms if room["user"] == user]
     assert len(matching) == 1, f"no single room for {user}: {rooms}"
     return matching[0]
+
+
+@pytest.fixture
+def two_rooms_asking(kchat, ev):
+    """u1 asks about a refund and u2 about a delivery (2026-11-20): their rooms' ids."""
+    kchat.ingest(
+        ev.says("u1", "2026-11-20 10:00", text="환불 문의"),
+        ev.says("u2", "2026-11-20 10:01", text="배송 문의"),
+    )
+    return room_of(kchat, "u1")["id"], room_of(kchat, "u2")["id"]
+
+
+def audit_entries(kchat: Kchat) -> list[dict]:
+    """The audit log, as `kchat export audit -o jsonl` gives it."""
+    return [
+        json.loads(line) for line in kchat("export", "audit", "-o", "jsonl").stdout.splitlines()
+    ]

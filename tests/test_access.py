@@ -1,14 +1,16 @@
-"""Additional verification (R-AUTH-1…4) and the audit log."""
+"""Additional verification (R-AUTH-1…4), where a verification code waits and hints that keep
+the global options typed; and the audit log."""
 
 import json
 import os
 import re
+import shlex
 import stat
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import room_of, verify
+from conftest import audit_entries, room_of, verify
 
 from kchat_cli import clock
 from kchat_cli.domain.access import auth, gate
@@ -203,12 +205,48 @@ def test_notifications_setting(kchat):
     assert kchat.json("admins", "list")[0]["notifications"] is False
 
 
+# auth send-code, and hints that keep the global options typed
+
+
+@pytest.fixture
+def plain_bob(kchat):
+    """bob, a second admin (verification on), with no phone and no room in the channel."""
+    kchat("admins", "add", "bob", "--name", "박보검")
+    return kchat
+
+
+def test_send_code_says_the_code_waits_in_the_outbox_and_keeps_as(plain_bob):
+    sent = plain_bob("--as", "bob", "auth", "send-code")
+    assert sent.stderr == (
+        "your code waits in the outbox, to go by kakao: it leaves with the next "
+        "`kchat --as bob jobs run deliver`, as no scheduler runs for this store\n"
+        "when it arrives: kchat --as bob auth verify CODE\n"
+    )
+    assert "on its way" not in sent.stderr
+    (item,) = plain_bob.json("outbox", "list")
+    assert (item["kind"], item["status"]) == ("code", "pending")
+
+
+def test_send_code_without_options_names_plain_commands(plain_bob):
+    sent = plain_bob("auth", "send-code", env={"KCHAT_ADMIN": "bob"})
+    assert sent.stderr.splitlines()[-1] == "when it arrives: kchat auth verify CODE"
+
+
+def test_error_hints_carry_the_global_options_typed(plain_bob):
+    gated = plain_bob("--as", "bob", "rooms", "list", code=1)
+    assert gated.stderr == (
+        "error: additional verification needed; run kchat --as bob auth send-code\n"
+    )
+    from_env = plain_bob("rooms", "list", code=1, env={"KCHAT_ADMIN": "bob"})
+    assert from_env.stderr == "error: additional verification needed; run kchat auth send-code\n"
+    typed = plain_bob("--db", plain_bob.url, "--as", "bob", "auth", "verify", "123456", code=1)
+    assert typed.stderr == (
+        f"error: no code is waiting; run kchat --db {shlex.quote(plain_bob.url)} --as bob "
+        "auth send-code\n"
+    )
+
+
 # The audit log
-
-
-def audit_entries(kchat) -> list[dict]:
-    lines = kchat("export", "audit", "-o", "jsonl").stdout.splitlines()
-    return [json.loads(line) for line in lines]
 
 
 def test_every_admin_write_is_audited_with_who_what_and_which(kchat, ev):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from test_room_counts import counts, recount_listed
+from test_listings import counts, recount_listed
 
 from kchat_cli import clock
 from kchat_cli.clock import KST

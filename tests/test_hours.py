@@ -1,4 +1,5 @@
-"""Available hours in Korea time: R-SET-2, R-SET-3, holidays (R-SET-7), off-hours periods."""
+"""Available hours in Korea time: R-SET-2, R-SET-3, holidays (R-SET-7), off-hours periods, and
+`settings hours add`, which joins what it adds to a day's hours."""
 
 import json
 import os
@@ -17,6 +18,7 @@ from kchat_cli.domain.chat_settings.hours import (
     Window,
     describe,
     is_available,
+    merged,
     offhours_since,
     parse_days,
     parse_ranges,
@@ -212,3 +214,47 @@ def test_r_set_2_a_machine_far_from_korea_decides_the_same(zone, tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout) == [True, False, False, True]
+
+
+# settings hours add
+
+
+def test_merged_joins_overlapping_and_touching_windows_overnight_included():
+    assert merged(parse_ranges("09:00-12:00,11:00-14:00,14:00-15:00")) == [(540, 900)]
+    assert merged(parse_ranges("22:00-02:00,23:00-03:00,09:00-10:00")) == [
+        (540, 600),
+        (1320, 180),
+    ]
+    assert merged(parse_ranges("20:00-24:00,22:00-02:00")) == [(1200, 120)]
+    # a union of 24 hours or more is no single range: they stay apart
+    assert merged(parse_ranges("05:00-20:00,19:00-06:00")) == [(300, 1200), (1140, 360)]
+
+
+def test_hours_add_keeps_the_day_s_hours_and_joins_overlaps(kchat, pin):
+    kchat("settings", "hours", "set", "mon-fri", "09:00-12:00,13:00-18:00")
+    added = kchat("settings", "hours", "add", "fri", "22:00-02:00")
+    assert added.stderr == (
+        "22:00-02:00 added; hours now: fri 09:00-12:00,13:00-18:00,22:00-02:00\n"
+    )
+    joined = kchat("settings", "hours", "add", "thu-fri", "11:00-14:00,23:00-03:00")
+    assert joined.stderr == (
+        "11:00-14:00,23:00-03:00 added; hours now: thu 09:00-18:00,23:00-03:00; "
+        "fri 09:00-18:00,22:00-03:00\n"
+    )
+    hours = kchat.json("settings", "show")["hours"]
+    assert hours == (
+        "월~수 09:00-12:00, 13:00-18:00, 목 09:00-18:00, 23:00-다음날 03:00, "
+        "금 09:00-18:00, 22:00-다음날 03:00"
+    )
+    pin("2026-11-28 02:30")  # a Saturday morning, inside Friday's night window
+    assert kchat.json("settings", "show")["open_now"] is True
+    pin("2026-11-28 03:00")
+    assert kchat.json("settings", "show")["open_now"] is False
+
+
+def test_hours_add_to_a_day_without_hours_and_bad_ranges(kchat):
+    added = kchat("settings", "hours", "add", "sat", "10:00-14:00")
+    assert added.stderr == "10:00-14:00 added; hours now: sat 10:00-14:00\n"
+    refused = kchat("settings", "hours", "add", "sat", "10:00-10:00", code=2)
+    assert refused.stderr.startswith("error: empty range '10:00-10:00'")
+    assert kchat.json("settings", "show")["hours"] == "토 10:00-14:00"

@@ -1,7 +1,10 @@
-"""How many rooms a listing holds, without counting them: every change of a room keeps the
-channel's counts of listed rooms by status (R-STATUS-1, R-FILTER-1), so `rooms list` and the
-console's queue say `showing 50 of 86,451` at the cost of one small read."""
+"""What a listing says about how many rooms match: a listing cut by --limit says so on stderr
+(rooms, search, outbox, blocked users, job runs), and it knows how many match without counting
+them: every change of a room keeps the channel's counts of listed rooms by status (R-STATUS-1,
+R-FILTER-1), so `rooms list` and the console's queue say `showing 50 of 86,451` at the cost of
+one small read."""
 
+import pytest
 import sqlalchemy as sa
 from conftest import room_of
 from hypothesis import HealthCheck, given, settings
@@ -92,3 +95,56 @@ def test_a_listing_no_count_covers_says_there_are_more_without_counting(kchat, e
     assert cut.stderr == "(2 shown, more with --limit 0)\n"
     whole = kchat("rooms", "list", "--starred", "--limit", "3")
     assert whole.stderr == ""
+
+
+# Listings cut by --limit
+
+
+@pytest.fixture
+def five_rooms(kchat, ev):
+    kchat.ingest(
+        *(ev.says(f"u{n}", f"2026-11-2{n} 10:00", text=f"환불 문의 {n}") for n in range(1, 6))
+    )
+    return kchat
+
+
+def test_a_cut_listing_says_how_many_match_on_stderr(five_rooms):
+    kchat = five_rooms
+    cut = kchat("rooms", "list", "--limit", "2", "-o", "ids")
+    assert len(cut.stdout.split()) == 2
+    assert cut.stderr == "(showing 2 of 5 rooms; --limit 0 for all)\n"
+    for limit in ("5", "0"):
+        whole = kchat("rooms", "list", "--limit", limit, "-o", "ids")
+        assert (len(whole.stdout.split()), whole.stderr) == (5, "")
+    found = kchat("search", "환불", "--limit", "3", "-o", "ids")
+    assert found.stderr == "(showing 3 of 5 messages found; --limit 0 for all)\n"
+    assert kchat("search", "환불", "--limit", "5", "-o", "ids").stderr == ""
+
+
+def test_a_cut_pipeline_says_so_and_the_bulk_summary_counts(five_rooms):
+    kchat = five_rooms
+    kchat("labels", "create", "이벤트대상")
+    ids = kchat("rooms", "list", "--limit", "2", "-o", "ids")
+    assert ids.stderr == "(showing 2 of 5 rooms; --limit 0 for all)\n"
+    labelled = kchat("rooms", "label", "-", "--add", "이벤트대상", input=ids.stdout)
+    assert "2 changed, 0 unchanged" in labelled.stderr
+    assert len(kchat.json("rooms", "list", "--label", "이벤트대상")) == 2
+
+
+def test_other_listings_say_when_they_are_cut(five_rooms):
+    kchat = five_rooms
+    for room in kchat("rooms", "list", "-o", "ids").stdout.split()[:3]:
+        kchat("send", room, "안녕하세요")
+        kchat("users", "block", room)
+    assert kchat("outbox", "list", "--limit", "2").stderr.endswith(
+        "(showing 2 of 3 outbox items; --limit 0 for all)\n"
+    )
+    assert kchat("users", "blocked", "--limit", "1", "-o", "ids").stderr == (
+        "(1 shown, more with --limit 0)\n"
+    )
+    for _ in range(2):
+        kchat("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": f"file:{kchat.home}/out.jsonl"})
+    assert kchat("jobs", "history", "--limit", "1", "-o", "ids").stderr == (
+        "(showing 1 of 2 runs; --limit 0 for all)\n"
+    )
+    assert kchat("jobs", "history", "-o", "ids").stderr == ""

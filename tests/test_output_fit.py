@@ -1,6 +1,7 @@
 """Output that fits: tables within the terminal's width (wide Korean characters count two
 columns; text cut with …, never ids), long messages wrapped and a long history paged on a
-terminal, colour on a terminal only, and one look for headers, yes/no and times."""
+terminal, colour on a terminal only, one look for headers, yes/no and times, and message tags
+with no stray space that say a coupon once."""
 
 import json
 import os
@@ -11,10 +12,11 @@ import sys
 from io import StringIO
 
 import pytest
-from conftest import kst, room_of
+from conftest import RECEIPT, kst, room_of
 from wcwidth import wcswidth
 
 from kchat_cli.render import Column, Format, Screen, emit, field, status_style
+from kchat_cli.views import message_body
 
 NARROW = {"COLUMNS": "80"}
 LONG_NAME = "김민지김민지김민지 고객님 (강남점 VIP 단골, 주말 오후 방문 예정)"
@@ -282,3 +284,33 @@ def test_light_commands_and_plain_tables_do_not_import_rich(kchat, busy):
             check=True,
         )
         assert done.stdout and done.stderr.splitlines()[-1] == "False", (args, done.stderr)
+
+
+# Message tags
+
+
+def test_message_tags_have_no_stray_space_and_say_a_coupon_once():
+    def message(kind, text, file=None):
+        return {"kind": kind, "text": text, "file": file}
+
+    assert message_body(message("text", "안녕하세요")) == "안녕하세요"
+    assert message_body(message("notice", "지금은 상담시간이 아닙니다")) == (
+        "[notice] 지금은 상담시간이 아닙니다"
+    )
+    assert message_body(message("coupon", "[쿠폰] 겨울 할인 · 10% 할인 · 2099-12-31까지")) == (
+        "[coupon] 겨울 할인 · 10% 할인 · 2099-12-31까지"
+    )
+    assert message_body(message("image", None, RECEIPT)) == "[image 영수증.png]"
+    assert message_body(message("add_request", None)) == "[add_request]"
+
+
+def test_rooms_show_tags_a_coupon_once(kchat, ev, two_rooms_asking):
+    u1, _ = two_rooms_asking
+    kchat.ingest(ev.friend("u1", "2026-11-20 10:05"))
+    coupon = kchat(
+        "coupons", "create", "겨울 할인", "--benefit", "10% 할인", "--valid-until", "2099-12-31"
+    ).stdout.strip()
+    kchat("send", u1, "--coupon", coupon)
+    shown = kchat("rooms", "show", u1).stdout
+    assert "[coupon] 겨울 할인 · 10% 할인" in shown
+    assert "[쿠폰]" not in shown and "[coupon ]" not in shown

@@ -1,12 +1,13 @@
 """Room management: R-BLOCK-1…3, R-LEAVE-1…2, R-STAR-1, R-ASSIGN-1, R-LABEL-1, R-ROOM-1,
-R-GROUP-1 and bulk actions, through the CLI, on both stores."""
+R-GROUP-1 and bulk actions, through the CLI, on both stores; and the summaries they print
+(what was done, then changed, unchanged, refused; counts of one singular)."""
 
 import csv
 import io
 
 import pytest
 import sqlalchemy as sa
-from conftest import kst, room_of, verify
+from conftest import audit_entries, kst, room_of, verify
 
 from kchat_cli import clock
 from kchat_cli.domain.actor import Actor, Home
@@ -330,3 +331,62 @@ def test_bulk_changes_commit_one_transaction_per_batch(kchat, ev):
         sa.event.remove(engine, "commit", count)
     assert len(report.changed) == 5
     assert len(commits) == 3, "5 rooms in batches of 2: three transactions, never five"
+
+
+# Summaries
+
+
+def test_bulk_summaries_say_what_was_done_then_changed_unchanged_refused(kchat, two_rooms_asking):
+    u1, u2 = two_rooms_asking
+    kchat("labels", "create", "VIP")
+    labelled = kchat("rooms", "label", u1, u2, "abc", "--add", "VIP", code=3)
+    assert labelled.stderr == (
+        "labels +VIP: 2 changed, 0 unchanged, 1 refused\n  refused abc: not a room id\n"
+    )
+    again = kchat("rooms", "label", u1, "--add", "VIP")
+    assert again.stderr == "labels +VIP: 0 changed, 1 unchanged, 0 refused\n"
+    removed = kchat("rooms", "label", u1, u2, "--remove", "VIP")
+    assert removed.stderr == "labels -VIP: 2 changed, 0 unchanged, 0 refused\n"
+    assert kchat("rooms", "star", u1, "--dry-run").stderr == (
+        "starred: 1 would change, 0 unchanged, 0 refused (dry run)\n"
+    )
+    assert kchat("rooms", "star", u1).stderr == "starred: 1 changed, 0 unchanged, 0 refused\n"
+    assert kchat("rooms", "assign", u1, "--to", "alice").stderr == (
+        "assigned to alice: 1 changed, 0 unchanged, 0 refused\n"
+    )
+    cleared = kchat("rooms", "assign", u1, u2, "--clear")
+    assert cleared.stderr == "unassigned: 1 changed, 1 unchanged, 0 refused\n"
+    assert room_of(kchat, "u1")["assignee"] is None
+
+
+def test_an_empty_memo_is_cleared_not_saved(kchat, two_rooms_asking):
+    u1, _ = two_rooms_asking
+    assert kchat("rooms", "memo", u1, "VIP 고객").stderr == f"memo of room {u1} saved\n"
+    assert kchat("rooms", "memo", u1, "").stderr == f"memo of room {u1} cleared\n"
+    assert room_of(kchat, "u1")["memo"] is None
+
+
+def test_an_empty_filtered_listing_says_nothing_matched_the_filter(kchat, two_rooms_asking):
+    assert kchat("outbox", "list").stderr == "the outbox is empty\n"
+    assert kchat("outbox", "list", "--status", "pending").stderr == "no pending items\n"
+    kchat("labels", "create", "VIP")
+    assert kchat("rooms", "list", "--label", "VIP").stderr == "no rooms match these filters\n"
+    assert kchat("rooms", "list", "--label", "VIP", "-o", "json").stdout == "[]\n"
+
+
+def test_counts_of_one_are_singular(kchat, ev, two_rooms_asking):
+    u1, u2 = two_rooms_asking
+    kchat.ingest(ev.friend("u1", "2026-11-20 10:05"))
+    kchat("groups", "create", "단골")
+    kchat("rooms", "to-group", u1, u2, "--group", "단골")
+    sent = kchat("groups", "message", "단골", "감사 쿠폰 드려요", code=3)
+    assert sent.stderr.splitlines()[0] == "queued for 1 member, 1 skipped"
+    assert kchat("groups", "delete", "단골", "--yes").stderr == "group '단골' deleted (2 members)\n"
+    assert kchat("export", "rooms", "--who", "u1").stderr == "exported 1 room\n"
+    assert kchat("export", "messages", "--who", "u2").stderr == "exported 1 message\n"
+    kchat("labels", "create", "VIP")
+    kchat("rooms", "label", u1, "--add", "VIP")
+    deleted = kchat("labels", "delete", "VIP", "--dry-run")
+    assert deleted.stderr.splitlines()[0] == "label 'VIP' is on 1 room"
+    (entry,) = [entry for entry in audit_entries(kchat) if entry["action"] == "rooms.label"]
+    assert entry["target"] == "1 room"

@@ -1,5 +1,8 @@
-"""`kchat scheduler run`: one per store, every job on its schedule, a clean stop on SIGTERM."""
+"""`kchat scheduler run`: one per store, every job on its schedule, a clean stop on SIGTERM,
+and a log line, in words, for each run that did something and none for a run that did
+nothing."""
 
+import logging
 import os
 import re
 import signal
@@ -12,6 +15,7 @@ import sqlalchemy as sa
 from conftest import kst
 
 from jobs.runner import Stopped, run_job
+from jobs.scheduler import Daemon, run_summary
 from kchat_cli.clock import parse_instant
 from kchat_cli.domain.actor import Home
 from kchat_cli.store.models import JobRun, Lock
@@ -114,3 +118,34 @@ def test_a_stopped_job_finishes_its_batch_and_is_recorded_stopped(kchat, ev, mon
     with kchat.engine.connect() as connection:
         left = connection.exec_driver_sql("SELECT count(*) FROM messages").scalar()
     assert left == 3, "the first batch of two finished; nothing after it started"
+
+
+def test_a_run_in_words_and_none_for_a_run_that_did_nothing():
+    def run(name, outcome="ok", **counts):
+        return {"name": name, "outcome": outcome, "counts": counts}
+
+    assert run_summary(run("deliver", sent=0, retrying=0, failed=0)) is None
+    assert run_summary(run("deliver", sent=3, retrying=1, failed=0)) == (
+        "deliver: 3 sent, 1 to retry"
+    )
+    assert run_summary(run("retention", messages=1, files=0, rooms=1, batches=1)) == (
+        "retention: 1 message deleted, 1 room touched"
+    )
+    assert run_summary(run("pii-purge", destroyed=2)) == (
+        "pii-purge: 2 customer info records destroyed"
+    )
+    assert run_summary(run("deliver", "stopped", sent=0)) == "deliver: stopped"
+
+
+def test_the_scheduler_logs_a_line_a_run_that_did_something_and_nothing_else(
+    kchat, two_rooms_asking, caplog
+):
+    u1, _ = two_rooms_asking
+    daemon = Daemon(kchat.engine, Home(folder=kchat.home))
+    with caplog.at_level(logging.INFO, logger="kchat.scheduler"):
+        assert daemon.run_once("deliver")["counts"]["sent"] == 0
+        assert daemon.run_once("offhours-notices") is not None
+        assert caplog.messages == [], "nothing happened"
+        kchat("send", u1, "안녕하세요")
+        daemon.run_once("deliver")
+    assert caplog.messages == ["deliver: 1 sent"]

@@ -1,14 +1,18 @@
-"""`kchat watch` (R-SYNC-1, R-UNR-3): live, for several admins, without gaps."""
+"""`kchat watch` (R-SYNC-1, R-UNR-3): live, for several admins, without gaps; a room change
+with its own time and who made it, printed on one line."""
 
 import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import sqlalchemy as sa
 from conftest import room_of, verify
 
+from kchat_cli import clock
 from kchat_cli.domain.conversations import watch
+from kchat_cli.render import short_time
 from kchat_cli.store.opening import find_channel
 from kchat_cli.store.session import read_session
 
@@ -128,3 +132,57 @@ def test_watch_resumes_without_gaps_after_a_lost_connection(pg_kchat, ev, pg_adm
     finally:
         watcher.terminate()
         watcher.wait(timeout=30)
+
+
+def room_events(kchat, cursor) -> tuple[list[dict], watch.Cursor]:
+    channel = find_channel(kchat.engine, None)
+    with read_session(kchat.engine) as session:
+        events, cursor = watch.changes(session, channel.id, cursor)
+    return [event for event in events if event["type"] == "room"], cursor
+
+
+def start_cursor(kchat) -> watch.Cursor:
+    with read_session(kchat.engine) as session:
+        return watch.start(session, find_channel(kchat.engine, None).id)
+
+
+def test_a_room_change_has_its_own_time_and_says_who_made_it(kchat, ev, two_rooms_asking):
+    u1, _ = two_rooms_asking
+    cursor = start_cursor(kchat)
+    before = clock.now()
+    kchat("rooms", "star", u1)
+    (starred,), cursor = room_events(kchat, cursor)
+    assert (starred["room"], starred["by"]) == (u1, "alice")
+    assert before - timedelta(seconds=1) <= starred["ts"] <= clock.now(), (
+        "the change's time, not the last message's (2026-11-20 10:00)"
+    )
+    kchat.ingest(ev.says("u1", "2026-11-20 11:00", text="또 문의"))
+    (written,), cursor = room_events(kchat, cursor)
+    assert written["by"] == "ingest"
+    kchat.ingest(ev.says("u3", "2021-01-02 10:00", text="아주 오래전"))
+    cursor = start_cursor(kchat)
+    kchat("jobs", "run", "retention")
+    (purged,), _ = room_events(kchat, cursor)
+    assert (purged["user"], purged["by"]) == ("u3", "retention")
+
+
+def test_watch_prints_a_room_change_on_one_line_with_when_and_who(kchat, two_rooms_asking):
+    u1, _ = two_rooms_asking
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "kchat_cli", "--as", "alice", "watch", "--count", "1"],
+        env={**os.environ, "KCHAT_DB": kchat.url, "KCHAT_HOME": str(kchat.home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stderr.readline().startswith("watching 헬로카페 as alice")
+        before = short_time(clock.now())
+        kchat("rooms", "complete", u1)
+        out, _ = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+    (line,) = out.splitlines()
+    stamp, _, rest = line.partition("  ")
+    assert stamp in (before, short_time(clock.now()))
+    assert rest == f"room {u1}  u1: completed, 1 unread (by alice)"
