@@ -23,6 +23,8 @@ VARIABLES = {
     "admin": "KCHAT_ADMIN",
     "transport": "KCHAT_TRANSPORT",
     "files": "KCHAT_FILES",
+    "listen": "KCHAT_LISTEN",
+    "webhook_secret": "KCHAT_WEBHOOK_SECRET",
 }
 MAX_SIZE = 64 * 1024  # a config file is a few lines: anything larger is a mistake
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # as the store takes a URL, not a path

@@ -39,6 +39,7 @@ OPEN = frozenset(
         "db",
         "demo",
         "ingest",
+        "serve",
         "status",
         "unread",
         "jobs",
@@ -119,6 +120,7 @@ class Runtime:
         from kchat_cli.store.engine import shown_url, url_secrets
 
         transport = config.resolve("transport")
+        listen, webhook_secret = config.resolve("listen"), config.resolve("webhook_secret")
         shown_transport = transport.value or f"file:{self.folder / 'outbox.jsonl'}"
         for secret in url_secrets(shown_transport):
             shown_transport = shown_transport.replace(secret, MASK)
@@ -129,6 +131,8 @@ class Runtime:
             "admin": (self.admin_login, self.sources.get("admin", "default")),
             "transport": (shown_transport, transport.source),
             "files": (self._shown_files(), config.resolve("files").source),
+            "listen": (listen.value or "127.0.0.1:8787", listen.source),
+            "webhook_secret": (webhook_secret.value and MASK, webhook_secret.source),
         }
         return [
             {"setting": key, "value": value, "source": source}

@@ -30,6 +30,8 @@ def test_config_show_says_where_each_setting_came_from(tmp_path):
         "admin": ("filer", f"file {config}"),
         "transport": (f"file:{home / 'outbox.jsonl'}", "default"),
         "files": ("database", f"file {config}"),
+        "listen": ("127.0.0.1:8787", "default"),
+        "webhook_secret": (None, "default"),
     }
     chosen = settings(cli, "--db", tmp_path / "option.db", "--as", "optioner")
     assert chosen["db"] == (f"sqlite:///{tmp_path / 'option.db'}", "option")
@@ -74,7 +76,7 @@ def test_no_password_is_shown(tmp_path):
         (
             'db = "x.db"\ndbb = "y"\n',
             "unknown key 'dbb' in the config file {file}; "
-            "the keys are db, home, channel, admin, transport, files",
+            "the keys are db, home, channel, admin, transport, files, listen, webhook_secret",
         ),
         (
             "db = \n",
@@ -140,3 +142,10 @@ def test_files_are_kept_at_home_or_in_the_database_and_nowhere_else(tmp_path):
     assert postgresql["files"] == ("database", "default"), "a team's store keeps the bytes"
     result = cli("config", "show", env={"KCHAT_FILES": "cloud"}, code=2)
     assert "KCHAT_FILES (files) is home or database, not 'cloud'" in result.stderr
+
+
+def test_the_webhook_secret_is_shown_masked(tmp_path):
+    cli = bare(tmp_path, KCHAT_WEBHOOK_SECRET="웹훅-비밀")
+    shown = cli("config", "show").stdout
+    assert "웹훅-비밀" not in shown
+    assert settings(cli)["webhook_secret"] == ("***", "variable KCHAT_WEBHOOK_SECRET")

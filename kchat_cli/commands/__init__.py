@@ -12,6 +12,10 @@ COMMANDS = {
     "db": ("db", "Schema migrations."),
     "demo": ("demo", "Fill a demo channel with realistic rooms, creating the store."),
     "ingest": ("ingest", "Apply inbound events; the same event twice changes nothing."),
+    "serve": (
+        "serve",
+        "Receive the platform's webhooks: signed events, each applied once.",
+    ),
     "status": ("status", "The channel at a glance: unread, rooms, hours, outbox, jobs."),
     "unread": ("unread", "Print how many customer messages no admin has read."),
     "chat": ("chat", "Answer customers in a full-screen console."),

@@ -10,7 +10,11 @@ from kchat_cli.render import Format, emit
 
 app = app_for("The settings in effect and where each came from.")
 
-WHEN_UNSET = {"channel": "the store's only channel", "admin": "the channel's only admin"}
+WHEN_UNSET = {
+    "channel": "the store's only channel",
+    "admin": "the channel's only admin",
+    "webhook_secret": "not set: kchat serve will not start",
+}
 
 
 @app.command()

@@ -93,8 +93,8 @@ def _apply(
 
 @dataclass
 class _BatchOutcome:
-    applied: int = 0
-    duplicates: int = 0
+    applied: list[int] = field(default_factory=list)  # lines
+    duplicates: list[int] = field(default_factory=list)  # lines
     refused: list[tuple[Event, str]] = field(default_factory=list)
 
     def merge(self, other: "_BatchOutcome") -> "_BatchOutcome":
@@ -310,7 +310,8 @@ class Batch:
     def apply(self, events: list[Event]) -> _BatchOutcome:
         outcome = _BatchOutcome()
         fresh = self._claim(events)
-        outcome.duplicates = len(events) - len(fresh)
+        claimed = {id(event) for event in fresh}
+        outcome.duplicates = [event.line for event in events if id(event) not in claimed]
         self._prepare(fresh)
         for event in fresh:
             try:
@@ -318,7 +319,7 @@ class Batch:
             except Rejected as exc:
                 outcome.refused.append((event, str(exc)))
             else:
-                outcome.applied += 1
+                outcome.applied.append(event.line)
         self.conversation.flush()
         for model, rows in self.extra_rows.items():
             if rows:
@@ -524,13 +525,15 @@ def ingest(
     batch_size: int = INGEST_BATCH,
     report: IngestReport | None = None,
     on_batch: Callable[[IngestReport], None] = lambda report: None,
+    on_accepted: Callable[[int, bool], None] = lambda line, duplicate: None,
 ) -> IngestReport:
-    """Apply events from `lines` (a `None` among them: the input paused, so commit what was
-    read); report each refused line through `on_refused(line, raw, reason)` once its batch is
-    done. Whatever a line holds, it is applied or refused on its own (R-INPUT-1). `seal`
-    encrypts personal data before it reaches the store. Automatic notices are decided as of
-    `as_of` (default: when each batch is applied). `report` counts committed batches only,
-    and `on_batch` is told after each, so an interrupted ingest can say what it did."""
+    """Apply events from `lines` (a `None` among them: the input paused, so commit what was read);
+    report each refused line through `on_refused(line, raw, reason)` once its batch is done,
+    and each applied or duplicate line through `on_accepted(line, duplicate)`. Whatever a
+    line holds, it is applied or refused on its own (R-INPUT-1). `seal` encrypts personal
+    data before it reaches the store. Automatic notices are decided as of `as_of` (default:
+    when each batch is applied). `report` counts committed batches only, and `on_batch` is
+    told after each, so an interrupted ingest can say what it did."""
     report = report or IngestReport()
     with rooms.running_as("ingest"):
         for chunk in _chunks(lines, batch_size):
@@ -542,12 +545,16 @@ def ingest(
             refused = chunk.refused + [
                 (event.line, event.raw, reason) for event, reason in outcome.refused
             ]
-            report.applied += outcome.applied
-            report.duplicates += outcome.duplicates
+            report.applied += len(outcome.applied)
+            report.duplicates += len(outcome.duplicates)
             report.refused += len(refused)
             report.lines = chunk.last_line
             for line, raw, reason in sorted(refused, key=lambda each: each[0]):
                 on_refused(line, raw, reason)
+            for line in outcome.applied:
+                on_accepted(line, False)
+            for line in outcome.duplicates:
+                on_accepted(line, True)
             on_batch(report)
     if report.applied >= STATISTICS_AFTER:
         batches.analyze([Room.__table__, User.__table__, Message.__table__])

@@ -1,0 +1,48 @@
+"""kchat serve."""
+
+from typing import Annotated
+
+import typer
+
+from kchat_cli.commands.common import runtime
+from kchat_cli.commands.speech import say
+from kchat_cli.errors import Invalid
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+DEFAULT_LISTEN = "127.0.0.1:8787"
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            "--listen",
+            metavar="HOST:PORT",
+            help=f"Where to receive requests (config key listen). [default: {DEFAULT_LISTEN}]",
+        ),
+    ] = None,
+) -> None:
+    """Receive the platform's webhooks: signed events, each applied once.
+
+    POST /events takes one event (application/json) or event lines (application/x-ndjson)
+    in the format `kchat ingest` reads, signed with KCHAT_WEBHOOK_SECRET, and answers 200
+    once they are committed. GET /healthz says whether the store is ready. SIGTERM or
+    Ctrl-C stops it once the requests in flight are answered.
+
+    Example: kchat serve --listen 127.0.0.1:8787   (with KCHAT_WEBHOOK_SECRET set)
+    """
+    from kchat_cli import config
+    from kchat_cli.webhooks.server import serve as receive
+
+    secret = config.resolve("webhook_secret").value
+    if not secret:
+        raise Invalid(
+            "serve needs the secret that signs the platform's requests",
+            "set KCHAT_WEBHOOK_SECRET (or webhook_secret in the config file)",
+        )
+    rt = runtime(ctx)
+    address = config.resolve("listen", listen).value or DEFAULT_LISTEN
+    receive(rt, address, secret, ready=lambda url: say(f"receiving webhooks at {url}/events"))

@@ -1,0 +1,285 @@
+"""R-INGEST-1 over HTTP: `kchat serve`, run as a process and sent real requests on
+127.0.0.1: signed requests of events applied once each and answered once committed, every
+other request refused with nothing applied, redeliveries from many connections at once, a
+store that cannot take the events answered 503, one log line a request, a clean stop."""
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from kchat_cli.runtime import Runtime
+from kchat_cli.store.models import Message
+from kchat_cli.webhooks.server import _health
+from kchat_cli.webhooks.signing import signature
+
+SECRET = "웹훅-비밀-s3cret"
+KCHAT = str(Path(sys.executable).with_name("kchat"))
+
+
+class Served:
+    """A running `kchat serve`, and requests to it."""
+
+    def __init__(self, kchat, **env):
+        self.env = {
+            **os.environ,
+            **{key: value for key, value in kchat.env.items() if value is not None},
+            "KCHAT_WEBHOOK_SECRET": SECRET,
+            **env,
+        }
+        for variable in ("KCHAT_CHANNEL", "KCHAT_TRANSPORT", "KCHAT_CONFIG"):
+            self.env.pop(variable, None)
+        self.process = subprocess.Popen(
+            [KCHAT, "serve", "--listen", "127.0.0.1:0"],
+            env=self.env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = self.process.stderr.readline()
+        assert first.startswith("receiving webhooks at "), first
+        self.url = first.split(" at ", 1)[1].strip().removesuffix("/events")
+        self.log: list[str] = []
+        self.reader = threading.Thread(target=self._read_log, daemon=True)
+        self.reader.start()
+
+    def _read_log(self) -> None:
+        for line in self.process.stderr:
+            self.log.append(line)
+
+    def post(self, body: bytes, *, kind="application/json", secret=SECRET, at=None, path="/events"):
+        timestamp = str(int(time.time() if at is None else at))
+        request = urllib.request.Request(
+            self.url + path,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": kind,
+                "X-Kchat-Timestamp": timestamp,
+                "X-Kchat-Signature": signature(secret.encode(), timestamp, body),
+            },
+        )
+        return answer(request)
+
+    def events(self, *events: dict) -> tuple[int, dict]:
+        lines = b"\n".join(json.dumps(event, ensure_ascii=False).encode() for event in events)
+        return self.post(lines, kind="application/x-ndjson")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self.reader.join(timeout=5)
+        return code
+
+
+def answer(request) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        body = exc.read()
+        try:
+            return exc.code, json.loads(body)
+        except ValueError:
+            return exc.code, {"text": body.decode()}
+
+
+@pytest.fixture
+def served(kchat):
+    server = Served(kchat)
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def messages(kchat) -> int:
+    with kchat.engine.connect() as connection:
+        query = sa.select(sa.func.count()).select_from(Message).where(Message.sender == "user")
+        return connection.execute(query).scalar()
+
+
+def test_serve_needs_the_secret(kchat):
+    result = kchat("serve", code=2, env={"KCHAT_WEBHOOK_SECRET": None})
+    assert result.stderr.startswith("error: serve needs the secret")
+    assert "set KCHAT_WEBHOOK_SECRET" in result.stderr
+
+
+def test_an_event_is_applied_once_and_answered_after_its_commit(kchat, ev, served):
+    event = ev.says("u1", "2026-11-23 09:00", "웹훅으로 왔어요")
+    status, body = served.post(json.dumps(event, ensure_ascii=False).encode())
+    assert (status, body) == (
+        200,
+        {
+            "applied": 1,
+            "duplicates": 0,
+            "refused": 0,
+            "results": [{"event": 1, "result": "applied"}],
+        },
+    )
+    assert messages(kchat) == 1, "committed before the answer"
+    assert served.post(json.dumps(event).encode())[1]["duplicates"] == 1
+    assert messages(kchat) == 1
+
+
+def test_a_refused_event_is_refused_alone_and_kept_redacted(kchat, ev, served):
+    consent = {**ev.says("u9", "2026-11-23 09:00"), "type": "consent"}
+    consent["fields"] = {"phone": "010-1234-5678"}
+    del consent["text"]
+    status, body = served.events(
+        ev.says("u1", "2026-11-23 09:00"),
+        {"type": "message"},
+        consent,
+        ev.says("u2", "2026-11-23 09:01"),
+    )
+    assert status == 200
+    assert (body["applied"], body["refused"]) == (2, 2)
+    assert [entry["result"] for entry in body["results"]] == [
+        "applied",
+        "refused",
+        "refused",
+        "applied",
+    ]
+    assert body["results"][1]["reason"] == "missing id"
+    rejects = kchat.home / "webhook-rejects.jsonl"
+    assert oct(rejects.stat().st_mode & 0o777) == "0o600"
+    kept = rejects.read_text(encoding="utf-8")
+    assert "010-1234-5678" not in kept and '"phone": "[redacted]"' in kept
+
+
+@pytest.mark.parametrize(
+    ("request_of", "status"),
+    [
+        (lambda s, body: s.post(body, secret="다른 비밀"), 401),
+        (lambda s, body: s.post(body, at=time.time() - 301), 401),
+        (lambda s, body: s.post(body, at=time.time() + 301), 401),
+        (lambda s, body: s.post(b"{" + body, kind="application/json"), 400),
+        (lambda s, body: s.post(body, kind="text/plain"), 415),
+        (lambda s, body: s.post(body + b" " * (1 << 20)), 413),
+        (lambda s, body: s.post(body, path="/event"), 404),
+    ],
+)
+def test_requests_refused_apply_nothing(kchat, ev, served, request_of, status):
+    body = json.dumps(ev.says("u1", "2026-11-23 09:00")).encode()
+    assert request_of(served, body)[0] == status
+    assert messages(kchat) == 0
+
+
+def test_unsigned_malformed_and_other_methods(kchat, served):
+    plain = urllib.request.Request(
+        served.url + "/events", data=b"{}", headers={"Content-Type": "application/json"}
+    )
+    assert answer(plain) == (401, {"error": "missing signature"})
+    forged = urllib.request.Request(
+        served.url + "/events",
+        data=b"{}",
+        headers={
+            "Content-Type": "application/json",
+            "X-Kchat-Timestamp": "soon",
+            "X-Kchat-Signature": "md5=abc",
+        },
+    )
+    assert answer(forged) == (401, {"error": "malformed signature"})
+    assert answer(urllib.request.Request(served.url + "/events"))[0] == 405
+    assert answer(urllib.request.Request(served.url + "/healthz")) == (
+        200,
+        {"store": "ok", "schema": "current"},
+    )
+
+
+def test_redeliveries_from_many_connections_apply_each_event_once(kchat, ev, served):
+    events = [ev.says(f"u{n % 7}", f"2026-11-23 09:{n:02d}", f"문의 {n}") for n in range(40)]
+    # Each request carries a window of events overlapping the next; every one is sent 3 times.
+    windows = [events[start : start + 5] for start in range(0, 40, 3)] * 3
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda window: served.events(*window), windows))
+    assert all(status == 200 for status, _ in answers)
+    assert sum(body["applied"] for _, body in answers) == 40
+    assert messages(kchat) == 40
+
+
+def test_a_store_that_cannot_take_the_events_answers_503_and_applies_nothing(kchat, ev, request):
+    """Another writer holds the store past the receiver's patience (SQLite's one writer, or
+    PostgreSQL's table that claims event ids): 503, so that the platform sends again."""
+    server = Served(kchat)
+    with held_store(kchat, request):
+        status, body = server.post(json.dumps(ev.says("u1", "2026-11-23 09:00")).encode())
+    assert status == 503 and "send them again" in body["error"]
+    assert server.stop() == 0
+    assert messages(kchat) == 0
+
+
+@contextlib.contextmanager
+def held_store(kchat, request):
+    if kchat.url.startswith("sqlite"):
+        holder = sqlite3.connect(kchat.url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    schema = kchat.url.split("search_path%3D", 1)[1]
+    with request.getfixturevalue("pg_admin").connect() as holder:
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql(f'LOCK TABLE "{schema}".ingested_events IN ACCESS EXCLUSIVE MODE')
+        try:
+            yield
+        finally:
+            holder.exec_driver_sql("ROLLBACK")
+
+
+def test_health_says_why_the_store_is_not_ready(tmp_path):
+    runtime = Runtime("postgresql+psycopg://postgres@127.0.0.1:1/nothing", tmp_path, None, None)
+    assert _health(runtime).startswith("cannot open the store")
+
+
+def test_one_log_line_a_request_and_nothing_a_customer_wrote(kchat, ev, served):
+    served.post(json.dumps(ev.says("u1", "2026-11-23 09:00", "비밀 이야기")).encode())
+    served.post(b"{}", secret="wrong")
+    assert served.stop() == 0
+    lines = [line for line in served.log if " /events " in line]
+    assert len(lines) == 2
+    assert " POST /events 200 1 events " in lines[0]
+    assert " POST /events 401 0 events " in lines[1]
+    text = "".join(served.log)
+    assert "비밀 이야기" not in text and SECRET not in text and "X-Kchat" not in text
+
+
+def test_a_stop_finishes_the_request_in_flight_and_exits_0(pg_kchat, ev, pg_admin):
+    """SIGTERM while a request waits for the store (a lock another session holds, seen
+    waiting in pg_stat_activity): it is answered once committed, then the process exits 0."""
+    kchat = pg_kchat
+    server = Served(kchat)
+    schema = kchat.url.split("search_path%3D", 1)[1]
+    body = json.dumps(ev.says("u1", "2026-11-23 09:00")).encode()
+    with pg_admin.connect() as holder, ThreadPoolExecutor(max_workers=1) as pool:
+        holder.exec_driver_sql("BEGIN")
+        holder.exec_driver_sql(f'LOCK TABLE "{schema}".ingested_events IN ACCESS EXCLUSIVE MODE')
+        pending = pool.submit(server.post, body)
+        deadline = time.monotonic() + 30
+        while not waiting_for_a_lock(pg_admin):
+            assert time.monotonic() < deadline, "the request never reached the store"
+        server.process.send_signal(signal.SIGTERM)
+        holder.exec_driver_sql("COMMIT")
+        status, answered = pending.result(timeout=60)
+    assert (status, answered["applied"]) == (200, 1)
+    assert server.process.wait(timeout=30) == 0
+    assert messages(kchat) == 1
+
+
+def waiting_for_a_lock(pg_admin) -> bool:
+    with pg_admin.connect() as connection:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        return connection.exec_driver_sql(query).scalar() > 0
