@@ -117,7 +117,7 @@ def test_a_cut_listing_says_how_many_match_on_stderr(five_rooms):
         whole = kchat("rooms", "list", "--limit", limit, "-o", "ids")
         assert (len(whole.stdout.split()), whole.stderr) == (5, "")
     found = kchat("search", "환불", "--limit", "3", "-o", "ids")
-    assert found.stderr == "(showing 3 of 5 messages found; --limit 0 for all)\n"
+    assert found.stderr == "(3 shown, more with --limit 0)\n", "a search counts nothing more"
     assert kchat("search", "환불", "--limit", "5", "-o", "ids").stderr == ""
 
 
@@ -137,7 +137,7 @@ def test_other_listings_say_when_they_are_cut(five_rooms):
         kchat("send", room, "안녕하세요")
         kchat("users", "block", room)
     assert kchat("outbox", "list", "--limit", "2").stderr.endswith(
-        "(showing 2 of 3 outbox items; --limit 0 for all)\n"
+        "(2 shown, more with --limit 0)\n"
     )
     assert kchat("users", "blocked", "--limit", "1", "-o", "ids").stderr == (
         "(1 shown, more with --limit 0)\n"
@@ -145,6 +145,6 @@ def test_other_listings_say_when_they_are_cut(five_rooms):
     for _ in range(2):
         kchat("jobs", "run", "deliver", env={"KCHAT_TRANSPORT": f"file:{kchat.home}/out.jsonl"})
     assert kchat("jobs", "history", "--limit", "1", "-o", "ids").stderr == (
-        "(showing 1 of 2 runs; --limit 0 for all)\n"
+        "(1 shown, more with --limit 0)\n"
     )
     assert kchat("jobs", "history", "-o", "ids").stderr == ""

@@ -27,15 +27,13 @@ def check(ctx: typer.Context, output: OutputOption = Format.table) -> None:
 
     files = runtime(ctx).attachment_store()
     stored = files.everything()
-    problems, checked = [], 0
-    with progress("files check", "bytes", total=sum(each.size for each in stored)) as update:
-        for each in stored:
-            problem = files.check(each)
-            checked += each.size
-            update(checked)
-            if problem is not None:
-                record = {"sha256": each.sha256, "size": each.size, "place": each.place}
-                problems.append({**record, "problem": problem})
+    checked = sum(each.size for each in stored)
+    with progress("files check", "bytes", total=checked) as update:
+        found = files.problems(update)
+    problems = [
+        {"sha256": each.sha256, "size": each.size, "place": each.place, "problem": problem}
+        for each, problem in found
+    ]
     say(
         f"{counted(len(stored), 'file')} checked ({checked / 1024 / 1024:,.1f} MiB): "
         + (f"{len(problems):,} missing or damaged" if problems else "all whole")

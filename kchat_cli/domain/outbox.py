@@ -77,8 +77,8 @@ def list_outbox(actor: Actor, *, status: str | None = None, limit: int = 50) -> 
     )
     if status is not None:
         query = query.where(OutboxItem.status == status)
-    rows, total = first_rows(session, query, limit)
-    records = Page([dict(zip(OUTBOX_FIELDS, row, strict=True)) for row in rows], total)
+    rows, cut = first_rows(session, query, limit)
+    records = Page([dict(zip(OUTBOX_FIELDS, row, strict=True)) for row in rows], cut=cut)
     for record in records:
         if record["kind"] == "code":
             record["text"] = MASK  # a verification code is for its admin's eyes only

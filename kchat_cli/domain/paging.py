@@ -1,5 +1,6 @@
-"""Listings cut at a limit (`--limit`): the records shown, and how many match in all when
-the limit left some out, so that a cut listing can say so."""
+"""Listings cut at a limit (`--limit`): the records shown, and whether the limit left some
+out (and how many match in all where counts kept as rooms change say it for free), so that
+a cut listing can say so."""
 
 import sqlalchemy as sa
 
@@ -14,19 +15,11 @@ class Page(list):
         self.cut = total is not None if cut is None else cut
 
 
-def first_rows(db, query: sa.Select, limit: int) -> tuple[list, int | None]:
-    """The rows of `query` up to `limit` (0: all of them), and how many rows it has in all
-    when some were left out, else None. One row more than the limit is read to learn whether
-    any are left out; only then are they counted."""
+def first_rows(db, query: sa.Select, limit: int) -> tuple[list, bool]:
+    """The rows of `query` up to `limit` (0: all of them), and whether some were left out:
+    one row more than the limit is read to learn it; those left out are not counted, so
+    the first page costs the same however many rows there are."""
     if not limit:
-        return list(db.execute(query)), None
+        return list(db.execute(query)), False
     rows = list(db.execute(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], count(db, query)
-
-
-def count(db, query: sa.Select) -> int:
-    """How many rows `query` has."""
-    counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    return db.execute(counted).scalar_one()
+    return rows[:limit], len(rows) > limit

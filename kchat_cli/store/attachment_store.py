@@ -97,6 +97,46 @@ class AttachmentStore:
         if total != stored.size or digest.hexdigest() != stored.sha256:
             raise MissingBytes(f"the bytes of {stored.sha256} are damaged")
 
+    def problems(self, progress: Callable[[int], None]) -> list[tuple[Stored, str]]:
+        """Every kept attachment whose bytes are missing or damaged, and why; `progress` is
+        told the bytes checked so far. The store's chunks are read in one pass."""
+        found, done = [], 0
+        everything = self.everything()
+        in_store = {(s.channel_id, s.sha256): s for s in everything if s.place == "database"}
+        for stored, problem in self._check_chunks(in_store):
+            done += stored.size
+            progress(done)
+            if problem is not None:
+                found.append((stored, problem))
+        for stored in everything:
+            if stored.place == "home":
+                problem = self.check(stored)
+                done += stored.size
+                progress(done)
+                if problem is not None:
+                    found.append((stored, problem))
+        return found
+
+    def _check_chunks(self, expected: dict) -> Iterator[tuple[Stored, str | None]]:
+        """Each attachment of `expected` with why its chunks are not its bytes, or None."""
+        seen: set = set()
+        current, digest, total = None, None, 0
+        with self.engine.connect() as connection:
+            for channel_id, sha256, data in _every_chunk(connection):
+                key = (channel_id, sha256)
+                if key != current:
+                    if current in expected:
+                        seen.add(current)
+                        yield expected[current], _verdict(expected[current], digest, total)
+                    current, digest, total = key, hashlib.sha256(), 0
+                digest.update(data)
+                total += len(data)
+            if current in expected:
+                seen.add(current)
+                yield expected[current], _verdict(expected[current], digest, total)
+        for key in expected.keys() - seen:
+            yield expected[key], f"the bytes of {key[1]} are missing from the store"
+
     def check(self, stored: Stored) -> str | None:
         """Why the bytes cannot be delivered (missing, damaged), or None when whole."""
         try:
@@ -234,6 +274,28 @@ class AttachmentStore:
             self.path_of(sha256).unlink(missing_ok=True)
 
 
+def _every_chunk(connection: sa.Connection) -> Iterator[tuple[int, str, bytes]]:
+    """Every chunk in order, streamed. PostgreSQL: a server-side cursor in binary, so that
+    the bytes are not sent as hex text, twice their size, and decoded again."""
+    query = sa.select(chunks.c.channel_id, chunks.c.sha256, chunks.c.data).order_by(
+        chunks.c.channel_id, chunks.c.sha256, chunks.c.seq
+    )
+    if connection.dialect.name != "postgresql":
+        yield from connection.execute(query)
+        return
+    driver = connection.connection.driver_connection
+    with driver.cursor(name="kchat_chunks", binary=True) as cursor:
+        cursor.execute(str(query.compile(dialect=connection.dialect)))
+        while rows := cursor.fetchmany(8):
+            yield from rows
+
+
+def _verdict(stored: Stored, digest, total: int) -> str | None:
+    if total != stored.size or digest.hexdigest() != stored.sha256:
+        return f"the bytes of {stored.sha256} are damaged"
+    return None
+
+
 def link(session, channel_id: int, sha256: str, held_until: datetime) -> bool:
     """In the send's transaction: the bytes are there, and held until `held_until` (so a
     retention run deciding now waits for this transaction, then keeps them). False when
@@ -326,6 +388,10 @@ def _later(session):
 
 
 def _put_chunk(session, row: dict) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Durable once the attachment's row says "database": that later commit flushes the
+        # log up to it, chunks included; a chunk need not wait for its own flush.
+        session.connection().exec_driver_sql("SET LOCAL synchronous_commit = off")
     statement = _insert(session)(chunks).values(row)
     session.connection().execute(
         statement.on_conflict_do_update(

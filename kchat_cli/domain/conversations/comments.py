@@ -18,5 +18,5 @@ def list_comments(actor: Actor, *, hidden: bool, limit: int) -> Page:
         .where(Comment.channel_id == channel_id, Comment.hidden.is_(hidden))
         .order_by(Comment.ts.desc(), Comment.id.desc())
     )
-    rows, total = first_rows(session, query, limit)
-    return Page([dict(zip(COMMENT_FIELDS, row, strict=True)) for row in rows], total)
+    rows, cut = first_rows(session, query, limit)
+    return Page([dict(zip(COMMENT_FIELDS, row, strict=True)) for row in rows], cut=cut)

@@ -13,7 +13,7 @@ from kchat_cli.domain.conversations.listing import (
     message_select,
     rooms_query,
 )
-from kchat_cli.domain.paging import Page, count
+from kchat_cli.domain.paging import Page
 from kchat_cli.errors import Invalid
 from kchat_cli.store import tables
 from kchat_cli.store.search_index import search_spans, text_contains
@@ -35,9 +35,9 @@ def search(
     room: int | None = None,
 ) -> Page:
     """Messages whose text contains `text`, newest first (in one room, with `room`); hidden
-    ones never. The spans of
-    the search index are read newest first, until `limit` messages are found, and one more
-    to learn whether the limit cuts them: then all that match are counted."""
+    ones never. The spans of the search index are read newest first, until `limit` messages
+    are found, and one more to learn whether the limit cuts them; those left out are not
+    counted (a common word matches a million messages: the first page must not read them)."""
     session, channel_id = actor.db, actor.channel_id
     text = text.strip()
     if not text:
@@ -55,15 +55,10 @@ def search(
         found += [message_record(row) for row in session.execute(query)]
         if limit and len(found) > limit:
             break
-    total = None
-    if limit and len(found) > limit:
-        found = found[:limit]
-        total = sum(
-            count(session, _query(session, channel_id, text, rooms, room, first, last))
-            for first, last in spans
-        )
+    cut = bool(limit) and len(found) > limit
+    found = found[:limit] if cut else found
     names = _customer_names(session, {hit["room"] for hit in found})
-    return Page([{**hit, "name": names.get(hit["room"])} for hit in found], total)
+    return Page([{**hit, "name": names.get(hit["room"])} for hit in found], cut=cut)
 
 
 def _customer_names(session: Session, room_ids: set[int]) -> dict[int, str]:

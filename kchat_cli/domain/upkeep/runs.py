@@ -111,8 +111,8 @@ def history(actor: Actor, name: str | None, limit: int) -> Page:
     query = sa.select(job_runs).order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
     if name is not None:
         query = query.where(job_runs.c.name == name)
-    rows, total = first_rows(session, query, limit)
-    return Page([record(run) for run in rows], total)
+    rows, cut = first_rows(session, query, limit)
+    return Page([record(run) for run in rows], cut=cut)
 
 
 def last_runs(db) -> dict[str, dict]:
