@@ -12,6 +12,7 @@ from kchat_cli.console import layout
 from kchat_cli.domain.conversations.listing import RoomFilter
 
 QUEUE_LIMIT = 200
+COLUMNS = ("★", "ID", "CUSTOMER", "STATUS")
 QUEUE_MODES = {
     "in-progress": RoomFilter(),
     "unread": RoomFilter(status="unread"),
@@ -51,6 +52,7 @@ class QueueTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.widths: tuple | None = None
         self.rooms: list[dict] = []
+        self.shown: dict[str, tuple] = {}  # the rows on screen, by room id
 
     def on_resize(self, _event: events.Resize) -> None:
         """Laid out again for its new width: every row keeps its status in view."""
@@ -73,20 +75,36 @@ class QueueTable(DataTable):
         keep = self._cursor_room() if self.has_focus else None
         row = self.cursor_row
         widths = layout.queue_widths(self.size.width or width, rooms)
-        if widths != self.widths:
-            self.clear(columns=True)
-            for name, width in zip(("★", "ID", "CUSTOMER", "STATUS"), widths, strict=True):
-                self.add_column(name, width=width, key=name)
-            self.widths = widths
+        rows = {str(room["id"]): layout.queue_row(room, widths) for room in rooms}
+        if widths == self.widths and list(rows) == list(self.shown):
+            self._update_changed(rows)
         else:
-            self.clear()
-        for room in rooms:
-            self.add_row(*layout.queue_row(room, widths), key=str(room["id"]), height=2)
+            self._rebuild(widths, rows)
+        self.shown = rows
         ids = [room["id"] for room in rooms]
         if keep in ids:
             row = ids.index(keep)
         if rooms:
             self.move_cursor(row=min(max(row, 0), len(rooms) - 1), animate=False)
+
+    def _update_changed(self, rows: dict[str, tuple]) -> None:
+        """The same rooms in the same order (a burst mostly changes their counts): only the
+        cells that changed are drawn again, not two hundred rows."""
+        for key, cells in rows.items():
+            for column, cell, before in zip(COLUMNS, cells, self.shown[key], strict=True):
+                if cell != before:
+                    self.update_cell(key, column, cell)
+
+    def _rebuild(self, widths: tuple, rows: dict[str, tuple]) -> None:
+        if widths != self.widths:
+            self.clear(columns=True)
+            for name, width in zip(COLUMNS, widths, strict=True):
+                self.add_column(name, width=width, key=name)
+            self.widths = widths
+        else:
+            self.clear()
+        for key, cells in rows.items():
+            self.add_row(*cells, key=key, height=2)
 
     def _cursor_room(self) -> int | None:
         if not self.row_count:
