@@ -48,11 +48,20 @@ class Repeats:
     big_file_mib: int = 300
     images: int = 1000
     checked_files: int = 10_000
+    webhook_requests: int = 20_000  # for the rate; the memory row sends ten times as many
 
 
 FULL = Repeats()
 # --smoke: only proves the bench runs
-SMOKE = Repeats(runs=1, startup_rounds=1, interrupts=1, big_file_mib=3, images=5, checked_files=5)
+SMOKE = Repeats(
+    runs=1,
+    startup_rounds=1,
+    interrupts=1,
+    big_file_mib=3,
+    images=5,
+    checked_files=5,
+    webhook_requests=40,
+)
 
 
 @dataclass
@@ -232,6 +241,7 @@ def bench(
     rows += startup(env, repeats.startup_rounds)
     rows.append(label_rooms(env))
     rows += files(url, env, workdir, repeats)
+    rows += webhooks(env, rooms, rate, repeats)
     rows += retention(url, env, messages, repeats)
     return rows
 
@@ -418,6 +428,210 @@ def files_check(env: dict, workdir: Path, count: int) -> Row:
     rate = total / seconds / 1e6
     what = f"files check over {count:,} more files of 64 KiB"
     return Row(what, rate, "MB/s", "≥ 200", rate >= 200)
+
+
+WEBHOOK_SECRET = "bench-secret"
+
+
+def webhooks(env: dict, rooms: int, ingest_rate: float, repeats: Repeats) -> list[Row]:
+    """`kchat serve` on 127.0.0.1, sent signed events as a platform would: 16 senders at
+    once, one event a request; a paced 200 requests a second (the acknowledgement's
+    latency); requests of 1,000 event lines (their rate beside `kchat ingest`'s); and the
+    receiver's memory over ten times as many requests."""
+    server = subprocess.Popen(
+        KCHAT + ["serve", "--listen", "127.0.0.1:0"],
+        env={**env, "KCHAT_WEBHOOK_SECRET": WEBHOOK_SECRET},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = server.stderr.readline()
+        if "receiving webhooks at " not in first:
+            raise SystemExit(f"kchat serve did not start: {first}")
+        threading.Thread(target=server.stderr.read, daemon=True).start()  # its log
+        address = first.split(" at ", 1)[1].strip().removeprefix("http://")
+        host, port = address.removesuffix("/events").rsplit(":", 1)
+        sender = Sender(host, int(port), rooms)
+        count = repeats.webhook_requests
+        concurrent = sender.at_once(16, count)
+        p50, p99 = sender.paced(200, max(count // 10, 20))
+        lines = sender.lines(1000, max(count // 1000, 2))
+        grown = sender.memory(server.pid, count * 10)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    ratio = lines / ingest_rate
+    return [
+        Row(
+            "serve: 16 senders, an event a request",
+            concurrent,
+            "events/s",
+            "≥ 1,500",
+            concurrent >= 1500,
+        ),
+        Row("serve: acknowledgement at 200 requests/s, p50", p50, "ms", "≤ 10", p50 <= 10),
+        Row("serve: acknowledgement at 200 requests/s, p99", p99, "ms", "≤ 50", p99 <= 50),
+        Row("serve: requests of 1,000 event lines ÷ ingest", ratio, "×", "≥ 0.8", ratio >= 0.8),
+        Row(
+            f"serve: memory grown over the last {count * 5:,} of {count * 10:,} requests",
+            grown,
+            "MB",
+            "flat (≤ 5)",
+            grown <= 5,
+        ),
+    ]
+
+
+class Sender:
+    """Signed requests of new events to users of the bench store, over kept-alive
+    connections (one a thread)."""
+
+    def __init__(self, host: str, port: int, rooms: int):
+        self.host, self.port, self.rooms = host, port, rooms
+        self.number = 0
+        self.lock = threading.Lock()
+
+    def _events(self, count: int) -> bytes:
+        with self.lock:
+            start, self.number = self.number, self.number + count
+        now = datetime.now(UTC).isoformat()
+        return b"\n".join(
+            json.dumps(
+                {
+                    "id": f"hook-{os.getpid()}-{number}",
+                    "type": "message",
+                    "user": f"user-{number % self.rooms}",
+                    "ts": now,
+                    "text": f"웹훅 문의 {number}",
+                },
+                ensure_ascii=False,
+            ).encode()
+            for number in range(start, start + count)
+        )
+
+    def post(self, connection, body: bytes, kind: str = "application/json") -> float:
+        """Seconds to the answer; stops the bench unless it is 200."""
+        import hashlib
+        import hmac
+
+        timestamp = str(int(time.time()))
+        signed = hmac.new(
+            WEBHOOK_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+        headers = {
+            "Content-Type": kind,
+            "X-Kchat-Timestamp": timestamp,
+            "X-Kchat-Signature": f"sha256={signed}",
+        }
+        started = time.perf_counter()
+        connection.request("POST", "/events", body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status != 200:
+            raise SystemExit(f"kchat serve answered {response.status}: {answer[:200]!r}")
+        return time.perf_counter() - started
+
+    def connection(self):
+        import http.client
+
+        return http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+    def at_once(self, senders: int, count: int) -> float:
+        """`count` requests of an event each from `senders` connections at once, each
+        sending its next request once answered; events a second. The requests are signed
+        beforehand and sent with asyncio, so that this client costs the machine less than
+        the receiver it measures."""
+        import asyncio
+
+        share = count // senders
+        requests = [[self._raw(self._events(1)) for _ in range(share)] for _ in range(senders)]
+
+        async def send(raws: list[bytes]) -> None:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            for raw in raws:
+                writer.write(raw)
+                await _answer_of(reader)
+            writer.close()
+
+        async def all_senders() -> float:
+            started = time.perf_counter()
+            await asyncio.gather(*(send(raws) for raws in requests))
+            return time.perf_counter() - started
+
+        return share * senders / asyncio.run(all_senders())
+
+    def _raw(self, body: bytes, kind: str = "application/json") -> bytes:
+        """The whole HTTP request, signed."""
+        import hashlib
+        import hmac
+
+        timestamp = str(int(time.time()))
+        signed = hmac.new(
+            WEBHOOK_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+        head = (
+            f"POST /events HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {kind}\r\n"
+            f"Content-Length: {len(body)}\r\nX-Kchat-Timestamp: {timestamp}\r\n"
+            f"X-Kchat-Signature: sha256={signed}\r\n\r\n"
+        )
+        return head.encode() + body
+
+    def paced(self, per_second: int, count: int) -> tuple[float, float]:
+        """Requests sent at `per_second` (four senders, each on its own schedule): the
+        median and 99th percentile of their acknowledgement, in ms."""
+        waits: list[float] = []
+
+        def send(offset: int) -> None:
+            connection = self.connection()
+            start = time.perf_counter()
+            for number in range(offset, count, 4):
+                due = start + number / per_second
+                time.sleep(max(0.0, due - time.perf_counter()))
+                waits.append(self.post(connection, self._events(1)))
+            connection.close()
+
+        threads = [threading.Thread(target=send, args=(offset,)) for offset in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        waits.sort()
+        return waits[len(waits) // 2] * 1000, waits[int(len(waits) * 0.99)] * 1000
+
+    def lines(self, per_request: int, requests: int) -> float:
+        connection = self.connection()
+        bodies = [self._events(per_request) for _ in range(requests)]
+        started = time.perf_counter()
+        for body in bodies:
+            self.post(connection, body, "application/x-ndjson")
+        connection.close()
+        return per_request * requests / (time.perf_counter() - started)
+
+    def memory(self, pid: int, count: int) -> float:
+        """How much the receiver's resident memory grew over the second half of `count`
+        requests (eight senders), in MB: its caches fill during the first half."""
+
+        def resident() -> float:
+            status = Path(f"/proc/{pid}/status").read_text()
+            return int(status.split("VmRSS:", 1)[1].split()[0]) / 1024
+
+        self.at_once(8, count // 2)
+        half = resident()
+        self.at_once(8, count - count // 2)
+        return resident() - half
+
+
+async def _answer_of(reader) -> None:
+    """Read one HTTP answer; stop the bench unless it is 200."""
+    status = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    body = await reader.readexactly(length)
+    if b" 200 " not in status:
+        raise SystemExit(f"kchat serve answered {status!r}: {body[:200]!r}")
 
 
 def label_rooms(env: dict) -> Row:

@@ -4,6 +4,7 @@ other request refused with nothing applied, redeliveries from many connections a
 store that cannot take the events answered 503, one log line a request, a clean stop."""
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -16,9 +17,12 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kchat_cli.runtime import Runtime
 from kchat_cli.store.models import Message
@@ -197,6 +201,19 @@ def test_unsigned_malformed_and_other_methods(kchat, served):
     )
 
 
+def test_eight_senders_each_sending_every_event_twice_apply_each_once(kchat, ev, served):
+    events = [ev.says(f"u{n % 5}", f"2026-11-23 10:{n:02d}", f"재전송 {n}") for n in range(30)]
+    sends = [event for event in events for _ in range(2)] * 8
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda event: served.events(event), sends))
+    assert all(status == 200 for status, _ in answers)
+    applied = [body["results"][0]["result"] for _, body in answers].count("applied")
+    assert applied == 30, "exactly one of each applied"
+    assert messages(kchat) == 30
+    listed = kchat.json("rooms", "list", "--status", "all", "--limit", "0")
+    assert sum(room["unread"] for room in listed) == 30, "the counts equal a recount"
+
+
 def test_redeliveries_from_many_connections_apply_each_event_once(kchat, ev, served):
     events = [ev.says(f"u{n % 7}", f"2026-11-23 09:{n:02d}", f"문의 {n}") for n in range(40)]
     # Each request carries a window of events overlapping the next; every one is sent 3 times.
@@ -215,8 +232,11 @@ def test_a_store_that_cannot_take_the_events_answers_503_and_applies_nothing(kch
     with held_store(kchat, request):
         status, body = server.post(json.dumps(ev.says("u1", "2026-11-23 09:00")).encode())
     assert status == 503 and "send them again" in body["error"]
-    assert server.stop() == 0
     assert messages(kchat) == 0
+    again = server.post(json.dumps(ev.says("u1", "2026-11-23 09:00")).encode())
+    assert again[0] == 200 and again[1]["applied"] == 1, "the platform's retry is applied"
+    assert server.stop() == 0
+    assert messages(kchat) == 1
 
 
 @contextlib.contextmanager
@@ -283,3 +303,66 @@ def waiting_for_a_lock(pg_admin) -> bool:
     with pg_admin.connect() as connection:
         query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
         return connection.exec_driver_sql(query).scalar() > 0
+
+
+KINDS = ["application/json", "application/x-ndjson", "text/plain", "application/json; charset=x"]
+event_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+)
+events_strategy = st.fixed_dictionaries(
+    {
+        "id": st.text(max_size=30),
+        "type": st.sampled_from(["message", "open", "consent", "friend_add", "nonsense"]),
+        "user": st.text(max_size=30),
+        "ts": st.one_of(st.just("2026-11-23T09:00:00+09:00"), st.text(max_size=30)),
+    },
+    optional={"text": event_values, "nickname": event_values, "fields": event_values},
+)
+bodies = st.one_of(
+    st.binary(max_size=2000),
+    st.lists(events_strategy, max_size=5).map(
+        lambda events: b"\n".join(json.dumps(e).encode() for e in events)
+    ),
+    events_strategy.map(lambda event: json.dumps(event).encode()),
+)
+header_values = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=bodies,
+    kind=st.one_of(st.sampled_from(KINDS), header_values),
+    signed=st.sampled_from(["valid", "wrong", "missing", "garbage"]),
+    extra=st.dictionaries(
+        st.sampled_from(["X-Custom", "Accept", "X-Kchat-Other", "Cookie"]), header_values
+    ),
+    garbage=header_values,
+)
+def test_no_body_or_header_makes_it_answer_500_or_die(served, body, kind, signed, extra, garbage):
+    timestamp = str(int(time.time()))
+    headers = {"Content-Type": kind, **extra}
+    if signed != "missing":
+        headers["X-Kchat-Timestamp"] = timestamp if signed != "garbage" else garbage
+        secret = SECRET if signed == "valid" else "틀린 비밀"
+        headers["X-Kchat-Signature"] = (
+            signature(secret.encode(), timestamp, body) if signed != "garbage" else garbage
+        )
+    address = urlsplit(served.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    try:
+        connection.request("POST", "/events", body=body, headers=headers)
+        response = connection.getresponse()
+        answered = response.status
+        response.read()
+    finally:
+        connection.close()
+    assert answered in (200, 400, 401, 413, 415), answered
+    assert served.process.poll() is None, "the server is still running"

@@ -209,20 +209,18 @@ class AttachmentStore:
             with handle:
                 yield from iter(lambda: handle.read(CHUNK), b"")
             return
-        seq = 0
-        while seq * CHUNK < stored.size:
-            with read_session(self.engine) as session:
-                data = session.scalar(
-                    sa.select(chunks.c.data).where(
-                        chunks.c.channel_id == stored.channel_id,
-                        chunks.c.sha256 == stored.sha256,
-                        chunks.c.seq == seq,
-                    )
-                )
-            if data is None:
-                raise MissingBytes(f"the bytes of {stored.sha256} are missing from the store")
-            yield bytes(data)
-            seq += 1
+        query = (
+            sa.select(chunks.c.data)
+            .where(chunks.c.channel_id == stored.channel_id, chunks.c.sha256 == stored.sha256)
+            .order_by(chunks.c.seq)
+        )
+        found = False
+        with self.engine.connect() as connection:
+            for (data,) in _streamed(connection, query):
+                found = True
+                yield bytes(data)
+        if not found:
+            raise MissingBytes(f"the bytes of {stored.sha256} are missing from the store")
 
     def _copy_home(self, source: Path, sha256: str) -> None:
         """Into the folder under its hash (0600, folders 0700); an existing copy is kept."""
@@ -275,18 +273,24 @@ class AttachmentStore:
 
 
 def _every_chunk(connection: sa.Connection) -> Iterator[tuple[int, str, bytes]]:
-    """Every chunk in order, streamed. PostgreSQL: a server-side cursor in binary, so that
-    the bytes are not sent as hex text, twice their size, and decoded again."""
+    """Every chunk in order."""
     query = sa.select(chunks.c.channel_id, chunks.c.sha256, chunks.c.data).order_by(
         chunks.c.channel_id, chunks.c.sha256, chunks.c.seq
     )
+    return _streamed(connection, query)
+
+
+def _streamed(connection: sa.Connection, query: sa.Select) -> Iterator[tuple]:
+    """The query's rows, a few at a time. PostgreSQL: a server-side cursor in binary, so that
+    bytes are not sent as hex text, twice their size, and decoded again."""
     if connection.dialect.name != "postgresql":
         yield from connection.execute(query)
         return
+    compiled = query.compile(dialect=connection.dialect)
     driver = connection.connection.driver_connection
     with driver.cursor(name="kchat_chunks", binary=True) as cursor:
-        cursor.execute(str(query.compile(dialect=connection.dialect)))
-        while rows := cursor.fetchmany(8):
+        cursor.execute(str(compiled), compiled.params)
+        while rows := cursor.fetchmany(4):
             yield from rows
 
 

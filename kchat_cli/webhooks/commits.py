@@ -1,6 +1,7 @@
-"""Group commit: the events of requests that arrive together are applied in one transaction
-(SQLite takes one writer at a time; a transaction a request would make it the bottleneck),
-and each request learns what became of its own events once that transaction committed."""
+"""Group commit: the events of requests that arrive while a transaction is being committed
+are applied together in the next one (SQLite takes one writer at a time; a transaction a
+request would make it the bottleneck), and each request learns what became of its own events
+once its transaction committed. A request alone waits for nobody."""
 
 import queue
 import threading
@@ -10,7 +11,6 @@ from dataclasses import dataclass, field
 
 from kchat_cli.lines import Line
 
-WINDOW = 0.005  # seconds the first request of a group waits for others
 GROUP_BYTES = 4 << 20  # a group's events at most, so that a group stays one transaction
 
 # line number -> ("applied" | "duplicate" | "refused", reason or None)
@@ -55,10 +55,13 @@ class Committer:
             self._commit(group)
 
     def _gather(self, first: _Request) -> tuple[list[_Request], bool]:
+        """The first request and those already waiting behind it: alone, a request is
+        committed at once; under load, the requests that came during a commit go together
+        in the next one."""
         group, size = [first], first.size
         while size < GROUP_BYTES:
             try:
-                more = self.waiting.get(timeout=WINDOW)
+                more = self.waiting.get_nowait()
             except queue.Empty:
                 break
             if more is None:

@@ -49,6 +49,8 @@ def serve(rt, listen: str, secret: str, ready) -> None:
         make_app(receiver),
         host=host,
         port=port,
+        loop="uvloop",
+        http="httptools",
         lifespan="off",
         log_config=None,
         access_log=False,
