@@ -100,9 +100,11 @@ def test_a_logout_during_a_session_is_refused_on_screen_and_the_draft_stays(kcha
     kchat("--as", "minji", "auth", "logout")
     shell.text("로그아웃 후 답장")
     shell.keys("Enter")
-    shown = shell.wait_for("error: additional verification needed")
+    shell.wait_for("error: additional verification needed")
+    # The input is drawn again in a refresh of its own, after the status line's.
+    shown = shell.wait_for("로그아웃 후 답장")  # the draft stays in the input
+    assert "error: additional verification needed" in shown
     assert "/send-code, then /verify CODE" in shown
-    assert "로그아웃 후 답장" in shown, "the draft stays in the input"
     shell.keys("C-c")
     shell.wait_for(r"(?m)^\$\s*$")
     assert outbox_texts(kchat) == []
