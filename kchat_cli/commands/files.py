@@ -29,7 +29,7 @@ def check(ctx: typer.Context, output: OutputOption = Format.table) -> None:
     stored = files.everything()
     checked = sum(each.size for each in stored)
     with progress("files check", "bytes", total=checked) as update:
-        found = files.problems(update)
+        found = files.problems(stored, update)
     problems = [
         {"sha256": each.sha256, "size": each.size, "place": each.place, "problem": problem}
         for each, problem in found

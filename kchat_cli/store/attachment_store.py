@@ -97,11 +97,13 @@ class AttachmentStore:
         if total != stored.size or digest.hexdigest() != stored.sha256:
             raise MissingBytes(f"the bytes of {stored.sha256} are damaged")
 
-    def problems(self, progress: Callable[[int], None]) -> list[tuple[Stored, str]]:
-        """Every kept attachment whose bytes are missing or damaged, and why; `progress` is
-        told the bytes checked so far. The store's chunks are read in one pass."""
+    def problems(
+        self, everything: list[Stored], progress: Callable[[int], None]
+    ) -> list[tuple[Stored, str]]:
+        """Those of `everything` (see `everything()`) whose bytes are missing or damaged, and
+        why; `progress` is told the bytes checked so far. The store's chunks are read in one
+        pass."""
         found, done = [], 0
-        everything = self.everything()
         in_store = {(s.channel_id, s.sha256): s for s in everything if s.place == "database"}
         for stored, problem in self._check_chunks(in_store):
             done += stored.size
