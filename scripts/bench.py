@@ -827,49 +827,18 @@ BURST = 5_000  # events, as a busy hour's peak arrives: through a pipe, in piece
 
 
 def console_burst(url: str, env: dict, rooms: int) -> list[Row]:
-    """Two consoles open while `kchat ingest -` takes a burst of BURST events through a pipe:
-    how long after the last event's commit the console shows it, how long F2 takes during
-    the burst, and whether both consoles end equal to `rooms list`."""
-    import asyncio
-
-    return asyncio.run(_console_burst(url, env, rooms))
-
-
-async def _console_burst(url: str, env: dict, rooms: int) -> list[Row]:
-    import asyncio
-    import threading
-
+    """Two consoles open, each in a process of its own as an admin's is, while `kchat
+    ingest -` takes a burst of BURST events through a pipe: how long after the last event's
+    commit the console shows it, how long F2 takes during the burst, and whether both
+    consoles end equal to `rooms list`."""
     import sqlalchemy as sa
 
-    from kchat_cli.console.app import ChatConsole
-    from kchat_cli.runtime import Runtime
-
-    def console() -> ChatConsole:
-        rt = Runtime(db=url, folder=Path(env["KCHAT_HOME"]), channel_name=None, admin_login="owner")
-        rt.command = "chat"
-        return ChatConsole(rt)
-
-    first, second = console(), console()
-    rng = random.Random(SEED)
-    async with first.run_test(size=(80, 24)) as one, second.run_test(size=(80, 24)) as two:
-        deadline = time.monotonic() + 60
-        while first.view is None or second.view is None:
-            await _waited(one, deadline, "the consoles did not open")
-        open_user = first.view.record["user"]
+    first, second = Console(url, env), Console(url, env)
+    try:
+        open_user = first.opened["open_user"]
+        second.opened  # noqa: B018 (both open before the burst)
         last = f"burst-last-{os.getpid()}"
-        lines = [
-            json.dumps(
-                {
-                    "id": f"burst-{os.getpid()}-{number}",
-                    "type": "message",
-                    "user": open_user if number == BURST - 1 else f"user-{rng.randrange(rooms)}",
-                    "ts": datetime.now(UTC).isoformat(),
-                    "text": last if number == BURST - 1 else f"몰려온 문의 {number}",
-                },
-                ensure_ascii=False,
-            )
-            for number in range(BURST)
-        ]
+        lines = burst_lines(rooms, open_user, last)
         committed = {}
         engine = sa.create_engine(url)
 
@@ -891,28 +860,26 @@ async def _console_burst(url: str, env: dict, rooms: int) -> list[Row]:
             feed.stdin.write("".join(f"{line}\n" for line in lines[start : start + 250]).encode())
             feed.stdin.flush()
             if start % 1000 == 0:
-                keys.append(await _queue_key(two, "f2" if len(keys) % 2 == 0 else "f4"))
-            await asyncio.sleep(0.05)
+                keys.append(second.ask(f"key {'f2' if len(keys) % 2 == 0 else 'f4'}")["seconds"])
+            time.sleep(0.05)
         feed.stdin.close()
-        while "at" not in committed or last not in [m["text"] for m in first.view.messages]:
-            await _waited(one, deadline, "the last event never reached the console")
-        shown = time.monotonic() - committed["at"]
+        on_screen = first.ask(f"shown {last}")["at"]
+        watcher.join(timeout=60)
+        shown = on_screen - committed["at"]
         if feed.wait(timeout=60):
             raise SystemExit(f"kchat ingest - exited {feed.returncode} during the burst")
         engine.dispose()
-        await _queue_key(two, "f4")
-        quiet = time.monotonic() + 2
-        while time.monotonic() < quiet:  # both consoles draw what came last
-            await _waited(one, deadline, "the consoles did not settle")
-        _, _, listed = run(
-            ["--as", "owner", "rooms", "list", "--sort", "waiting", "--limit", "200", "-o", "json"],
-            env,
-        )
-        expected = [(room["id"], room["unread"]) for room in json.loads(listed)]
-        equal = all(
-            [(room["id"], room["unread"]) for room in app.rooms] == expected
-            for app in (first, second)
-        )
+        second.ask("key f4")
+        consoles = [first.ask("rooms")["rooms"], second.ask("rooms")["rooms"]]
+    finally:
+        first.close()
+        second.close()
+    _, _, listed = run(
+        ["--as", "owner", "rooms", "list", "--sort", "waiting", "--limit", "200", "-o", "json"],
+        env,
+    )
+    expected = [[room["id"], room["unread"]] for room in json.loads(listed)]
+    equal = all(shown_rooms == expected for shown_rooms in consoles)
     key = max(keys) * 1000
     return [
         Row(
@@ -933,29 +900,59 @@ async def _console_burst(url: str, env: dict, rooms: int) -> list[Row]:
     ]
 
 
-async def _waited(pilot, deadline: float, failure: str) -> None:
-    if time.monotonic() > deadline:
-        raise SystemExit(f"console: {failure}")
-    await pilot.pause(0.005)
+def burst_lines(rooms: int, open_user: str, last: str) -> list[str]:
+    """BURST events in random rooms; the last one in the room the console has open."""
+    rng = random.Random(SEED)
+    return [
+        json.dumps(
+            {
+                "id": f"burst-{os.getpid()}-{number}",
+                "type": "message",
+                "user": open_user if number == BURST - 1 else f"user-{rng.randrange(rooms)}",
+                "ts": datetime.now(UTC).isoformat(),
+                "text": last if number == BURST - 1 else f"몰려온 문의 {number}",
+            },
+            ensure_ascii=False,
+        )
+        for number in range(BURST)
+    ]
 
 
-async def _queue_key(pilot, key: str) -> float:
-    """Seconds from a queue key to the queue it asks for, its rooms read and put in the table
-    (the screen shows them at its next refresh). Looked at without `pilot.pause`, which
-    forces a refresh of the whole screen on every look (some 25 ms here) that a terminal's
-    key never causes, and would be measured with it."""
-    import asyncio
+class Console:
+    """A console in a process of its own (scripts/bench_console.py), asked over a pipe."""
 
-    mode = {"f2": "unread", "f4": "in-progress"}[key]
-    from textual import events
+    def __init__(self, url: str, env: dict):
+        program = [sys.executable, str(ROOT / "scripts" / "bench_console.py"), url]
+        self.process = subprocess.Popen(
+            program, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self._opened = None
 
-    started = time.monotonic()
-    pilot.app.post_message(events.Key(key, None))  # as the terminal's key arrives
-    while pilot.app.queue.mode != mode:
-        if time.monotonic() > started + 60:
-            raise SystemExit(f"console: {key} never took effect")
-        await asyncio.sleep(0.001)
-    return time.monotonic() - started
+    @property
+    def opened(self) -> dict:
+        if self._opened is None:
+            self._opened = self._answer()
+        return self._opened
+
+    def ask(self, request: str) -> dict:
+        self.opened  # noqa: B018 (its first answer comes first)
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        return self._answer()
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"console: its process ended (exit {self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def last_retention(url: str) -> dict:
