@@ -241,7 +241,7 @@ def bench(
     rows += startup(env, repeats.startup_rounds)
     rows.append(label_rooms(env))
     rows += files(url, env, workdir, repeats)
-    rows += webhooks(env, rooms, rate, repeats)
+    rows += webhooks(env, workdir, rooms, repeats)
     rows += retention(url, env, messages, repeats)
     return rows
 
@@ -433,11 +433,11 @@ def files_check(env: dict, workdir: Path, count: int) -> Row:
 WEBHOOK_SECRET = "bench-secret"
 
 
-def webhooks(env: dict, rooms: int, ingest_rate: float, repeats: Repeats) -> list[Row]:
+def webhooks(env: dict, workdir: Path, rooms: int, repeats: Repeats) -> list[Row]:
     """`kchat serve` on 127.0.0.1, sent signed events as a platform would: 16 senders at
     once, one event a request; a paced 200 requests a second (the acknowledgement's
-    latency); requests of 1,000 event lines (their rate beside `kchat ingest`'s); and the
-    receiver's memory over ten times as many requests."""
+    latency); requests of 1,000 event lines, beside `kchat ingest` of as many events of the
+    same kind; and the receiver's memory over ten times as many requests."""
     server = subprocess.Popen(
         KCHAT + ["serve", "--listen", "127.0.0.1:0"],
         env={**env, "KCHAT_WEBHOOK_SECRET": WEBHOOK_SECRET},
@@ -455,12 +455,14 @@ def webhooks(env: dict, rooms: int, ingest_rate: float, repeats: Repeats) -> lis
         count = repeats.webhook_requests
         concurrent = sender.at_once(16, count)
         p50, p99 = sender.paced(200, max(count // 10, 20))
-        lines = sender.lines(1000, max(count // 1000, 2))
+        requests = max(count // 1000, 2)
+        ingested = ingest_rate(sender, workdir, env, 1000 * requests)
+        lines = sender.lines(1000, requests)
         grown = sender.memory(server.pid, count * 10)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    ratio = lines / ingest_rate
+    ratio = lines / ingested
     return [
         Row(
             "serve: 16 senders, an event a request",
@@ -482,6 +484,19 @@ def webhooks(env: dict, rooms: int, ingest_rate: float, repeats: Repeats) -> lis
     ]
 
 
+def ingest_rate(sender: "Sender", workdir: Path, env: dict, count: int) -> float:
+    """`kchat ingest`'s rate on `count` new events of the kind the receiver is sent (each in a
+    room of its own), with the process's start (an empty file's ingest) taken off."""
+    source, empty = workdir / "webhook-events.jsonl", workdir / "empty.jsonl"
+    source.write_bytes(sender.event_lines(count) + b"\n")
+    empty.write_bytes(b"")
+    started = min(run(["ingest", str(empty), "-o", "json"], env)[0] for _ in range(3))
+    seconds, _, out = run(["ingest", str(source), "-o", "json"], env)
+    if json.loads(out)["applied"] != count:
+        raise SystemExit(f"ingest applied not all {count:,} events: {out}")
+    return count / (seconds - started)
+
+
 class Sender:
     """Signed requests of new events to users of the bench store, over kept-alive
     connections (one a thread)."""
@@ -491,7 +506,7 @@ class Sender:
         self.number = 0
         self.lock = threading.Lock()
 
-    def _events(self, count: int) -> bytes:
+    def event_lines(self, count: int) -> bytes:
         with self.lock:
             start, self.number = self.number, self.number + count
         now = datetime.now(UTC).isoformat()
@@ -544,7 +559,7 @@ class Sender:
         import asyncio
 
         share = count // senders
-        requests = [[self._raw(self._events(1)) for _ in range(share)] for _ in range(senders)]
+        requests = [[self._raw(self.event_lines(1)) for _ in range(share)] for _ in range(senders)]
 
         async def send(raws: list[bytes]) -> None:
             reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -587,7 +602,7 @@ class Sender:
             for number in range(offset, count, 4):
                 due = start + number / per_second
                 time.sleep(max(0.0, due - time.perf_counter()))
-                waits.append(self.post(connection, self._events(1)))
+                waits.append(self.post(connection, self.event_lines(1)))
             connection.close()
 
         threads = [threading.Thread(target=send, args=(offset,)) for offset in range(4)]
@@ -600,7 +615,7 @@ class Sender:
 
     def lines(self, per_request: int, requests: int) -> float:
         connection = self.connection()
-        bodies = [self._events(per_request) for _ in range(requests)]
+        bodies = [self.event_lines(per_request) for _ in range(requests)]
         started = time.perf_counter()
         for body in bodies:
             self.post(connection, body, "application/x-ndjson")
