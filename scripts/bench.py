@@ -202,47 +202,40 @@ def timed_median(function, repeat: int) -> float:
 
 
 def bench(
-    url: str, workdir: Path, rooms: int, messages: int, name: str, repeats: Repeats
+    url: str, source: Path, workdir: Path, store: str, floor: "Floor", repeats: Repeats
 ) -> list[Row]:
+    name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[store]
     print(f"== {name}", file=sys.stderr)
-    home = workdir / f"home-{name}"
+    home = workdir / f"home-{store}"
     shutil.rmtree(home, ignore_errors=True)
     transport = f"file:{home / 'sent.jsonl'}"
     env = {**os.environ, "KCHAT_DB": url, "KCHAT_HOME": str(home), "KCHAT_TRANSPORT": transport}
     for variable in ("KCHAT_CHANNEL", "KCHAT_ADMIN"):
         env.pop(variable, None)
-    source = workdir / f"events-{rooms}-{messages}.jsonl"
-    if not source.exists():
-        print(f"writing {source} …", file=sys.stderr)
-        partial = source.with_suffix(".partial")
-        with partial.open("w", encoding="utf-8") as out:
-            for line in events(rooms, messages):
-                out.write(line + "\n")
-        partial.rename(source)
-    lines = sum(1 for _ in source.open(encoding="utf-8"))
     run(["init", "--name", "벤치카페", "--owner", "owner"], env)
     verify(env)
     rows = [machine_speed(repeats.runs)]
 
-    print(f"ingesting {lines:,} events …", file=sys.stderr)
+    print(f"ingesting {floor.lines:,} events …", file=sys.stderr)
     seconds, peak, out = run(["ingest", str(source), "-o", "json"], env)
-    if json.loads(out)["applied"] != lines:
-        raise SystemExit(f"ingest applied not all {lines:,} events: {out}")
-    rate = lines / seconds
+    if json.loads(out)["applied"] != floor.lines:
+        raise SystemExit(f"ingest applied not all {floor.lines:,} events: {out}")
+    rate = floor.lines / seconds
     rows.append(Row("ingest", rate, "events/s", "≥ 25,000", rate >= 25_000))
+    rows.append(floor.ratio("ingest", rate, store))
     rows.append(Row("ingest peak memory", peak, "MB", "flat", None))
 
     rows += in_process(url, env)
     rows.append(piped_event_latency(url, env))
-    rows += console_burst(url, env, rooms)
+    rows += console_burst(url, env, floor.rooms)
     rows.append(scheduler_delivery(env, workdir))
     rows.append(interrupted_ingest(source, env))
-    rows += export(workdir / "export.csv", env, messages, repeats.runs)
+    rows += export(workdir / "export.csv", env, floor, store, repeats.runs)
     rows += startup(env, repeats.startup_rounds)
     rows.append(label_rooms(env))
     rows += files(url, env, workdir, repeats)
-    rows += webhooks(env, workdir, rooms, repeats)
-    rows += retention(url, env, messages, repeats)
+    rows += webhooks(env, workdir, floor.rooms, repeats)
+    rows += retention(url, env, floor.messages, repeats)
     return rows
 
 
@@ -260,7 +253,7 @@ def machine_speed(repeat: int) -> Row:
     return Row(what, seconds, "s", "", None)
 
 
-def export(target: Path, env: dict, messages: int, repeat: int) -> list[Row]:
+def export(target: Path, env: dict, floor: "Floor", store: str, repeat: int) -> list[Row]:
     """`export messages` to a CSV file, the rows counted in the file; the median of `repeat`
     runs (this machine's disk makes single runs vary by a fifth)."""
     runs = [
@@ -269,17 +262,104 @@ def export(target: Path, env: dict, messages: int, repeat: int) -> list[Row]:
     with target.open(encoding="utf-8", newline="") as exported:
         rows = sum(1 for _ in csv.reader(exported)) - 1  # the header
     target.unlink()
-    if rows < messages:
+    if rows < floor.messages:
         raise SystemExit(
-            f"export messages wrote {rows:,} rows, fewer than the {messages:,} ingested"
+            f"export messages wrote {rows:,} rows, fewer than the {floor.messages:,} ingested"
         )
     rate = rows / statistics.median(seconds for seconds, _, _ in runs)
     peak = max(peak for _, peak, _ in runs)
     what = f"export messages (median of {repeat})"
     return [
         Row(what, rate, "rows/s", "≥ 200,000", rate >= 200_000),
+        floor.ratio("export", rate, store),
         Row("export peak memory", peak, "MB", "≤ 200", peak <= 200),
     ]
+
+
+def event_file(workdir: Path, rooms: int, messages: int) -> Path:
+    """The bench's events, written once for a size and kept in `workdir`."""
+    source = workdir / f"events-{rooms}-{messages}.jsonl"
+    if not source.exists():
+        print(f"writing {source} …", file=sys.stderr)
+        partial = source.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            for line in events(rooms, messages):
+                out.write(line + "\n")
+        partial.rename(source)
+    return source
+
+
+@dataclass(frozen=True)
+class Floor:
+    """What `sqlite3` alone does with the bench's events, the floor kchat's SQLite rates are
+    held to (at least half of it): every line parsed and each message inserted (a minimal
+    schema, `executemany` in transactions of 5,000, no rules), then every message exported to
+    CSV. Measured in the same run, as this machine's speed varies between days."""
+
+    rooms: int
+    messages: int
+    lines: int
+    ingest: float  # lines a second, as kchat's ingest is counted
+    export: float  # rows a second
+
+    def rows(self) -> list[Row]:
+        return [
+            Row("raw sqlite3 floor: the same events inserted", self.ingest, "events/s", "", None),
+            Row("raw sqlite3 floor: the same messages exported", self.export, "rows/s", "", None),
+        ]
+
+    def ratio(self, measure: str, rate: float, store: str) -> Row:
+        """kchat's rate beside the floor: judged on SQLite; PostgreSQL's is shown."""
+        ratio = rate / getattr(self, measure)
+        judged = ratio >= 0.5 if store == "sqlite" else None
+        return Row(f"  {measure} ÷ raw sqlite3 floor", ratio, "×", "≥ 0.5 (SQLite)", judged)
+
+
+def raw_floor(source: Path, workdir: Path, rooms: int, messages: int, repeat: int) -> Floor:
+    ingests, exports, lines = [], [], 0
+    for _ in range(repeat):
+        database = workdir / "floor.db"
+        database.unlink(missing_ok=True)
+        connection = sqlite3.connect(database)
+        connection.executescript(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            "CREATE TABLE messages (id INTEGER PRIMARY KEY, event_id TEXT, room TEXT,"
+            " sender TEXT, ts TEXT, text TEXT);"
+            "CREATE INDEX messages_room ON messages (room, ts);"
+        )
+        started = time.perf_counter()
+        lines = _raw_insert(connection, source)
+        ingests.append(lines / (time.perf_counter() - started))
+        started = time.perf_counter()
+        with (workdir / "floor.csv").open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(("id", "event_id", "room", "sender", "ts", "text"))
+            writer.writerows(connection.execute("SELECT * FROM messages ORDER BY id"))
+        exports.append(messages / (time.perf_counter() - started))
+        connection.close()
+        database.unlink()
+        (workdir / "floor.csv").unlink()
+    return Floor(rooms, messages, lines, statistics.median(ingests), statistics.median(exports))
+
+
+def _raw_insert(connection: sqlite3.Connection, source: Path) -> int:
+    """Insert the messages of `source`; the number of lines read."""
+    insert = "INSERT INTO messages (event_id, room, sender, ts, text) VALUES (?, ?, ?, ?, ?)"
+    lines, batch = 0, []
+    with source.open(encoding="utf-8") as events_in:
+        for line in events_in:
+            lines += 1
+            event = json.loads(line)
+            if event["type"] == "message":
+                sender = event.get("from", "user")
+                batch.append((event["id"], event["user"], sender, event["ts"], event["text"]))
+            if len(batch) == 5000:
+                with connection:
+                    connection.executemany(insert, batch)
+                batch = []
+    with connection:
+        connection.executemany(insert, batch)
+    return lines
 
 
 def files(url: str, env: dict, workdir: Path, repeats: Repeats) -> list[Row]:
@@ -1218,13 +1298,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kchat-bench-") as scratch:
         workdir = Path(scratch) if options.smoke else options.workdir.resolve()
         schema = f"kchat_bench_{os.getpid()}" if options.smoke else "kchat_bench"
+        repeats = SMOKE if options.smoke else FULL
+        source = event_file(workdir, *size)
+        floor = raw_floor(source, workdir, *size, repeats.runs)
         try:
             for store in stores:
                 if store == "sqlite":
                     url = sqlite_store(workdir)
                 else:
                     url = postgresql_store(options.postgresql, schema)
-                rows = bench(url, workdir, *size, store, SMOKE if options.smoke else FULL)
+                rows = floor.rows() + bench(url, source, workdir, store, floor, repeats)
                 results[{"sqlite": "SQLite", "postgresql": "PostgreSQL"}[store]] = rows
         finally:
             if options.smoke and "postgresql" in stores:
