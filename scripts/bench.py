@@ -1299,6 +1299,7 @@ def main() -> None:
         workdir = Path(scratch) if options.smoke else options.workdir.resolve()
         schema = f"kchat_bench_{os.getpid()}" if options.smoke else "kchat_bench"
         repeats = SMOKE if options.smoke else FULL
+        workdir.mkdir(parents=True, exist_ok=True)
         source = event_file(workdir, *size)
         floor = raw_floor(source, workdir, *size, repeats.runs)
         try:

@@ -4,6 +4,9 @@ them: every change of a room keeps the channel's counts of listed rooms by statu
 R-FILTER-1), so `rooms list` and the console's queue say `showing 50 of 86,451` at the cost of
 one small read."""
 
+import contextlib
+import sqlite3
+
 import pytest
 import sqlalchemy as sa
 from conftest import room_of
@@ -148,3 +151,90 @@ def test_other_listings_say_when_they_are_cut(five_rooms):
         "(1 shown, more with --limit 0)\n"
     )
     assert kchat("jobs", "history", "-o", "ids").stderr == ""
+
+
+# The first page's cost does not grow with the store (R-FILTER-1)
+
+FIRST_PAGES = {
+    "rooms list": ("rooms", "list"),
+    "rooms list --status unread": ("rooms", "list", "--status", "unread"),
+    "the console's queue": ("rooms", "list", "--sort", "waiting", "--limit", "200"),
+}
+
+
+class Work:
+    """The statements a command ran and the work the store did for them: on PostgreSQL the
+    rows its plans' scans read (each SELECT explained with ANALYZE); on SQLite, which keeps
+    no such count, its virtual machine's steps (in thousands), which grow with every row a
+    statement visits."""
+
+    def __init__(self):
+        self.statements = 0
+        self.work = 0
+        self.stepped = []  # SQLite connections counting steps, to stop when done
+
+    def __enter__(self) -> "Work":
+        sa.event.listen(sa.engine.Engine, "after_cursor_execute", self._executed)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", self._executed)
+        for driver in self.stepped:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed by now
+                driver.set_progress_handler(None, 0)
+
+    def _executed(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements += 1
+        driver = conn.connection.driver_connection
+        if conn.dialect.name == "sqlite":
+            driver.set_progress_handler(self._step, 1000)  # steps run as rows are fetched
+            self.stepped.append(driver)
+        elif statement.lstrip().upper().startswith("SELECT"):
+            with driver.cursor() as explain:
+                explain.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
+                self.work += _rows_scanned(explain.fetchone()[0][0]["Plan"])
+
+    def _step(self) -> int:
+        self.work += 1
+        return 0  # go on
+
+
+def _rows_scanned(plan: dict) -> int:
+    rows = plan["Actual Rows"] * plan["Actual Loops"] if "Scan" in plan["Node Type"] else 0
+    return rows + sum(_rows_scanned(child) for child in plan.get("Plans", []))
+
+
+def first_pages(kchat) -> dict[str, tuple[int, int]]:
+    measured = {}
+    for name, command in FIRST_PAGES.items():
+        kchat(*command)  # the caches warm
+        with Work() as work:
+            kchat(*command)
+        measured[name] = (work.statements, work.work)
+    return measured
+
+
+def rooms_asking(kchat, first: int, last: int) -> None:
+    kchat.ingest(
+        *(
+            {
+                "id": f"many-{number}",
+                "type": "message",
+                "user": f"many-{number}",
+                "ts": f"2026-11-20T{number % 24:02d}:{number % 60:02d}:00+09:00",
+                "text": "주문 문의",
+            }
+            for number in range(first, last)
+        )
+    )
+
+
+def test_the_first_page_costs_the_same_at_100000_rooms_as_at_10000(kchat):
+    rooms_asking(kchat, 0, 10_000)
+    small = first_pages(kchat)
+    rooms_asking(kchat, 10_000, 100_000)
+    large = first_pages(kchat)
+    for name in FIRST_PAGES:
+        (statements, work), (statements_then, work_then) = small[name], large[name]
+        assert statements_then == statements, name
+        assert work_then <= work * 1.5 + 20, (name, work, work_then)
