@@ -18,6 +18,7 @@ from kchat_cli.domain.actor import Actor
 from kchat_cli.domain.paging import Page
 from kchat_cli.errors import NotFound
 from kchat_cli.store import tables
+from kchat_cli.store.bulk import among
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -277,7 +278,7 @@ def _labels_of(session: Session, room_ids: list[int]) -> dict[int, list[str]]:
         query = (
             sa.select(tables.room_labels.c.room_id, tables.labels.c.name)
             .join(tables.labels, tables.labels.c.id == tables.room_labels.c.label_id)
-            .where(tables.room_labels.c.room_id.in_(room_ids))
+            .where(among(session, tables.room_labels.c.room_id, room_ids))
             .order_by(tables.labels.c.name)
         )
         for room_id, name in session.execute(query):
