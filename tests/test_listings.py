@@ -6,6 +6,7 @@ one small read."""
 
 import contextlib
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -214,6 +215,9 @@ def first_pages(kchat) -> dict[str, tuple[int, int]]:
     return measured
 
 
+START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
 def rooms_asking(kchat, first: int, last: int) -> None:
     kchat.ingest(
         *(
@@ -221,7 +225,7 @@ def rooms_asking(kchat, first: int, last: int) -> None:
                 "id": f"many-{number}",
                 "type": "message",
                 "user": f"many-{number}",
-                "ts": f"2026-11-20T{number % 24:02d}:{number % 60:02d}:00+09:00",
+                "ts": (START + timedelta(minutes=number // 1000)).isoformat(),  # ties
                 "text": "주문 문의",
             }
             for number in range(first, last)

@@ -93,11 +93,14 @@ def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
     connection.exec_driver_sql(sql, _converted(rows, [*names, "id"], processors))
 
 
-def among(session: Session, column: sa.ColumnElement, ids: list[int]) -> sa.ColumnElement:
+def among(
+    db: Session | sa.Connection, column: sa.ColumnElement, ids: list[int]
+) -> sa.ColumnElement:
     """`column IN ids` for thousands of ids, bound as one parameter (a JSON array on SQLite,
     an array on PostgreSQL): SQLAlchemy renders and binds an IN list a value at a time,
-    which costs more than the query for a batch's ids."""
-    if session.get_bind().dialect.name == "sqlite":
+    which costs more than the query for a batch's ids (or a listing's page)."""
+    dialect = db.dialect if isinstance(db, sa.Connection) else db.get_bind().dialect
+    if dialect.name == "sqlite":
         values = sa.func.json_each(json.dumps(ids)).table_valued("value")
         return column.in_(sa.select(values.c.value))
     return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))

@@ -85,11 +85,11 @@ class User(SQLModel, table=True):
 class Room(SQLModel, table=True):
     __tablename__ = "rooms"
     __table_args__ = (
-        Index("ix_rooms_status_recent", "channel_id", "status", "last_message_at"),
-        Index("ix_rooms_recent", "channel_id", "last_message_at"),
+        Index("ix_rooms_status_recent", "channel_id", "status", "last_message_at", "id"),
+        Index("ix_rooms_recent", "channel_id", "last_message_at", "id"),
         Index("ix_rooms_held", "channel_id", "held"),
         Index("ix_rooms_revision", "channel_id", "revision"),
-        Index("ix_rooms_waiting", "channel_id", "waiting_since"),
+        Index("ix_rooms_waiting", "channel_id", "waiting_since", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = _ref("channels.id")
