@@ -46,7 +46,7 @@ async def settle(pilot, within: float = 10.0) -> None:
     app = pilot.app
     deadline = time.monotonic() + within
     await pilot.pause()
-    while app.writer.pending or app.refresh_timer is not None:
+    while app.writer.pending or app.refresh_timer is not None or app.drawing:
         assert time.monotonic() < deadline, "the console did not settle"
         await pilot.pause(0.01)
     await pilot.pause()

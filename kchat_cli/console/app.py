@@ -17,6 +17,7 @@ Nothing that goes wrong ends in a traceback: an error is an `error: …` line in
 line, and what Textual could not handle ends the console with that line on stderr.
 """
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -45,6 +46,7 @@ from kchat_cli.console.writer import Writer
 from kchat_cli.domain.conversations import room_actions, watch
 from kchat_cli.domain.conversations.listing import RoomFilter, list_rooms, records_of
 from kchat_cli.domain.conversations.sending import Outgoing
+from kchat_cli.domain.paging import Page
 from kchat_cli.domain.upkeep.delivery import scheduler_runs
 from kchat_cli.domain.vocabulary import counted
 from kchat_cli.errors import NeedsVerification, NotAnAdmin, Refused, debug_traceback
@@ -160,6 +162,7 @@ class ChatConsole(App):
         self.arrivals = Arrivals()
         self.arrived = Arrivals()  # since the admin's last key, for the status line
         self.refresh_timer = None
+        self.drawing = False  # a redraw's reads are under way
         self.following = False
         self.stop_following = threading.Event()
         self.focus_reported = False
@@ -278,9 +281,15 @@ class ChatConsole(App):
     # The queue
 
     def load_queue(self) -> None:
-        page = self.rt.mirror("rooms list").glance(
-            list_rooms, self.queue.room_filter(self.admin_login), sort="waiting"
+        self.show_queue(self.read_queue(self.queue))
+
+    def read_queue(self, queue: Queue) -> Page:
+        """The queue's rooms, as `rooms list --sort waiting` reads them (on any thread)."""
+        return self.rt.mirror("rooms list").glance(
+            list_rooms, queue.room_filter(self.admin_login), sort="waiting"
         )
+
+    def show_queue(self, page: Page) -> None:
         self.rooms = list(page)
         title = layout.queue_title(str(self.queue), page)
         self.query_one("#queue-title", Static).update(Text(visible(title)))
@@ -758,17 +767,40 @@ class ChatConsole(App):
             self.refresh_timer = self.set_timer(REFRESH_DELAY, self.draw_changes)
 
     def draw_changes(self) -> None:
+        """The queue is read on a thread of its own and drawn on the screen's: a key pressed
+        while the store is read is handled at once, not after the redraw."""
         self.refresh_timer = None
+        if self.drawing:  # the next redraw reads once this one has drawn
+            self.refresh_timer = self.set_timer(REFRESH_DELAY, self.draw_changes)
+            return
         arrivals, self.arrivals = self.arrivals, Arrivals()
+        self.drawing = True
+        threading.Thread(
+            target=self._read_for_draw, args=(self.queue, arrivals), name="kchat-draw", daemon=True
+        ).start()
+
+    def _read_for_draw(self, queue: Queue, arrivals: Arrivals) -> None:
         try:
-            self._draw(arrivals)
+            page = self.read_queue(queue)
+        except Exception as exc:  # said on the screen's thread
+            page = exc
+        with contextlib.suppress(RuntimeError):  # the console has ended meanwhile
+            self.call_from_thread(self._drawn, queue, page, arrivals)
+
+    def _drawn(self, queue: Queue, page: Page | Exception, arrivals: Arrivals) -> None:
+        self.drawing = False
+        try:
+            if isinstance(page, Exception):
+                raise page
+            self._draw(queue, page, arrivals)
         except (NeedsVerification, NotAnAdmin):
             pass  # the screen stops following; the next action says why
         except Exception as exc:
             self.fail(exc)
 
-    def _draw(self, arrivals: Arrivals) -> None:
-        self.load_queue()
+    def _draw(self, queue: Queue, page: Page, arrivals: Arrivals) -> None:
+        if queue is self.queue:  # else a key chose another queue meanwhile, and drew it
+            self.show_queue(page)
         if self.room in arrivals.changed:
             self.refresh_room()
         if not arrivals.messages:
