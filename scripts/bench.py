@@ -936,23 +936,25 @@ def console_burst(url: str, env: dict, rooms: int) -> list[Row]:
 
     first, second = Console(url, env), Console(url, env)
     try:
-        open_user = first.opened()["open_user"]
+        open_user, room = first.opened()["open_user"], first.opened()["room"]
         second.opened()  # both open before the burst
-        last = f"burst-last-{os.getpid()}"
-        lines = burst_lines(rooms, open_user, last)
+        burst = f"{os.getpid()}-{time.monotonic_ns()}"  # new events, however often it runs
+        last = f"burst-last-{burst}"
+        lines = burst_lines(rooms, open_user, burst)
         committed = {}
         engine = sa.create_engine(url)
 
         def watch_commit() -> None:
             """The commit's time, taken as the last look that did not find it: a look every
             10 ms (a look every 2 ms took a tenth of the machine from what is measured), and
-            the console's delay counted long by up to 10 ms, never short."""
-            query = sa.text("SELECT 1 FROM messages WHERE text = :text")
+            the console's delay counted long by up to 10 ms, never short. A look reads the
+            open room's messages alone."""
+            query = sa.text("SELECT 1 FROM messages WHERE room_id = :room AND text = :text")
             before = time.monotonic()
             while "at" not in committed:
                 looked = time.monotonic()
                 with engine.connect() as connection:
-                    if connection.execute(query, {"text": last}).first():
+                    if connection.execute(query, {"room": room, "text": last}).first():
                         committed["at"] = before
                 before = looked
                 time.sleep(0.01)
@@ -1007,17 +1009,18 @@ def console_burst(url: str, env: dict, rooms: int) -> list[Row]:
     ]
 
 
-def burst_lines(rooms: int, open_user: str, last: str) -> list[str]:
-    """BURST events in random rooms; the last one in the room the console has open."""
+def burst_lines(rooms: int, open_user: str, burst: str) -> list[str]:
+    """BURST events in random rooms; the last one, `burst-last-BURST`, in the room the
+    console has open."""
     rng = random.Random(SEED)
     return [
         json.dumps(
             {
-                "id": f"burst-{os.getpid()}-{number}",
+                "id": f"burst-{burst}-{number}",
                 "type": "message",
                 "user": open_user if number == BURST - 1 else f"user-{rng.randrange(rooms)}",
                 "ts": datetime.now(UTC).isoformat(),
-                "text": last if number == BURST - 1 else f"몰려온 문의 {number}",
+                "text": f"burst-last-{burst}" if number == BURST - 1 else f"몰려온 문의 {number}",
             },
             ensure_ascii=False,
         )

@@ -4,7 +4,7 @@ An admin's console is a process of its own, so the bench runs each console it me
 one, as `kchat chat` would: the same app, at 80×24, headless. It takes requests on stdin, a
 line each, and answers each with a JSON line on stdout:
 
-    (at start)      {"open_user": USER_KEY}           the console is open on a room
+    (at start)      {"room": ID, "open_user": KEY}    the console is open on a room
     key F2|F4       {"seconds": S}                    the key until its queue is in the table
     shown TEXT      {"at": MONOTONIC}                 the open room shows a message TEXT
     rooms           {"rooms": [[ID, UNREAD], ...]}    the queue, after 2 s of quiet
@@ -36,7 +36,7 @@ async def main(url: str) -> None:
     app = ChatConsole(rt)
     async with app.run_test(size=(80, 24)):
         await _until(lambda: app.view is not None, "the console did not open")
-        answer({"open_user": app.view.record["user"]})
+        answer({"room": app.view.id, "open_user": app.view.record["user"]})
         loop = asyncio.get_running_loop()
         while request := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
             verb, _, argument = request.partition(" ")

@@ -37,7 +37,8 @@ def refresh_statistics(engine: sa.Engine, tables: list[sa.Table], *, reclaim: bo
     """PostgreSQL, after a bulk change: ANALYZE the tables (with `reclaim`, VACUUM them too),
     so the planner sees their real size even where autovacuum is off or has not yet come
     by; with stale counts it scans every unread room for the first page of `rooms list`.
-    SQLite's planner does well here without statistics."""
+    SQLite keeps no statistics here: its indexes are made so that the one that fits a query
+    is the one its planner takes without them."""
     if engine.dialect.name != "postgresql":
         return
     quote = engine.dialect.identifier_preparer.quote

@@ -156,6 +156,7 @@ class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_room_ts", "room_id", "ts"),
+        Index("ix_messages_room_seq", "room_id", "seq"),
         Index("ix_messages_channel_ts", "channel_id", "ts"),
     )
     id: int | None = Field(default=None, primary_key=True)
