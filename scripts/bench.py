@@ -543,13 +543,14 @@ def webhooks(env: dict, workdir: Path, rooms: int, repeats: Repeats) -> list[Row
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     ratio = lines / ingested
+    sqlite = env["KCHAT_DB"].startswith("sqlite")
     return [
-        Row(
+        Row(  # the budget is SQLite's: PostgreSQL's round trips are a commit's floor
             "serve: 16 senders, an event a request",
             concurrent,
             "events/s",
-            "≥ 1,500",
-            concurrent >= 1500,
+            "≥ 1,500" if sqlite else "",
+            concurrent >= 1500 if sqlite else None,
         ),
         Row("serve: acknowledgement at 200 requests/s, p50", p50, "ms", "≤ 10", p50 <= 10),
         Row("serve: acknowledgement at 200 requests/s, p99", p99, "ms", "≤ 50", p99 <= 50),

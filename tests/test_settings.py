@@ -62,6 +62,43 @@ def test_r_set_2_hours_per_weekday_show_in_korea_time(kchat):
     assert shown["hours"] == "월~화 09:00-18:00, 목~금 09:00-18:00, 토 10:00-14:00"
 
 
+def test_a_schedule_read_is_kept_until_the_hours_or_holidays_change(kchat, ev):
+    """Each process keeps a schedule it read by the channel's schedule version, which every
+    change of the hours or holidays renews: a read after any change sees it, and a message
+    ingested after it is decided by it (R-SET-2, R-SET-4)."""
+
+    def shown() -> tuple[str, list[str]]:
+        record = kchat.json("settings", "show")
+        return record["hours"], record["holidays"]
+
+    def versions() -> str:
+        with kchat.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT schedule_version FROM channels").scalar()
+
+    seen = [versions()]
+    assert shown() == (shown()[0], [])
+    for change, expected_hours in [
+        (("hours", "set", "mon-fri", "09:00-18:00"), "월~금 09:00-18:00"),
+        (("hours", "add", "sat", "10:00-12:00"), "월~금 09:00-18:00, 토 10:00-12:00"),
+        (("hours", "clear", "wed"), "월~화 09:00-18:00, 목~금 09:00-18:00, 토 10:00-12:00"),
+    ]:
+        kchat("settings", *change)
+        assert shown()[0] == expected_hours, change
+        seen.append(versions())
+    kchat("settings", "holidays", "add", "2099-01-02")
+    assert shown()[1] == ["2099-01-02"]
+    seen.append(versions())
+    kchat("settings", "holidays", "remove", "2099-01-02")
+    assert shown()[1] == []
+    seen.append(versions())
+    assert len(set(seen)) == len(seen), "every change gives a new version"
+    friday = "2026-11-20 10:01"  # within the hours
+    kchat.ingest(ev.says("u1", friday), args=("--as-of", kst(friday)))
+    kchat("settings", "holidays", "add", "2026-11-20")
+    kchat.ingest(ev.says("u2", friday), args=("--as-of", kst(friday)))
+    assert [item["user"] for item in notices_in(kchat, "offhours")] == ["u2"]
+
+
 def test_r_set_2_bad_values_exit_2_with_one_line(kchat):
     for days, ranges, message in [
         ("mon", "25:00-26:00", "error: not a time of day: '25:00'"),

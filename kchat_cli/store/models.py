@@ -1,5 +1,6 @@
 """The tables. Changing one means a new migration under sql/versions (a test compares them)."""
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -51,6 +52,8 @@ class Channel(SQLModel, table=True):
     offhours_text: str | None = Field(default=None, sa_type=Text)
     guide_on: bool = True
     guide_text: str | None = Field(default=None, sa_type=Text)
+    # New with every change of the hours or holidays: a schedule read once is kept by it.
+    schedule_version: str = Field(default_factory=lambda: secrets.token_hex(16))
 
 
 class Admin(SQLModel, table=True):

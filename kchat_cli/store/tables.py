@@ -22,6 +22,7 @@ channels = sa.Table(
     sa.Column("offhours_text", sa.Text),
     sa.Column("guide_on", sa.Boolean, nullable=False),
     sa.Column("guide_text", sa.Text),
+    sa.Column("schedule_version", sa.String, nullable=False),
 )
 
 room_counts = sa.Table(

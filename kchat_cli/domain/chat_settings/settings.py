@@ -2,6 +2,7 @@
 messages (R-SET-1…6)."""
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -65,20 +66,51 @@ def load(db, channel_id: int) -> ChatSettings:
     """The channel's settings, from a session or a bare connection (`status` reads them
     without the ORM)."""
     channel = db.execute(sa.select(channels).where(channels.c.id == channel_id)).one()
+    return ChatSettings(
+        profile=channel.name,
+        chat_on=channel.chat_on,
+        schedule=_schedule(db, channel_id, channel.schedule_version),
+        offhours_text=channel.offhours_text,
+        guide_on=channel.guide_on,
+        guide_text=channel.guide_text,
+    )
+
+
+# Schedules read, by the channel's schedule version: every write of the hours or holidays
+# gives the channel a new random one in the same statement's transaction (`_change_schedule`),
+# so a version names one schedule in any store. The receiver applies each small group of
+# events in a transaction of its own, and reading the hours and holidays again was a
+# seventh of each.
+_SCHEDULES: dict[str, Schedule] = {}
+SCHEDULES_KEPT = 64
+
+
+def _schedule(db, channel_id: int, version: str) -> Schedule:
+    if version in _SCHEDULES:
+        return _SCHEDULES[version]
     windows = db.execute(
         sa.select(chat_hours.c.weekday, chat_hours.c.start_minute, chat_hours.c.end_minute).where(
             chat_hours.c.channel_id == channel_id
         )
     ).all()
     holidays = db.scalars(sa.select(holidays_t.c.day).where(holidays_t.c.channel_id == channel_id))
-    return ChatSettings(
-        profile=channel.name,
-        chat_on=channel.chat_on,
-        schedule=Schedule(tuple(sorted(Window(*row) for row in windows)), frozenset(holidays)),
-        offhours_text=channel.offhours_text,
-        guide_on=channel.guide_on,
-        guide_text=channel.guide_text,
+    schedule = Schedule(tuple(sorted(Window(*row) for row in windows)), frozenset(holidays))
+    if len(_SCHEDULES) >= SCHEDULES_KEPT:
+        _SCHEDULES.clear()
+    _SCHEDULES[version] = schedule
+    return schedule
+
+
+def _change_schedule(actor: Actor, statement, rows: list[dict] | None = None):
+    """A write of the hours or holidays, and the channel's new schedule version with it: a
+    schedule read after it in this transaction or any other is read afresh."""
+    result = actor.db.execute(statement, rows) if rows is not None else actor.db.execute(statement)
+    actor.db.execute(
+        sa.update(channels)
+        .where(channels.c.id == actor.channel_id)
+        .values(schedule_version=secrets.token_hex(16))
     )
+    return result
 
 
 def show(actor: Actor) -> dict:
@@ -118,10 +150,11 @@ def set_chat(actor: Actor, on: bool) -> None:
 
 def set_hours(actor: Actor, days_text: str, ranges_text: str) -> None:
     """Replace the windows of the days named (R-SET-2, R-SET-3)."""
-    session, channel_id = actor.db, actor.channel_id
+    channel_id = actor.channel_id
     days, ranges = hours.parse_days(days_text), hours.parse_ranges(ranges_text)
     clear_hours(actor, days_text)
-    session.execute(
+    _change_schedule(
+        actor,
         sa.insert(chat_hours),
         [
             {"channel_id": channel_id, "weekday": day, "start_minute": start, "end_minute": end}
@@ -138,10 +171,11 @@ def add_hours(actor: Actor, days_text: str, ranges_text: str) -> str:
     days, ranges = hours.parse_days(days_text), hours.parse_ranges(ranges_text)
     _change_channel(actor)  # the channel's row, locked: hours changes queue
     kept = load(session, channel_id).schedule
-    session.execute(
+    _change_schedule(
+        actor,
         sa.delete(chat_hours).where(
             chat_hours.c.channel_id == channel_id, chat_hours.c.weekday.in_(days)
-        )
+        ),
     )
     rows = [
         {"channel_id": channel_id, "weekday": day, "start_minute": start, "end_minute": end}
@@ -150,19 +184,20 @@ def add_hours(actor: Actor, days_text: str, ranges_text: str) -> str:
             [(window.start, window.end) for window in kept.on(day)] + ranges
         )
     ]
-    session.execute(sa.insert(chat_hours), rows)
+    _change_schedule(actor, sa.insert(chat_hours), rows)
     return hours.summary(load(session, channel_id).schedule, days)
 
 
 def clear_hours(actor: Actor, days_text: str) -> None:
     """The days named get no hours: closed all day."""
-    session, channel_id = actor.db, actor.channel_id
+    channel_id = actor.channel_id
     days = hours.parse_days(days_text)
     _change_channel(actor)
-    session.execute(
+    _change_schedule(
+        actor,
         sa.delete(chat_hours).where(
             chat_hours.c.channel_id == channel_id, chat_hours.c.weekday.in_(days)
-        )
+        ),
     )
 
 
@@ -190,12 +225,12 @@ def add_holiday(actor: Actor, day: date, note: str | None) -> bool:
                 sa.update(holidays_t).where(_holiday(channel_id, day)).values(note=note)
             )
         return False
-    session.execute(sa.insert(holidays_t).values(channel_id=channel_id, day=day, note=note))
+    _change_schedule(actor, sa.insert(holidays_t).values(channel_id=channel_id, day=day, note=note))
     return True
 
 
 def remove_holiday(actor: Actor, day: date) -> None:
-    removed = actor.db.execute(sa.delete(holidays_t).where(_holiday(actor.channel_id, day)))
+    removed = _change_schedule(actor, sa.delete(holidays_t).where(_holiday(actor.channel_id, day)))
     if removed.rowcount == 0:
         raise NotFound(f"{day} is not a holiday", "see kchat settings holidays list")
 

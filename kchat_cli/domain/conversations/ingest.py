@@ -372,7 +372,8 @@ class Batch:
             for event in events
             if event.type == "message" and event.body.get("from") == "admin"
         }
-        self.admin_ids = admins.admin_ids_by_login(self.session, self.channel_id, logins)
+        if logins:
+            self.admin_ids = admins.admin_ids_by_login(self.session, self.channel_id, logins)
 
     def _create_rooms(self, keys: set[str]) -> None:
         """A user and a room for each new key; ones another writer just made are kept."""
