@@ -62,10 +62,15 @@ class ChatSettings:
         return self.guide_text or DEFAULT_GUIDE.format(profile=self.profile)
 
 
+# Built once: the receiver reads it in every transaction, and building it cost more than
+# running it.
+_CHANNEL_ROW = sa.select(channels).where(channels.c.id == sa.bindparam("channel_id"))
+
+
 def load(db, channel_id: int) -> ChatSettings:
     """The channel's settings, from a session or a bare connection (`status` reads them
     without the ORM)."""
-    channel = db.execute(sa.select(channels).where(channels.c.id == channel_id)).one()
+    channel = db.execute(_CHANNEL_ROW, {"channel_id": channel_id}).one()
     return ChatSettings(
         profile=channel.name,
         chat_on=channel.chat_on,

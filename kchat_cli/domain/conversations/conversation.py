@@ -224,9 +224,11 @@ class Conversation:
         """Write the queued messages, notices, deliveries and room changes. Returns the new
         message ids when deliveries refer to them (and so when a caller needs them)."""
         self.notices_sent = self._send_notices()
-        # Messages are inserted holding the channel's revision lock: their ids follow commit
-        # order, which `watch` relies on.
-        revision = rooms.bump_revision(self.session, self.channel_id) if self._messages else None
+        # The rooms first: saving them takes the channel's revision lock, and messages are
+        # inserted holding it, so that their ids follow commit order, which `watch` relies on.
+        rooms.save_rooms(
+            self.session, self.channel_id, self.rooms.values(), revise=bool(self._messages)
+        )
         message_ids: list[int] = []
         messages = Message.__table__
         last_before = search_index.last_id(self.session) if self._messages else 0
@@ -251,6 +253,5 @@ class Conversation:
             ],
             now=self.now,
         )
-        rooms.save_rooms(self.session, self.channel_id, self.rooms.values(), revision=revision)
         self._messages, self._deliveries = [], []
         return message_ids

@@ -300,7 +300,7 @@ class Batch:
         self.now = now
         self.as_of = as_of
         self.seal = seal
-        self.settings = settings.load(session, channel_id)
+        self.settings = settings.load(session.connection(), channel_id)
         self.conversation = Conversation(session, channel_id, now)
         self.inbound = Inbound(self.conversation, self.settings, as_of)
         self.by_user: dict[str, rooms.RoomState] = {}

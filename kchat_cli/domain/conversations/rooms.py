@@ -250,27 +250,38 @@ _STATE_COLUMNS = (
     *(_users.c[name] for name in USER_FIELDS),
     *(_rooms.c[name] for name in ROOM_FIELDS),
 )
+# Ordered by id: locks are always taken in one order.
+_STATE_QUERY = (
+    sa.select(*_STATE_COLUMNS).join(_users, _users.c.id == _rooms.c.user_id).order_by(_rooms.c.id)
+)
+# Built once (the receiver loads rooms in every transaction, and building the query cost more
+# than running it); by the users' unique (channel_id, key) index, not a scan of the rooms.
+_BY_USER_KEYS = _STATE_QUERY.where(
+    _users.c.channel_id == sa.bindparam("channel_id"),
+    _users.c.key.in_(sa.bindparam("user_keys", expanding=True)),
+)
+_BY_USER_KEYS_LOCKED = _BY_USER_KEYS.with_for_update(of=_rooms)
 
 
 def load_rooms(
     session: Session, channel_id: int, *, ids=None, user_keys=None, for_update: bool = True
 ) -> list[RoomState]:
     """Room states by id or by user key, locked for the rest of the transaction."""
-    query = sa.select(*_STATE_COLUMNS).join(_users, _users.c.id == _rooms.c.user_id)
     if ids is not None:
         # By primary key. `channel_id + 0` keeps SQLite's planner (without statistics) from
         # scanning the channel's rooms by its index instead.
-        query = query.where(
+        query = _STATE_QUERY.where(
             among(session, _rooms.c.id, list(ids)), _rooms.c.channel_id + 0 == channel_id
         )
-    if user_keys is not None:
-        # By the users' unique (channel_id, key) index, not a scan of the channel's rooms.
-        query = query.where(_users.c.channel_id == channel_id, _users.c.key.in_(list(user_keys)))
-    query = query.order_by(_rooms.c.id)  # locks are always taken in one order
-    if for_update:
-        query = query.with_for_update(of=_rooms)
+        query = query.with_for_update(of=_rooms) if for_update else query
+        rows = session.connection().execute(query)
+    else:
+        query = _BY_USER_KEYS_LOCKED if for_update else _BY_USER_KEYS
+        rows = session.connection().execute(
+            query, {"channel_id": channel_id, "user_keys": list(user_keys)}
+        )
     states = []
-    for row in session.connection().execute(query):
+    for row in rows:
         state = RoomState(*row)
         state.loaded = _snapshot(state)
         states.append(state)
@@ -296,6 +307,27 @@ def _is_listed(state: tuple) -> bool:
     )
 
 
+_channels, _counts = Channel.__table__, RoomCount.__table__
+# The statements every write of rooms runs, built once.
+_MOVE_COUNT = (
+    _counts.update()
+    .where(
+        _counts.c.channel_id == sa.bindparam("channel"),
+        _counts.c.status == sa.bindparam("of_status"),
+    )
+    .values(rooms=_counts.c.rooms + sa.bindparam("delta"))
+)
+_NEXT_REVISION = (
+    _channels.update()
+    .where(_channels.c.id == sa.bindparam("channel"))
+    .values(
+        revision=_channels.c.revision + 1,
+        unread_total=_channels.c.unread_total + sa.bindparam("unread_delta"),
+    )
+    .returning(_channels.c.revision)
+)
+
+
 def _count_listed(session: Session, channel_id: int, changes: Counter[str]) -> None:
     """Move the channel's counts of listed rooms by status (store table room_counts)."""
     rows = [
@@ -304,34 +336,16 @@ def _count_listed(session: Session, channel_id: int, changes: Counter[str]) -> N
         if delta
     ]
     if rows:
-        counts = RoomCount.__table__
-        session.connection().execute(
-            counts.update()
-            .where(
-                counts.c.channel_id == sa.bindparam("channel"),
-                counts.c.status == sa.bindparam("of_status"),
-            )
-            .values(rooms=counts.c.rooms + sa.bindparam("delta")),
-            rows,
-        )
+        session.connection().execute(_MOVE_COUNT, rows)
 
 
-def bump_revision(session: Session, channel_id: int, unread_delta: int = 0) -> int:
-    """Take the channel's next revision (and move its unread total). The channel row stays
+def _bump_revision(session: Session, channel_id: int, unread_delta: int) -> int:
+    """Take the channel's next revision and move its unread total. The channel row stays
     locked until commit, so revisions, and the ids of messages inserted after this, follow
     commit order: `watch` reads them as a cursor without gaps."""
-    channels = Channel.__table__
     revision = (
         session.connection()
-        .execute(
-            channels.update()
-            .where(channels.c.id == channel_id)
-            .values(
-                revision=channels.c.revision + 1,
-                unread_total=channels.c.unread_total + unread_delta,
-            )
-            .returning(channels.c.revision)
-        )
+        .execute(_NEXT_REVISION, {"channel": channel_id, "unread_delta": unread_delta})
         .scalar_one()
     )
     notify_change(session, channel_id, revision)
@@ -342,10 +356,11 @@ _USER_RANGE = range(len(USER_FIELDS))
 _ROOM_RANGE = range(len(USER_FIELDS), len(STATE_FIELDS))
 
 
-def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None = None) -> int:
+def save_rooms(session: Session, channel_id: int, rooms, *, revise: bool = False) -> None:
     """Write back what changed, derive each status, move the channel total, and mark the
-    changed rooms with the transaction's revision (taken here unless given). Returns the
-    number of rooms changed. Only the columns that changed in some room are written."""
+    changed rooms with the transaction's revision, taken here when a room changed or when
+    `revise` (messages inserted after it follow commit order). Only the columns that
+    changed in some room are written."""
     touched: list[RoomState] = []
     users_touched: list[RoomState] = []
     user_moved: set[int] = set()
@@ -367,17 +382,11 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
             users_touched.append(room)
         room_moved.update(index for index in _ROOM_RANGE if now[index] != before[index])
         room.loaded = now
+    if not (touched or revise):
+        return
+    revision = _bump_revision(session, channel_id, unread_delta)
     if not touched:
-        return 0
-    if revision is None:
-        revision = bump_revision(session, channel_id, unread_delta)
-    elif unread_delta:
-        channels = Channel.__table__
-        session.connection().execute(
-            channels.update()
-            .where(channels.c.id == channel_id)
-            .values(unread_total=channels.c.unread_total + unread_delta)
-        )
+        return
     _count_listed(session, channel_id, listed)
     if users_touched:
         names = {index: STATE_FIELDS[index] for index in sorted(user_moved)}
@@ -407,4 +416,3 @@ def save_rooms(session: Session, channel_id: int, rooms, *, revision: int | None
             for room in touched
         ],
     )
-    return len(touched)

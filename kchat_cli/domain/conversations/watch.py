@@ -2,7 +2,7 @@
 any number of admins at once.
 
 The cursor is the channel's revision and the newest message id seen. Both follow commit
-order (see rooms.bump_revision), so reading past the cursor after any wait, or after a lost
+order (see rooms.save_rooms), so reading past the cursor after any wait, or after a lost
 connection, misses nothing and repeats no message.
 """
 
