@@ -82,7 +82,7 @@ async def _events(receiver: Receiver, request: Request) -> JSONResponse:
         return _refusal(400, "the body is not JSON")
     request.scope.setdefault("state", {})["events"] = len(bodies)
     try:
-        results = await asyncio.wrap_future(receiver.committer.submit(bodies))
+        results = await receiver.committer.submit(bodies)
     except Exception as exc:
         if receiver.unavailable(exc):
             return _refusal(503, "the store cannot take the events now; send them again")

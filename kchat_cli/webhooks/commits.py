@@ -1,13 +1,17 @@
 """Group commit: the events of requests that arrive while a transaction is being committed
 are applied together in the next one (SQLite takes one writer at a time; a transaction a
 request would make it the bottleneck), and each request learns what became of its own events
-once its transaction committed. A request alone waits for nobody."""
+once its transaction committed. A request alone waits for nobody.
 
+Requests come from the server's event loop and their answers go back to it once a group,
+in one wake-up: a wake-up a request cost the loop as much as parsing one."""
+
+import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kchat_cli.lines import Line
 
@@ -22,7 +26,7 @@ Apply = Callable[[list[Line]], Results]
 class _Request:
     bodies: list[bytes]
     size: int
-    done: Future = field(default_factory=Future)
+    done: asyncio.Future
 
 
 class Committer:
@@ -34,11 +38,12 @@ class Committer:
         self.thread = threading.Thread(target=self._run, name="kchat-commits", daemon=True)
         self.thread.start()
 
-    def submit(self, bodies: list[bytes]) -> Future:
-        """A future of the events' results, in order: (result, reason) each."""
-        request = _Request(bodies, sum(map(len, bodies)))
-        self.waiting.put(request)
-        return request.done
+    def submit(self, bodies: list[bytes]) -> asyncio.Future:
+        """A future, on the running event loop, of the events' results, in order: (result,
+        reason) each."""
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.put(_Request(bodies, sum(map(len, bodies)), done))
+        return done
 
     def close(self) -> None:
         """Apply what was submitted, then stop."""
@@ -81,10 +86,27 @@ class Committer:
         try:
             results = self.apply(lines)
         except BaseException as exc:  # the store failed: every request of the group is told
-            for request in group:
-                request.done.set_exception(exc)
+            _answer(group, [exc] * len(group))
             if not isinstance(exc, Exception):
                 raise
             return
-        for request, span in zip(group, spans, strict=True):
-            request.done.set_result([results[line] for line in span])
+        _answer(group, [[results[line] for line in span] for span in spans])
+
+
+def _answer(group: list[_Request], outcomes: list) -> None:
+    """Settle the group's futures on their loop, in one wake-up (a future whose request
+    was given up, its client gone, is left alone)."""
+
+    def settle() -> None:
+        for request, outcome in zip(group, outcomes, strict=True):
+            if request.done.done():
+                continue
+            if isinstance(outcome, BaseException):
+                request.done.set_exception(outcome)
+            else:
+                request.done.set_result(outcome)
+
+    # A loop already closed (the server stopped past its grace period) waits for no answer;
+    # the events are committed all the same.
+    with contextlib.suppress(RuntimeError):
+        group[0].done.get_loop().call_soon_threadsafe(settle)
