@@ -20,7 +20,7 @@ from kchat_cli.errors import Busy, Invalid, KchatError, StoreNotReady
 from kchat_cli.files import private_append
 from kchat_cli.lines import Line
 from kchat_cli.store.engine import is_transient, is_unreachable
-from kchat_cli.webhooks.app import Receiver, make_app
+from kchat_cli.webhooks.app import TIME_FORMAT, Receiver, make_app
 from kchat_cli.webhooks.commits import Committer, Results
 
 REJECTS = "webhook-rejects.jsonl"  # under KCHAT_HOME: refused events, personal data redacted
@@ -42,7 +42,7 @@ def serve(rt, listen: str, secret: str, ready) -> None:
     """Receive webhooks on `listen` until SIGTERM or Ctrl-C."""
     host, port = listen_address(listen)
     rt = dataclasses.replace(rt, patience=PATIENCE)
-    _log_requests()
+    _log_errors()
     committer = Committer(_applier(rt))
     receiver = Receiver(secret.encode(), committer, lambda: _health(rt), _unavailable)
     config = uvicorn.Config(
@@ -143,10 +143,10 @@ def _unavailable(exc: BaseException) -> bool:
     )
 
 
-def _log_requests() -> None:
+def _log_errors() -> None:
     log = logging.getLogger("kchat.serve")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", TIME_FORMAT))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
