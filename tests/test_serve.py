@@ -36,7 +36,7 @@ KCHAT = str(Path(sys.executable).with_name("kchat"))
 class Served:
     """A running `kchat serve`, and requests to it."""
 
-    def __init__(self, kchat, **env):
+    def __init__(self, kchat, start_new_session=False, **env):
         self.env = {
             **os.environ,
             **{key: value for key, value in kchat.env.items() if value is not None},
@@ -50,6 +50,7 @@ class Served:
             env=self.env,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=start_new_session,
         )
         first = self.process.stderr.readline()
         assert first.startswith("receiving webhooks at "), first
@@ -297,6 +298,75 @@ def test_a_stop_finishes_the_request_in_flight_and_exits_0(pg_kchat, ev, pg_admi
     assert (status, answered["applied"]) == (200, 1)
     assert server.process.wait(timeout=30) == 0
     assert messages(kchat) == 1
+
+
+def children_of(pid: int) -> list[int]:
+    """The process's children, whichever of its threads started them."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+    return children
+
+
+def writers_of(pid: int) -> list[int]:
+    """The receiver's writer process (multiprocessing's resource tracker is its other child)."""
+    return [child for child in children_of(pid) if b"spawn_main" in _command_line(child)]
+
+
+def _command_line(pid: int) -> bytes:
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    return b""
+
+
+def gone(pid: int) -> bool:
+    """Whether the process has exited (and is not a zombie waiting for its parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_until(condition, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_a_writer_that_dies_is_started_again_for_the_next_request(kchat, ev, served):
+    assert served.post(json.dumps(ev.says("u1", "2026-11-23 09:00")).encode())[0] == 200
+    [writer] = writers_of(served.process.pid)
+    os.kill(writer, signal.SIGKILL)
+    wait_until(lambda: gone(writer), "the writer never died")
+    status, body = served.post(json.dumps(ev.says("u2", "2026-11-23 09:01")).encode())
+    assert (status, body["applied"]) == (200, 1)
+    assert writers_of(served.process.pid) not in ([], [writer]), "a new writer"
+    assert messages(kchat) == 2
+    assert served.stop() == 0
+
+
+def test_ctrl_c_in_a_terminal_stops_the_receiver_and_its_writer(kchat, ev):
+    """Ctrl-C reaches the whole process group: the writer waits for the receiver to hand it
+    what was submitted, and both exit."""
+    server = Served(kchat, start_new_session=True)
+    assert server.post(json.dumps(ev.says("u1", "2026-11-23 09:00")).encode())[0] == 200
+    children = children_of(server.process.pid)
+    assert writers_of(server.process.pid)
+    os.killpg(server.process.pid, signal.SIGINT)
+    assert server.process.wait(timeout=30) == 0
+    wait_until(lambda: all(map(gone, children)), "a process outlived the receiver")
+    assert messages(kchat) == 1
+
+
+def test_the_writer_stops_when_the_receiver_is_killed(kchat, served):
+    children = children_of(served.process.pid)
+    assert writers_of(served.process.pid)
+    served.process.kill()
+    served.process.wait(timeout=30)
+    wait_until(lambda: all(map(gone, children)), "a process outlived the receiver")
 
 
 def waiting_for_a_lock(pg_admin) -> bool:

@@ -94,7 +94,7 @@ async def _events(receiver: Receiver, request: Request) -> Response:
     except Exception as exc:
         if receiver.unavailable(exc):
             return _refusal(503, "the store cannot take the events now; send them again")
-        log.error("events not applied: %s", type(exc).__name__)
+        log.error("events not applied: %s", exc)  # a failure's name, never its text
         return _refusal(500, "the events were not applied")
     return _json(_answer(results))
 

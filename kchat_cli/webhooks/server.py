@@ -1,4 +1,5 @@
-"""Running the receiver: the store as the runtime opens it, the group committer, uvicorn.
+"""Running the receiver: the group committer, the writer process that applies its groups to
+the store as the runtime opens it, and uvicorn.
 
 uvicorn bounds what a connection may cost: headers (16 KiB), idle keep-alive (5 s),
 connections at once (256); the app bounds a body (1 MiB, sent within 10 s). SIGTERM or
@@ -22,6 +23,7 @@ from kchat_cli.lines import Line
 from kchat_cli.store.engine import is_transient, is_unreachable
 from kchat_cli.webhooks.app import TIME_FORMAT, Receiver, make_app
 from kchat_cli.webhooks.commits import Committer, Results
+from kchat_cli.webhooks.writer import NotApplied, Writer
 
 REJECTS = "webhook-rejects.jsonl"  # under KCHAT_HOME: refused events, personal data redacted
 # How long a group waits for the store before its requests are answered 503: well within a
@@ -43,28 +45,36 @@ def serve(rt, listen: str, secret: str, ready) -> None:
     host, port = listen_address(listen)
     rt = dataclasses.replace(rt, patience=PATIENCE)
     _log_errors()
-    committer = Committer(_applier(rt))
-    receiver = Receiver(secret.encode(), committer, lambda: _health(rt), _unavailable)
-    config = uvicorn.Config(
-        make_app(receiver),
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        timeout_keep_alive=5,
-        limit_concurrency=256,
-        h11_max_incomplete_event_size=16 * 1024,
-        timeout_graceful_shutdown=4,
-    )
-    server = _Server(config)
+    writer = Writer(rt)
     try:
-        server.run(sockets=[_bound(config, ready)])
+        committer = Committer(writer.apply)
+        receiver = Receiver(secret.encode(), committer, lambda: _health(rt), _told_to_retry)
+        config = uvicorn.Config(
+            make_app(receiver),
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=5,
+            limit_concurrency=256,
+            h11_max_incomplete_event_size=16 * 1024,
+            timeout_graceful_shutdown=4,
+        )
+        server = _Server(config)
+        try:
+            server.run(sockets=[_bound(config, ready)])
+        finally:
+            committer.close()
     finally:
-        committer.close()
+        writer.close()
+
+
+def _told_to_retry(exc: BaseException) -> bool:
+    return isinstance(exc, NotApplied) and exc.unavailable
 
 
 def _bound(config: uvicorn.Config, ready):
@@ -93,7 +103,7 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def _applier(rt):
+def applier(rt):
     batches, channel_id, sealer = rt.batches(), rt.channel().id, rt.sealer()
     rejects_path = rt.folder / REJECTS
 
@@ -134,7 +144,7 @@ def _health(rt) -> str | None:
     return None
 
 
-def _unavailable(exc: BaseException) -> bool:
+def unavailable(exc: BaseException) -> bool:
     """A failure of the store that a later try may not meet: the platform sends again."""
     return (
         isinstance(exc, Busy | StoreNotReady | sa.exc.OperationalError | sa.exc.InterfaceError)
