@@ -520,20 +520,16 @@ def webhooks(env: dict, workdir: Path, rooms: int, repeats: Repeats) -> list[Row
     once, one event a request; a paced 200 requests a second (the acknowledgement's
     latency); requests of 1,000 event lines, beside `kchat ingest` of as many events of the
     same kind; and the receiver's memory over `repeats.webhook_memory_requests` requests."""
-    server = subprocess.Popen(
-        KCHAT + ["serve", "--listen", "127.0.0.1:0"],
-        env={**env, "KCHAT_WEBHOOK_SECRET": WEBHOOK_SECRET},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = workdir / "serve.log"  # a file: read in this process, the log took its time
+    with log.open("wb") as stderr:
+        server = subprocess.Popen(
+            KCHAT + ["serve", "--listen", "127.0.0.1:0"],
+            env={**env, "KCHAT_WEBHOOK_SECRET": WEBHOOK_SECRET},
+            stderr=stderr,
+        )
     try:
-        first = server.stderr.readline()
-        if "receiving webhooks at " not in first:
-            raise SystemExit(f"kchat serve did not start: {first}")
-        threading.Thread(target=server.stderr.read, daemon=True).start()  # its log
-        address = first.split(" at ", 1)[1].strip().removeprefix("http://")
-        host, port = address.removesuffix("/events").rsplit(":", 1)
-        sender = Sender(host, int(port), rooms)
+        host, port = _listening(server, log)
+        sender = Sender(host, port, rooms)
         count = repeats.webhook_requests
         concurrent = sender.at_once(16, count)
         p50, p99 = sender.paced(200, max(count // 10, 20))
@@ -566,6 +562,18 @@ def webhooks(env: dict, workdir: Path, rooms: int, repeats: Repeats) -> list[Row
             grown <= 5,
         ),
     ]
+
+
+def _listening(server: subprocess.Popen, log: Path) -> tuple[str, int]:
+    """Where `kchat serve` listens, from the first line of its log."""
+    deadline = time.monotonic() + 60
+    while not (first := log.read_text().partition("\n")[0]).startswith("receiving webhooks at"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"kchat serve did not start: {log.read_text()[:500]}")
+        time.sleep(0.05)
+    address = first.split(" at ", 1)[1].strip().removeprefix("http://")
+    host, port = address.removesuffix("/events").rsplit(":", 1)
+    return host, int(port)
 
 
 def ingest_rate(sender: "Sender", workdir: Path, env: dict, count: int) -> float:
