@@ -15,6 +15,7 @@ from kchat_cli.domain.conversations import watch
 from kchat_cli.render import short_time
 from kchat_cli.store.opening import find_channel
 from kchat_cli.store.session import read_session
+from kchat_cli.store.wakeups import change_channel
 
 
 def start_watch(kchat, login: str, count: int) -> subprocess.Popen:
@@ -186,3 +187,18 @@ def test_watch_prints_a_room_change_on_one_line_with_when_and_who(kchat, two_roo
     stamp, _, rest = line.partition("  ")
     assert stamp in (before, short_time(clock.now()))
     assert rest == f"room {u1}  u1: completed, 1 unread (by alice)"
+
+
+def test_a_committed_change_tells_those_listening_on_postgresql(pg_kchat, ev):
+    """R-SYNC-1: the transaction that takes the channel's revision NOTIFYs it at commit, so a
+    listener wakes at once instead of at its timeout."""
+    kchat = pg_kchat
+    with kchat.engine.connect() as listening:
+        channel_id = listening.exec_driver_sql("SELECT id FROM channels").scalar_one()
+        listening.exec_driver_sql(f'LISTEN "{change_channel(channel_id)}"')
+        listening.commit()
+        kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+        driver = listening.connection.driver_connection
+        told = [notice.payload for notice in driver.notifies(timeout=10, stop_after=1)]
+        revision = listening.exec_driver_sql("SELECT revision FROM channels").scalar_one()
+    assert told == [str(revision)]

@@ -13,14 +13,12 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 
-def notify_change(session: Session, channel_id: int, revision: int) -> None:
-    """PostgreSQL: tell `watch` processes listening on the channel, when this commits.
-    SQLite has no NOTIFY; watchers there poll the channel's revision."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(
-            sa.text("SELECT pg_notify(:name, :revision)"),
-            {"name": change_channel(channel_id), "revision": str(revision)},
-        )
+def change_told(channel_id: sa.ColumnElement, revision: sa.ColumnElement) -> sa.ColumnElement:
+    """PostgreSQL, in the RETURNING of the statement that takes a channel's revision: tell
+    `watch` processes listening on the channel of `revision`, when this commits (in the same
+    round trip, not one of its own). SQLite has no NOTIFY; watchers there poll the revision."""
+    name = sa.literal(CHANGE_PREFIX) + sa.cast(channel_id, sa.Text)
+    return sa.func.pg_notify(name, sa.cast(revision, sa.Text))
 
 
 OUTBOX_CHANNEL = "kchat_outbox"
@@ -33,8 +31,11 @@ def notify_outbox(session: Session) -> None:
         session.connection().exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
 
 
+CHANGE_PREFIX = "kchat_changes_"
+
+
 def change_channel(channel_id: int) -> str:
-    return f"kchat_changes_{channel_id}"
+    return f"{CHANGE_PREFIX}{channel_id}"
 
 
 class ChangeListener:

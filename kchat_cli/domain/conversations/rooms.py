@@ -20,7 +20,7 @@ from kchat_cli import clock
 from kchat_cli.errors import NotFound, Refused
 from kchat_cli.store.bulk import among, bulk_update
 from kchat_cli.store.models import Channel, Room, RoomCount, User
-from kchat_cli.store.wakeups import notify_change
+from kchat_cli.store.wakeups import change_told
 
 # The fields a RoomState carries from its user, then from its room, in RoomState's order.
 USER_FIELDS = ("nickname", "friend", "blocked_at", "entered_at", "block_permanent")
@@ -339,17 +339,23 @@ def _count_listed(session: Session, channel_id: int, changes: Counter[str]) -> N
         session.connection().execute(_MOVE_COUNT, rows)
 
 
+_NEXT_REVISION_TOLD = _NEXT_REVISION.returning(change_told(_channels.c.id, _channels.c.revision))
+
+
 def _bump_revision(session: Session, channel_id: int, unread_delta: int) -> int:
-    """Take the channel's next revision and move its unread total. The channel row stays
-    locked until commit, so revisions, and the ids of messages inserted after this, follow
-    commit order: `watch` reads them as a cursor without gaps."""
-    revision = (
+    """Take the channel's next revision, move its unread total, and (PostgreSQL) tell those
+    watching the channel once this commits. The channel row stays locked until commit, so
+    revisions, and the ids of messages inserted after this, follow commit order: `watch`
+    reads them as a cursor without gaps."""
+    told = session.get_bind().dialect.name == "postgresql"
+    return (
         session.connection()
-        .execute(_NEXT_REVISION, {"channel": channel_id, "unread_delta": unread_delta})
+        .execute(
+            _NEXT_REVISION_TOLD if told else _NEXT_REVISION,
+            {"channel": channel_id, "unread_delta": unread_delta},
+        )
         .scalar_one()
     )
-    notify_change(session, channel_id, revision)
-    return revision
 
 
 _USER_RANGE = range(len(USER_FIELDS))
