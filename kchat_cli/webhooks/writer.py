@@ -54,8 +54,7 @@ class Writer:
     def apply(self, lines: list[Line]) -> Results:
         """The group applied in one transaction of the writer's."""
         if self._exited(0):
-            self.close()
-            self._start()
+            self._restart()
         try:
             self.pipe.send(lines)
             kind, value = self.pipe.recv()
@@ -64,6 +63,13 @@ class Writer:
         if kind != "applied":
             raise NotApplied(value, unavailable=kind == "unavailable")
         return value
+
+    def _restart(self) -> None:
+        self.close()
+        try:
+            self._start()
+        except KchatError:  # the store cannot be opened now: tried again for the next group
+            raise NotApplied("the writer could not start again", unavailable=True) from None
 
     def close(self) -> None:
         """Let the writer finish its group and stop."""
