@@ -11,6 +11,7 @@ only at the full size.
 import argparse
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import heapq
 import json
@@ -1336,6 +1337,9 @@ def main() -> None:
         workdir = Path(scratch) if options.smoke else options.workdir.resolve()
         schema = f"kchat_bench_{os.getpid()}" if options.smoke else "kchat_bench"
         repeats = SMOKE if options.smoke else FULL
+        # A small run's receiver is sent as many requests as its store has messages.
+        many = min(repeats.webhook_memory_requests, options.messages)
+        repeats = dataclasses.replace(repeats, webhook_memory_requests=many)
         workdir.mkdir(parents=True, exist_ok=True)
         source = event_file(workdir, *size)
         floor = raw_floor(source, workdir, *size, repeats.runs)

@@ -147,9 +147,8 @@ class RequestLog:
     body, a header value or personal data (a path is cut and shown printable). Written
     straight to the stream: through `logging` it cost a seventh of the server's loop."""
 
-    def __init__(self, app, stream=None):
+    def __init__(self, app):
         self.app = app
-        self.stream = stream or sys.stderr
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -172,5 +171,5 @@ class RequestLog:
             path = "".join(c if " " < c < "\x7f" else "?" for c in scope["path"][:80])
             when = time.strftime(TIME_FORMAT)
             line = f"{when} {scope['method']} {path} {status} {events} events {took:.1f} ms\n"
-            self.stream.write(line)
-            self.stream.flush()
+            sys.stderr.write(line)
+            sys.stderr.flush()

@@ -3,8 +3,8 @@ are applied together in the next one (SQLite takes one writer at a time; a trans
 request would make it the bottleneck), and each request learns what became of its own events
 once its transaction committed. A request alone waits for nobody.
 
-Requests come from the server's event loop and their answers go back to it once a group,
-in one wake-up: a wake-up a request cost the loop as much as parsing one."""
+Requests come from the server's event loop, and their answers go back to it a group at a
+time, in one wake-up of the loop rather than one a request."""
 
 import asyncio
 import contextlib
