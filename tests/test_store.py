@@ -4,20 +4,22 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import Kchat, room_of
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import kchat_cli.store.models  # noqa: F401
 from kchat_cli.clock import KST
 from kchat_cli.store import catalog, migrate, types
-from kchat_cli.store.bulk import batch_writer
+from kchat_cli.store.bulk import batch_writer, bulk_insert, bulk_update
 from kchat_cli.store.engine import get_engine
+from kchat_cli.store.models import IngestedEvent, Message, Room
 from kchat_cli.store.session import run_write
 from kchat_cli.store.types import EPOCH, MICROSECOND
 
@@ -291,3 +293,101 @@ def test_0012_fills_waiting_since_from_the_messages(kchat, ev):
         connection.commit()
     migrate.upgrade(kchat.engine)
     assert queue() == kept
+
+
+# Text as a customer may write it, short of what ingest refuses (NUL, lone surrogates): the
+# characters array, JSON and COPY formats treat specially among them.
+awkward_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=40,
+) | st.sampled_from(['"', "\\", "{}", "NULL", "null", " ", ",", "\t\n", "\\N", "a\\tb"])
+
+
+@pytest.fixture
+def a_room(kchat, ev) -> Kchat:
+    kchat.ingest(ev.says("u1", "2026-11-20 10:00"))
+    return kchat
+
+
+# Each example's writes are rolled back, so the one store serves them all.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+@given(texts=st.lists(awkward_text, min_size=1, max_size=6))
+def test_bulk_writes_keep_every_value_exactly(a_room, texts):
+    """`bulk_insert` (a COPY on PostgreSQL, or an INSERT of JSON rows where it skips
+    conflicts or returns columns) and `bulk_update` store what they are given: text to the
+    character, times to the microsecond whatever their zone, big numbers, NULLs."""
+    engine = a_room.engine
+    with Session(engine) as session:
+        channel_id, room_id = session.execute(sa.select(Room.channel_id, Room.id)).one()
+        when = datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=KST)
+        rows = [
+            {
+                "channel_id": channel_id,
+                "room_id": room_id,
+                "sender": "user",
+                "kind": "file",
+                "text": text,
+                "ts": when,
+                "event_id": None,
+                "file_size": 1 << 40,
+                "hidden": index % 2 == 0,
+                "seq": 1_000 + index,
+            }
+            for index, text in enumerate(texts)
+        ]
+        bulk_insert(session, Message.__table__, rows)
+        claims = [
+            {"channel_id": channel_id, "event_id": f"{index}{text}"}
+            for index, text in enumerate(texts)
+        ]
+        returned = bulk_insert(
+            session,
+            IngestedEvent.__table__,
+            claims * 2,
+            skip_conflicts=True,
+            returning=["event_id"],
+        )
+        stored = session.execute(
+            sa.select(Message.id, Message.text, Message.ts, Message.file_size, Message.hidden)
+            .where(Message.seq >= 1_000)
+            .order_by(Message.seq)
+        ).all()
+        bulk_update(
+            session,
+            Message.__table__,
+            [{"id": row.id, "text": row.text[::-1], "event_id": row.text} for row in stored],
+        )
+        updated = session.execute(
+            sa.select(Message.text, Message.event_id)
+            .where(Message.seq >= 1_000)
+            .order_by(Message.seq)
+        ).all()
+        session.rollback()
+    assert [row.text for row in stored] == texts
+    assert {row.ts for row in stored} == {when.astimezone(UTC)}
+    assert {row.file_size for row in stored} == {1 << 40}
+    assert [row.hidden for row in stored] == [index % 2 == 0 for index in range(len(texts))]
+    assert sorted(returned) == sorted({(claim["event_id"],) for claim in claims})
+    assert updated == [(text[::-1], text) for text in texts]
+
+
+def test_a_bulk_write_the_store_refuses_raises_sqlalchemys_error(a_room):
+    """A refused COPY surfaces as SQLAlchemy's IntegrityError, like any statement's, so that
+    ingest tells a line the store cannot hold from a store that failed."""
+    with Session(a_room.engine) as session, pytest.raises(sa.exc.IntegrityError):
+        bulk_insert(
+            session,
+            Message.__table__,
+            [
+                {
+                    "channel_id": 1,
+                    "room_id": 999_999,
+                    "sender": "user",
+                    "kind": "text",
+                    "text": "x",
+                    "ts": datetime(2024, 1, 1, tzinfo=UTC),
+                    "hidden": False,
+                    "seq": 1,
+                }
+            ],
+        )
