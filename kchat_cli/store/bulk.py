@@ -192,7 +192,9 @@ def among(
 def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[tuple]]:
     """The query's rows, `size` at a time, as the driver returns them: no result processing
     (a third of an export's time), so only for columns whose driver values are final (text,
-    numbers). Streamed: PostgreSQL holds the rows in a server-side cursor."""
+    numbers). Streamed: PostgreSQL sends the rows in chunks as it finds them, so that it
+    reads the next while this process writes the last (a cursor's FETCH of each chunk left
+    one side idle while the other worked)."""
     connection = session.connection()
     dialect = connection.dialect
     compiled = query.compile(dialect=dialect)
@@ -202,11 +204,15 @@ def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[
         values[name] = process(value) if process else value
     params = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
     driver = connection.connection.driver_connection
-    cursor = driver.cursor(name="kchat_rows") if dialect.name == "postgresql" else driver.cursor()
-    with contextlib.closing(cursor):
+    with contextlib.closing(driver.cursor()) as cursor:
+        if dialect.name == "postgresql":
+            rows = cursor.stream(str(compiled), params, size=size)
+            while chunk := list(itertools.islice(rows, size)):
+                yield chunk
+            return
         cursor.execute(str(compiled), params)
-        while rows := cursor.fetchmany(size):
-            yield rows
+        while chunk := cursor.fetchmany(size):
+            yield chunk
 
 
 @contextlib.contextmanager
