@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel
 import kchat_cli.store.models  # noqa: F401
 from kchat_cli.clock import KST
 from kchat_cli.store import catalog, migrate, types
-from kchat_cli.store.bulk import batch_writer, bulk_insert, bulk_update
+from kchat_cli.store.bulk import COPY_FROM_ROWS, batch_writer, bulk_insert, bulk_update
 from kchat_cli.store.engine import get_engine
 from kchat_cli.store.models import IngestedEvent, Message, Room
 from kchat_cli.store.session import run_write
@@ -311,11 +311,13 @@ def a_room(kchat, ev) -> Kchat:
 
 # Each example's writes are rolled back, so the one store serves them all.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
-@given(texts=st.lists(awkward_text, min_size=1, max_size=6))
-def test_bulk_writes_keep_every_value_exactly(a_room, texts):
-    """`bulk_insert` (a COPY on PostgreSQL, or an INSERT of JSON rows where it skips
-    conflicts or returns columns) and `bulk_update` store what they are given: text to the
-    character, times to the microsecond whatever their zone, big numbers, NULLs."""
+@given(texts=st.lists(awkward_text, min_size=1, max_size=6), many=st.booleans())
+def test_bulk_writes_keep_every_value_exactly(a_room, texts, many):
+    """`bulk_insert` (on PostgreSQL a COPY of many rows, else an INSERT of JSON rows) and
+    `bulk_update` store what they are given: text to the character, times to the
+    microsecond whatever their zone, big numbers, NULLs."""
+    if many:
+        texts = texts * (COPY_FROM_ROWS // len(texts) + 1)
     engine = a_room.engine
     with Session(engine) as session:
         channel_id, room_id = session.execute(sa.select(Room.channel_id, Room.id)).one()
@@ -389,5 +391,6 @@ def test_a_bulk_write_the_store_refuses_raises_sqlalchemys_error(a_room):
                     "hidden": False,
                     "seq": 1,
                 }
-            ],
+            ]
+            * COPY_FROM_ROWS,  # many, for a COPY on PostgreSQL
         )
