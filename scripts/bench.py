@@ -272,8 +272,9 @@ def export(target: Path, env: dict, floor: "Floor", store: str, repeat: int) -> 
     rate = rows / statistics.median(seconds for seconds, _, _ in runs)
     peak = max(peak for _, peak, _ in runs)
     what = f"export messages (median of {repeat})"
+    budget = 200_000 if store == "sqlite" else 250_000  # PostgreSQL streams its rows
     return [
-        Row(what, rate, "rows/s", "≥ 200,000", rate >= 200_000),
+        Row(what, rate, "rows/s", f"≥ {budget:,}", rate >= budget),
         floor.ratio("export", rate, store),
         Row("export peak memory", peak, "MB", "≤ 200", peak <= 200),
     ]
