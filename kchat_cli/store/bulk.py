@@ -50,6 +50,7 @@ def _converted(rows, names, processors) -> list[tuple]:
 # Fewer rows go in as one INSERT: a COPY takes two round trips to the server, not one,
 # which a webhook's transaction of a few events felt (its p50 acknowledgement 6 -> 9 ms).
 COPY_FROM_ROWS = 100
+
 # Parameters in one statement: SQLite's limit since 3.32 (kchat needs 3.35 for RETURNING).
 STATEMENT_PARAMETERS = 32766
 
@@ -84,7 +85,7 @@ def bulk_insert(
         return []
     selected = ", ".join(f"new.{quote(name)}" for name in names)
     sql = f"{head}SELECT {selected} FROM {_recordset(connection, table, names)}{tail}"  # noqa: S608
-    result = connection.exec_driver_sql(sql, (_json_rows(rows),))
+    result = connection.exec_driver_sql(sql, (_ROWS_ENCODER.encode(rows),))
     return list(map(tuple, result)) if returning else []
 
 
@@ -145,10 +146,6 @@ def _copy_in(connection: sa.Connection, table: sa.Table, names: list[str], value
 _BASE_TYPE = re.compile(r"\(.*\)")  # VARCHAR(64): the name psycopg knows is varchar
 
 
-def _json_rows(rows: list[dict]) -> str:
-    return _ROWS_ENCODER.encode(rows)
-
-
 def _json_time(value: object) -> str:
     """A time as ISO 8601 with its offset; naive times are refused, as the column type does."""
     if isinstance(value, datetime) and value.utcoffset() is not None:
@@ -161,7 +158,7 @@ _ROWS_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, defau
 
 def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
     """UPDATE rows by primary key: each dict holds its `id` (each id once) and the new
-    values. PostgreSQL: one statement joining the rows as arrays; SQLite: executemany."""
+    values. PostgreSQL: one statement joining the rows bound as JSON; SQLite: executemany."""
     if not rows:
         return
     names = [name for name in rows[0] if name != "id"]
@@ -173,7 +170,7 @@ def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
             f"UPDATE {target} SET {assignments} "  # noqa: S608
             f"FROM {_recordset(connection, table, [*names, 'id'])} WHERE {target}.id = new.id"
         )
-        connection.exec_driver_sql(sql, (_json_rows(rows),))
+        connection.exec_driver_sql(sql, (_ROWS_ENCODER.encode(rows),))
         return
     assignments = ", ".join(f"{quote(name)} = {marker}" for name in names)
     sql = f"UPDATE {target} SET {assignments} WHERE id = {marker}"  # noqa: S608
