@@ -873,6 +873,7 @@ def store_size(url: str) -> Row:
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
             ).scalar()
+        size = int(size)  # a numeric: PostgreSQL's sum of bigints
         engine.dispose()
     return Row("the store's size on disk", size / 1e6, "MB", "", None)
 
