@@ -17,9 +17,15 @@ from sqlmodel import Session, SQLModel
 import kchat_cli.store.models  # noqa: F401
 from kchat_cli.clock import KST
 from kchat_cli.store import catalog, migrate, types
-from kchat_cli.store.bulk import COPY_FROM_ROWS, batch_writer, bulk_insert, bulk_update
+from kchat_cli.store.bulk import (
+    COPY_FROM_ROWS,
+    among,
+    batch_writer,
+    bulk_insert,
+    bulk_update,
+)
 from kchat_cli.store.engine import get_engine
-from kchat_cli.store.models import IngestedEvent, Message, Room
+from kchat_cli.store.models import IngestedEvent, Message, Room, User
 from kchat_cli.store.session import run_write
 from kchat_cli.store.types import EPOCH, MICROSECOND
 
@@ -394,3 +400,35 @@ def test_a_bulk_write_the_store_refuses_raises_sqlalchemys_error(a_room):
             ]
             * COPY_FROM_ROWS,  # many, for a COPY on PostgreSQL
         )
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+@given(
+    keys=st.lists(awkward_text.filter(bool), unique=True, max_size=8),
+    asked=st.lists(awkward_text, max_size=8),
+)
+def test_among_finds_exactly_the_values_asked_for(a_room, keys, asked):
+    """`among` (the values bound as one JSON array) selects the rows whose value is one of
+    those asked for, text to the character and ids as numbers, and nothing else."""
+    users = User.__table__
+    with Session(a_room.engine) as session:
+        channel_id = session.execute(sa.select(Room.channel_id)).scalar_one()
+        made = datetime(2024, 1, 1, tzinfo=UTC)
+        ids = {
+            key: session.execute(
+                users.insert()
+                .values(channel_id=channel_id, key=f"k{key}", friend=False, created_at=made)
+                .returning(users.c.id)
+            ).scalar_one()
+            for key in keys
+        }
+        wanted = [f"k{key}" for key in asked]
+        by_key = session.execute(
+            sa.select(users.c.key).where(among(session, users.c.key, wanted))
+        ).scalars()
+        chosen = [ids[key] for key in asked if key in ids]
+        by_id = session.execute(sa.select(users.c.id).where(among(session, users.c.id, chosen)))
+        found_keys, found_ids = set(by_key), set(by_id.scalars())
+        session.rollback()
+    assert found_keys == {f"k{key}" for key in set(asked) & set(keys)}
+    assert found_ids == set(chosen)

@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSON
 
 from kchat_cli.store.engine import SQLITE_AUTOCHECKPOINT_PAGES
 
@@ -178,16 +179,23 @@ def bulk_update(session: Session, table: sa.Table, rows: list[dict]) -> None:
 
 
 def among(
-    db: Session | sa.Connection, column: sa.ColumnElement, ids: list[int]
+    db: Session | sa.Connection, column: sa.ColumnElement, values: list[int] | list[str]
 ) -> sa.ColumnElement:
-    """`column IN ids` for thousands of ids, bound as one parameter (a JSON array on SQLite,
-    an array on PostgreSQL): SQLAlchemy renders and binds an IN list a value at a time,
-    which costs more than the query for a batch's ids (or a listing's page)."""
+    """`column IN values` for thousands of values (ids, user keys), bound as one parameter."""
     dialect = db.dialect if isinstance(db, sa.Connection) else db.get_bind().dialect
-    if dialect.name == "sqlite":
-        values = sa.func.json_each(json.dumps(ids)).table_valued("value")
-        return column.in_(sa.select(values.c.value))
-    return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))
+    return one_of(column, sa.bindparam(None, json.dumps(values)), dialect.name)
+
+
+def one_of(column: sa.ColumnElement, values: sa.BindParameter, dialect: str) -> sa.ColumnElement:
+    """`column IN values`, where `values` binds a JSON array: SQLAlchemy renders and binds
+    an IN list a value at a time, psycopg parses such a statement again on every call and
+    dumps an array a value at a time, and each cost more than the query for a batch's
+    values (5,000 user keys: 12.6 ms as an IN list, 4.2 as an array, 1.0 as JSON)."""
+    if dialect == "sqlite":
+        elements = sa.func.json_each(values).table_valued("value")
+        return column.in_(sa.select(elements.c.value))
+    elements = sa.func.json_array_elements_text(sa.cast(values, JSON)).table_valued("value")
+    return column.in_(sa.select(sa.cast(elements.c.value, column.type)))
 
 
 def driver_rows(session: Session, query: sa.Select, size: int) -> Iterator[list[tuple]]:

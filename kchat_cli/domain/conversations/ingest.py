@@ -24,7 +24,7 @@ from kchat_cli.domain.hostile import storable
 from kchat_cli.errors import KchatError, Refused, describe
 from kchat_cli.lines import MAX_LINE, PAUSE, Line, Overlong
 from kchat_cli.store.batches import Batches
-from kchat_cli.store.bulk import bulk_insert
+from kchat_cli.store.bulk import among, bulk_insert
 from kchat_cli.store.models import (
     Comment,
     Consent,
@@ -353,7 +353,7 @@ class Batch:
             self.session.execute(
                 sa.delete(IngestedEvent).where(
                     IngestedEvent.channel_id == self.channel_id,
-                    IngestedEvent.event_id.in_(event_ids),
+                    among(self.session, IngestedEvent.__table__.c.event_id, event_ids),
                 )
             )
 
@@ -389,7 +389,8 @@ class Batch:
         )
         user_ids = self.session.execute(
             sa.select(users.c.id).where(
-                users.c.channel_id == self.channel_id, users.c.key.in_(keys)
+                users.c.channel_id == self.channel_id,
+                among(self.session, users.c.key, sorted(keys)),
             )
         ).scalars()
         bulk_insert(

@@ -5,6 +5,7 @@ A room's state is loaded as a plain `RoomState`, changed only by the functions h
 written back by `save_rooms`, which also keeps the channel's unread total (R-UNR-1) in step.
 """
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from sqlmodel import Session
 
 from kchat_cli import clock
 from kchat_cli.errors import NotFound, Refused
-from kchat_cli.store.bulk import among, bulk_update
+from kchat_cli.store.bulk import among, bulk_update, one_of
 from kchat_cli.store.models import Channel, Room, RoomCount, User
 from kchat_cli.store.wakeups import change_told
 
@@ -256,11 +257,16 @@ _STATE_QUERY = (
 )
 # Built once (the receiver loads rooms in every transaction, and building the query cost more
 # than running it); by the users' unique (channel_id, key) index, not a scan of the rooms.
-_BY_USER_KEYS = _STATE_QUERY.where(
-    _users.c.channel_id == sa.bindparam("channel_id"),
-    _users.c.key.in_(sa.bindparam("user_keys", expanding=True)),
-)
-_BY_USER_KEYS_LOCKED = _BY_USER_KEYS.with_for_update(of=_rooms)
+_BY_USER_KEYS = {
+    dialect: _STATE_QUERY.where(
+        _users.c.channel_id == sa.bindparam("channel_id"),
+        one_of(_users.c.key, sa.bindparam("user_keys"), dialect),
+    )
+    for dialect in ("sqlite", "postgresql")
+}
+_BY_USER_KEYS_LOCKED = {
+    dialect: query.with_for_update(of=_rooms) for dialect, query in _BY_USER_KEYS.items()
+}
 
 
 def load_rooms(
@@ -276,9 +282,11 @@ def load_rooms(
         query = query.with_for_update(of=_rooms) if for_update else query
         rows = session.connection().execute(query)
     else:
-        query = _BY_USER_KEYS_LOCKED if for_update else _BY_USER_KEYS
-        rows = session.connection().execute(
-            query, {"channel_id": channel_id, "user_keys": list(user_keys)}
+        connection = session.connection()
+        queries = _BY_USER_KEYS_LOCKED if for_update else _BY_USER_KEYS
+        rows = connection.execute(
+            queries[connection.dialect.name],
+            {"channel_id": channel_id, "user_keys": json.dumps(list(user_keys))},
         )
     states = []
     for row in rows:
