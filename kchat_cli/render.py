@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, TextIO
 from kchat_cli.clock import KST, kst_iso
 from kchat_cli.domain.hostile import spreadsheet_safe
 from kchat_cli.errors import Invalid
-from kchat_cli.safe_json import JSON_ESCAPES, json_text
+from kchat_cli.safe_json import json_text
 
 
 class Format(enum.StrEnum):
@@ -461,8 +461,7 @@ def emit_one(
     """A single record: json as an object; a table as `key  value` lines."""
     out = stream or sys.stdout
     if fmt is Format.json:
-        text = json.dumps(plain({k: record.get(k) for k in fields}), ensure_ascii=False, indent=2)
-        out.write(text.translate(JSON_ESCAPES) + "\n")
+        out.write(json_text(plain({k: record.get(k) for k in fields}), indent=2) + "\n")
     elif fmt is Format.table:
         out.write(_key_values(record, fields, screen_of(out)))
     else:

