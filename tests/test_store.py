@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import Kchat, room_of
+from conftest import Kchat, initialised, room_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel
@@ -109,6 +109,46 @@ def _write_first_revision_data(connection: sa.Connection) -> None:
             connection.execute(
                 sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1)")
             )  # noqa: S608
+
+
+def test_0019_takes_pg_trgm_out_of_the_store_so_dropping_one_store_spares_another(
+    pg_schemas, pg_admin, tmp_path
+):
+    """Installed inside the first store's schema, pg_trgm went with it when that schema was
+    dropped, and with it every other store's trigram index; 0019 moves it apart."""
+    first_url, second_url = pg_schemas(), pg_schemas()
+    first = get_engine(first_url)
+    migrate.upgrade(first, "0018")
+    first_schema = first_url.rsplit("%3D", 1)[1]
+    with pg_admin.connect() as connection:  # where 0006 put it when it was first installed
+        connection.exec_driver_sql(f'ALTER EXTENSION pg_trgm SET SCHEMA "{first_schema}"')
+    migrate.upgrade(first)
+    second = initialised(second_url, tmp_path / "home")
+    second.ingest(
+        {
+            "id": "m1",
+            "type": "message",
+            "user": "u1",
+            "ts": "2026-11-20T10:00:00+09:00",
+            "text": "환불 문의드려요",
+        }
+    )
+    with pg_admin.connect() as connection:
+        where = connection.exec_driver_sql(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        ).scalar()
+        connection.exec_driver_sql(f'DROP SCHEMA "{first_schema}" CASCADE')
+        connection.exec_driver_sql(f'CREATE SCHEMA "{first_schema}"')  # the fixture drops it
+    assert where == "kchat_extensions"
+    with second.engine.connect() as connection:
+        assert (
+            connection.exec_driver_sql(
+                "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_messages_text_trgm' "
+                "AND schemaname = current_schema()"
+            ).scalar()
+            == 1
+        )
+    assert [hit["text"] for hit in second.json("search", "환불")] == ["환불 문의드려요"]
 
 
 def test_event_ids_survive_0007_down_and_up(kchat, ev):
