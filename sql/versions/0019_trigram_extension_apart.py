@@ -10,6 +10,7 @@ Revision ID: 0019
 Revises: 0018
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
@@ -19,16 +20,23 @@ depends_on = None
 
 EXTENSIONS_SCHEMA = "kchat_extensions"
 
-_INSIDE_THIS_STORE = """
+# Moved only by a role that may: one that owns the extension and may create in the schema
+# (or create the schema). A store whose extension a database owner installed stays as it
+# is, rather than fail its upgrade.
+_INSIDE_THIS_STORE = sa.text("""
     SELECT 1 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-    WHERE e.extname = 'pg_trgm' AND n.nspname = current_schema() AND n.nspname <> 'public'"""
+    WHERE e.extname = 'pg_trgm' AND n.nspname = current_schema() AND n.nspname <> 'public'
+      AND pg_has_role(e.extowner, 'MEMBER')
+      AND CASE WHEN to_regnamespace(:schema) IS NULL
+               THEN has_database_privilege(current_database(), 'CREATE')
+               ELSE has_schema_privilege(:schema, 'CREATE') END""")
 
 
 def upgrade() -> None:
     connection = op.get_bind()
     if connection.dialect.name != "postgresql":
         return
-    if connection.exec_driver_sql(_INSIDE_THIS_STORE).scalar() is None:
+    if connection.execute(_INSIDE_THIS_STORE, {"schema": EXTENSIONS_SCHEMA}).scalar() is None:
         return
     op.execute(f"CREATE SCHEMA IF NOT EXISTS {EXTENSIONS_SCHEMA}")
     op.execute(f"ALTER EXTENSION pg_trgm SET SCHEMA {EXTENSIONS_SCHEMA}")
