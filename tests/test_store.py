@@ -133,10 +133,8 @@ def test_0019_takes_pg_trgm_out_of_the_store_so_dropping_one_store_spares_anothe
             "text": "환불 문의드려요",
         }
     )
+    where = _trgm_schema(pg_admin)
     with pg_admin.connect() as connection:
-        where = connection.exec_driver_sql(
-            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
-        ).scalar()
         connection.exec_driver_sql(f'DROP SCHEMA "{first_schema}" CASCADE')
         connection.exec_driver_sql(f'CREATE SCHEMA "{first_schema}"')  # the fixture drops it
     assert where == "kchat_extensions"
@@ -149,6 +147,29 @@ def test_0019_takes_pg_trgm_out_of_the_store_so_dropping_one_store_spares_anothe
             == 1
         )
     assert [hit["text"] for hit in second.json("search", "환불")] == ["환불 문의드려요"]
+
+
+def test_0019_leaves_pg_trgm_installed_outside_the_store_where_it_is(pg_schemas, pg_admin):
+    """An extension someone installed in `public` is theirs: 0019 moves only its own."""
+    engine = get_engine(pg_schemas())
+    migrate.upgrade(engine, "0018")
+    with pg_admin.connect() as connection:
+        connection.exec_driver_sql("ALTER EXTENSION pg_trgm SET SCHEMA public")
+    try:
+        migrate.upgrade(engine)
+        where = _trgm_schema(pg_admin)
+    finally:
+        with pg_admin.connect() as connection:
+            connection.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS kchat_extensions")
+            connection.exec_driver_sql("ALTER EXTENSION pg_trgm SET SCHEMA kchat_extensions")
+    assert where == "public"
+
+
+def _trgm_schema(pg_admin) -> str:
+    with pg_admin.connect() as connection:
+        return connection.exec_driver_sql(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        ).scalar()
 
 
 def test_event_ids_survive_0007_down_and_up(kchat, ev):
