@@ -15,7 +15,7 @@ from kchat_cli.domain.conversations.listing import (
     records_of,
     room_ids,
 )
-from kchat_cli.domain.hostile import FORMULA_STARTS, spreadsheet_safe
+from kchat_cli.domain.hostile import FORMULA_STARTS
 from kchat_cli.domain.personal_data import pii
 from kchat_cli.store.bulk import driver_rows
 from kchat_cli.store.expressions import korea_time_text, spreadsheet_text
@@ -53,19 +53,17 @@ def message_rows(
         if spreadsheet
         else (lambda column: column)
     )
-    key = spreadsheet_safe if spreadsheet else str
-    user_keys = {
-        room_id: key(user)
-        for room_id, user in itertools.chain.from_iterable(
+    user_keys = dict(
+        itertools.chain.from_iterable(
             driver_rows(
                 session,
-                sa.select(Room.id, User.key)
+                sa.select(Room.id, text(User.key))
                 .join(User, User.id == Room.user_id)
                 .where(Room.channel_id == channel_id),
                 EXPORT_CHUNK,
             )
         )
-    }
+    )
     logins = dict(
         session.execute(
             sa.select(Admin.id, Admin.login).where(Admin.channel_id == channel_id)
@@ -97,29 +95,33 @@ def message_rows(
     if until is not None:
         query = query.where(messages.c.ts < until)
     chosen = None if rooms is None else set(room_ids(session, channel_id, rooms))
-    shape = tuple if spreadsheet else _file_nested
+    chunks = driver_rows(session, query, EXPORT_CHUNK)
+    shaped = _shaped_chunks(chunks, chosen, user_keys, logins, spreadsheet, include_hidden)
+    return itertools.chain.from_iterable(shaped)  # no Python frame a row
+
+
+def _shaped_chunks(chunks, chosen: set | None, user_keys: dict, logins: dict, *options: bool):
     with collector.paused():
-        for chunk in driver_rows(session, query, EXPORT_CHUNK):
-            yield from [
-                (
-                    message_id,
-                    room_id,
-                    user_keys.get(room_id),
-                    sender,
-                    logins.get(admin_id),
-                    *shape(rest),
-                    *((bool(hidden),) if include_hidden else ()),
-                )
-                for message_id, room_id, sender, admin_id, *rest, hidden in chunk
-                if chosen is None or room_id in chosen
-            ]
+        for chunk in chunks:
+            if chosen is not None:
+                chunk = [row for row in chunk if row[1] in chosen]
+            if chunk:
+                yield _shaped(chunk, user_keys, logins, *options)
 
 
-def _file_nested(columns: list) -> tuple:
-    """kind, text, ts and the file's columns → kind, text, ts and the file (or None)."""
-    kind, text, ts, name, size, mime, sha256 = columns
-    file = None if name is None else {"name": name, "size": size, "mime": mime, "sha256": sha256}
-    return kind, text, ts, file
+def _shaped(chunk: list[tuple], user_keys: dict, logins: dict, flat: bool, hidden: bool):
+    """A chunk of message rows in the order of `message_fields`, built a column at a time
+    (in C loops: a Python loop over each row's values took a tenth of an export)."""
+    ids, rooms, senders, admins, kinds, texts, times, *file, hiddens = zip(*chunk, strict=True)
+    files = file if flat else (map(_file_of, *file),)
+    extra = (map(bool, hiddens),) if hidden else ()
+    keys, names = map(user_keys.get, rooms), map(logins.get, admins)
+    return zip(ids, rooms, keys, senders, names, kinds, texts, times, *files, *extra, strict=True)
+
+
+def _file_of(name: str | None, size: int | None, mime: str | None, sha256: str | None):
+    """A message's file as its record nests it, or None."""
+    return None if name is None else {"name": name, "size": size, "mime": mime, "sha256": sha256}
 
 
 def room_fields(*, include_pii: bool) -> tuple[str, ...]:
