@@ -416,6 +416,11 @@ def message_select():
     )
 
 
+def file_record(name: str | None, size: int | None, mime: str | None, sha256: str | None):
+    """A message's file as its record nests it, or None for a message without one."""
+    return None if name is None else {"name": name, "size": size, "mime": mime, "sha256": sha256}
+
+
 def message_record(row, user_key: str | None = None, login: str | None = None) -> dict:
     """A message record from a row of MESSAGE_COLUMNS (then the user key and admin login,
     unless given)."""
@@ -424,11 +429,7 @@ def message_record(row, user_key: str | None = None, login: str | None = None) -
     )
     if len(row) > 10:
         user_key, login = row[10], row[11]
-    file = (
-        None
-        if file_name is None
-        else {"name": file_name, "size": file_size, "mime": file_mime, "sha256": file_sha256}
-    )
+    file = file_record(file_name, file_size, file_mime, file_sha256)
     return {
         "id": message_id,
         "room": room_id,

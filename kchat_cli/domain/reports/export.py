@@ -3,6 +3,7 @@
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -12,6 +13,7 @@ from kchat_cli.domain.conversations.listing import (
     MESSAGE_FIELDS,
     ROOM_FIELDS,
     RoomFilter,
+    file_record,
     records_of,
     room_ids,
 )
@@ -96,32 +98,30 @@ def message_rows(
         query = query.where(messages.c.ts < until)
     chosen = None if rooms is None else set(room_ids(session, channel_id, rooms))
     chunks = driver_rows(session, query, EXPORT_CHUNK)
-    shaped = _shaped_chunks(chunks, chosen, user_keys, logins, spreadsheet, include_hidden)
-    return itertools.chain.from_iterable(shaped)  # no Python frame a row
+    shape = partial(
+        _shaped, user_keys=user_keys, logins=logins, flat=spreadsheet, hidden=include_hidden
+    )
+    return itertools.chain.from_iterable(_chosen_chunks(chunks, chosen, shape))  # no frame a row
 
 
-def _shaped_chunks(chunks, chosen: set | None, user_keys: dict, logins: dict, *options: bool):
+def _chosen_chunks(chunks, chosen: set | None, shape) -> Iterator:
+    """Each chunk's rows of the `chosen` rooms (all, for None), shaped."""
     with collector.paused():
         for chunk in chunks:
             if chosen is not None:
                 chunk = [row for row in chunk if row[1] in chosen]
             if chunk:
-                yield _shaped(chunk, user_keys, logins, *options)
+                yield shape(chunk)
 
 
-def _shaped(chunk: list[tuple], user_keys: dict, logins: dict, flat: bool, hidden: bool):
+def _shaped(chunk: list[tuple], *, user_keys: dict, logins: dict, flat: bool, hidden: bool):
     """A chunk of message rows in the order of `message_fields`, built a column at a time
     (in C loops: a Python loop over each row's values took a tenth of an export)."""
     ids, rooms, senders, admins, kinds, texts, times, *file, hiddens = zip(*chunk, strict=True)
-    files = file if flat else (map(_file_of, *file),)
+    files = file if flat else (map(file_record, *file),)
     extra = (map(bool, hiddens),) if hidden else ()
     keys, names = map(user_keys.get, rooms), map(logins.get, admins)
     return zip(ids, rooms, keys, senders, names, kinds, texts, times, *files, *extra, strict=True)
-
-
-def _file_of(name: str | None, size: int | None, mime: str | None, sha256: str | None):
-    """A message's file as its record nests it, or None."""
-    return None if name is None else {"name": name, "size": size, "mime": mime, "sha256": sha256}
 
 
 def room_fields(*, include_pii: bool) -> tuple[str, ...]:
