@@ -531,7 +531,7 @@ def files_check(env: dict, workdir: Path, count: int) -> Row:
     return Row(what, rate, "MB/s", "≥ 200", rate >= 200)
 
 
-WEBHOOK_SECRET = "bench-secret"
+WEBHOOK_SECRET = "bench-webhook-secret"
 
 
 def webhooks(env: dict, workdir: Path, rooms: int, repeats: Repeats) -> list[Row]:

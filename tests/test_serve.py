@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -118,6 +119,39 @@ def test_serve_needs_the_secret(kchat):
     result = kchat("serve", code=2, env={"KCHAT_WEBHOOK_SECRET": None})
     assert result.stderr.startswith("error: serve needs the secret")
     assert "set KCHAT_WEBHOOK_SECRET" in result.stderr
+    blank = kchat("serve", code=2, env={"KCHAT_WEBHOOK_SECRET": "   "})
+    assert blank.stderr.startswith("error: serve needs the secret")
+    short = kchat("serve", code=2, env={"KCHAT_WEBHOOK_SECRET": "hunter2"})
+    assert short.stderr.startswith("error: the webhook secret is too short")
+
+
+def test_an_address_in_use_is_one_line(kchat, served):
+    port = urlsplit(served.url).port
+    result = subprocess.run(
+        [KCHAT, "serve", "--listen", f"127.0.0.1:{port}"],
+        env=served.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert "Errno" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_pretty_printed_event_with_an_escaped_lone_surrogate_is_applied(kchat, ev, served):
+    """A body over several lines is written again on one for the ingest path, escaped as
+    ASCII: the surrogate stays an escape, which ingest keeps as U+FFFD."""
+    event = ev.says("u1", "2026-11-23 09:00", "깨진 \ud800 글자")
+    body = json.dumps(event, indent=2).encode()
+    assert b"\\ud800" in body and b"\n" in body
+    status, answered = served.post(body.replace(b"\n", b"\r\n"))
+    assert (status, answered["applied"]) == (200, 1)
+    with kchat.engine.connect() as connection:
+        [(text,)] = connection.execute(sa.select(Message.text)).all()
+    assert text == "깨진 \ufffd 글자"
 
 
 def test_an_event_is_applied_once_and_answered_after_its_commit(kchat, ev, served):
@@ -173,6 +207,7 @@ def test_a_refused_event_is_refused_alone_and_kept_redacted(kchat, ev, served):
         (lambda s, body: s.post(body, kind="text/plain"), 415),
         (lambda s, body: s.post(body + b" " * (1 << 20)), 413),
         (lambda s, body: s.post(body, path="/event"), 404),
+        (lambda s, body: s.post(body, path="/events/"), 404),
     ],
 )
 def test_requests_refused_apply_nothing(kchat, ev, served, request_of, status):
@@ -196,11 +231,30 @@ def test_unsigned_malformed_and_other_methods(kchat, served):
         },
     )
     assert answer(forged) == (401, {"error": "malformed signature"})
-    assert answer(urllib.request.Request(served.url + "/events"))[0] == 405
+    assert answer(urllib.request.Request(served.url + "/events")) == (405, {"error": "use POST"})
+    assert answer(urllib.request.Request(served.url + "/healthz", method="PUT"))[0] == 405
+    assert answer(urllib.request.Request(served.url + "/nothing"))[0] == 404
     assert answer(urllib.request.Request(served.url + "/healthz")) == (
         200,
         {"store": "ok", "schema": "current"},
     )
+
+
+def test_a_signature_in_capitals_is_the_same_signature(kchat, ev, served):
+    body = json.dumps(ev.says("u1", "2026-11-23 09:00")).encode()
+    timestamp = str(int(time.time()))
+    signed = signature(SECRET.encode(), timestamp, body)
+    request = urllib.request.Request(
+        served.url + "/events",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Kchat-Timestamp": timestamp,
+            "X-Kchat-Signature": "sha256=" + signed.removeprefix("sha256=").upper(),
+        },
+    )
+    assert answer(request)[0] == 200
+    assert messages(kchat) == 1
 
 
 def test_eight_senders_each_sending_every_event_twice_apply_each_once(kchat, ev, served):
@@ -262,9 +316,34 @@ def held_store(kchat, request):
             holder.exec_driver_sql("ROLLBACK")
 
 
-def test_health_says_why_the_store_is_not_ready(tmp_path):
+def test_health_says_why_the_store_is_not_ready_without_its_address(tmp_path):
     runtime = Runtime("postgresql+psycopg://postgres@127.0.0.1:1/nothing", tmp_path, None, None)
-    assert _health(runtime).startswith("cannot open the store")
+    reason = _health(runtime)
+    assert reason.startswith("cannot open the store")
+    assert "127.0.0.1" not in reason and "nothing" not in reason
+
+
+def test_refused_events_that_cannot_be_kept_leave_the_answer_true(kchat, ev, served, tmp_path):
+    """The reject file became something kchat does not write through (a link to a file):
+    the good event is committed and answered so, and the log says the refused one was not
+    kept."""
+    rejects = kchat.home / "webhook-rejects.jsonl"
+    rejects.unlink()
+    (tmp_path / "elsewhere.jsonl").write_text("")
+    rejects.symlink_to(tmp_path / "elsewhere.jsonl")
+    status, body = served.events(ev.says("u1", "2026-11-23 09:00"), {"type": "message"})
+    assert (status, body["applied"], body["refused"]) == (200, 1, 1)
+    assert messages(kchat) == 1
+    assert served.stop() == 0
+    assert any("1 refused events not kept in webhook-rejects.jsonl" in line for line in served.log)
+
+
+def test_a_reject_file_that_cannot_be_written_stops_serve_at_its_start(kchat, tmp_path):
+    kchat.home.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "elsewhere.jsonl").write_text("")
+    (kchat.home / "webhook-rejects.jsonl").symlink_to(tmp_path / "elsewhere.jsonl")
+    result = kchat("serve", "--listen", "127.0.0.1:0", code=2, env={"KCHAT_WEBHOOK_SECRET": SECRET})
+    assert result.stderr.startswith("error: ") and "webhook-rejects.jsonl" in result.stderr
 
 
 def test_one_log_line_a_request_and_nothing_a_customer_wrote(kchat, ev, served):
@@ -299,6 +378,114 @@ def test_a_stop_finishes_the_request_in_flight_and_exits_0(pg_kchat, ev, pg_admi
     assert (status, answered["applied"]) == (200, 1)
     assert server.process.wait(timeout=30) == 0
     assert messages(kchat) == 1
+
+
+def test_a_stop_while_the_store_is_held_answers_503_and_exits_0(kchat, ev, request):
+    """SIGTERM while requests wait for a store another writer holds throughout: each is
+    answered 503 within the stop's grace (so that uvicorn cancels nothing), none applied,
+    no traceback, exit 0, no process left."""
+    server = Served(kchat)
+    children = children_of(server.process.pid)
+    before = sockets_of(server.process.pid)
+    bodies = [json.dumps(ev.says(f"u{n}", "2026-11-23 09:00")).encode() for n in range(4)]
+    with held_store(kchat, request), ThreadPoolExecutor(max_workers=4) as pool:
+        pending = [pool.submit(server.post, body) for body in bodies]
+        reached = lambda: sockets_of(server.process.pid) >= before + 4  # noqa: E731
+        wait_until(reached, "the requests never reached the receiver")
+        server.process.send_signal(signal.SIGTERM)
+        answers = [future.result(timeout=60) for future in pending]
+        assert server.process.wait(timeout=30) == 0
+    assert [status for status, _ in answers] == [503] * 4
+    assert messages(kchat) == 0
+    text = "".join(server.log)
+    assert "Traceback" not in text and "CancelledError" not in text
+    assert all(line[:4].isdigit() for line in server.log), "every line a dated one"
+    wait_until(lambda: all(map(gone, children)), "a process outlived the receiver")
+
+
+def sockets_of(pid: int) -> int:
+    """How many sockets the process holds open: its listener, its pipes' ends, and one a
+    connection it accepted."""
+    count = 0
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            count += os.readlink(descriptor).startswith("socket:")
+    return count
+
+
+def test_connections_are_bounded_by_their_head(kchat, served):
+    """A head over 16 KiB is answered 431 unread; one sent slowly, and a connection that
+    sends nothing, are closed (each would hold one of the connections the server allows at
+    once); what is not HTTP is answered 400, logged on one dated line; the receiver serves
+    on."""
+    address = (urlsplit(served.url).hostname, urlsplit(served.url).port)
+    big, slow, silent, garbage = (socket.create_connection(address, timeout=60) for _ in range(4))
+    big.sendall(b"GET /healthz HTTP/1.1\r\nHost: kchat\r\nX-Big: " + b"a" * 20_000)
+    slow.sendall(b"POST /events HTTP/1.1\r\nHost: kchat\r\n")
+    garbage.sendall(b"\x00\x01 nothing like HTTP\r\n\r\n")
+    assert big.recv(1024).startswith(b"HTTP/1.1 431 ")
+    assert garbage.recv(1024).startswith(b"HTTP/1.1 400 ")
+    assert slow.recv(1024) == b"" and silent.recv(1024) == b"", "closed by the receiver"
+    for connection in (big, slow, silent, garbage):
+        connection.close()
+    assert answer(urllib.request.Request(served.url + "/healthz"))[0] == 200
+    assert served.stop() == 0
+    assert served.log and all(line[:4].isdigit() for line in served.log), served.log
+
+
+class Proxy:
+    """A TCP relay to PostgreSQL that can stop relaying while keeping its connections
+    open: a store that stops answering, which no refused connection tells."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target, self.thawed, self.sockets = target, threading.Event(), []
+        self.thawed.set()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(self.target)
+                self.sockets += [client, server]
+                for source, target in ((client, server), (server, client)):
+                    threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                self.thawed.wait()
+                target.sendall(data)
+
+    def close(self) -> None:
+        self.thawed.set()
+        for each in [self.listener, *self.sockets]:
+            each.close()
+
+
+def test_a_store_that_stops_answering_is_answered_503_and_stop_still_exits(pg_kchat, ev):
+    """PostgreSQL stops answering (its connections stay open): a request is answered 503
+    and not applied, /healthz 503, and SIGTERM still ends the receiver and its writer."""
+    kchat = pg_kchat
+    url = sa.engine.make_url(kchat.url)
+    proxy = Proxy((url.host, url.port or 5432))
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        server = Served(kchat, KCHAT_DB=proxied)
+        children = children_of(server.process.pid)
+        assert server.post(json.dumps(ev.says("u1", "2026-11-23 09:00")).encode())[0] == 200
+        proxy.thawed.clear()
+        status, body = server.post(json.dumps(ev.says("u2", "2026-11-23 09:01")).encode())
+        assert status == 503 and "send them again" in body["error"]
+        health = answer(urllib.request.Request(server.url + "/healthz"))
+        assert health[0] == 503 and "did not answer" in health[1]["reason"]
+        assert server.stop() == 0
+        wait_until(lambda: all(map(gone, children)), "a process outlived the receiver")
+    finally:
+        proxy.close()
+    assert messages(kchat) == 1, "the unanswered request applied nothing, even once thawed"
 
 
 def children_of(pid: int) -> list[int]:
@@ -377,18 +564,21 @@ def waiting_for_a_lock(pg_admin) -> bool:
 
 
 KINDS = ["application/json", "application/x-ndjson", "text/plain", "application/json; charset=x"]
+lone_surrogates = st.sampled_from(["\ud800", "글\udfff자"])  # JSON escapes them as \\udXXXX
+texts = st.one_of(st.text(max_size=30), lone_surrogates)
 event_values = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
     st.floats(allow_nan=False),
     st.text(max_size=40),
+    lone_surrogates,
 )
 events_strategy = st.fixed_dictionaries(
     {
-        "id": st.text(max_size=30),
+        "id": texts,
         "type": st.sampled_from(["message", "open", "consent", "friend_add", "nonsense"]),
-        "user": st.text(max_size=30),
+        "user": texts,
         "ts": st.one_of(st.just("2026-11-23T09:00:00+09:00"), st.text(max_size=30)),
     },
     optional={"text": event_values, "nickname": event_values, "fields": event_values},
@@ -399,6 +589,7 @@ bodies = st.one_of(
         lambda events: b"\n".join(json.dumps(e).encode() for e in events)
     ),
     events_strategy.map(lambda event: json.dumps(event).encode()),
+    events_strategy.map(lambda event: json.dumps(event, indent=1).encode()),  # over lines
 )
 header_values = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
 

@@ -11,6 +11,7 @@ from kchat_cli.errors import Invalid
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 DEFAULT_LISTEN = "127.0.0.1:8787"
+SECRET_BYTES = 16  # at least: a shorter secret is guessed sooner than a request is replayed
 
 
 @app.command()
@@ -21,7 +22,8 @@ def serve(
         typer.Option(
             "--listen",
             metavar="HOST:PORT",
-            help=f"Where to receive requests (config key listen). [default: {DEFAULT_LISTEN}]",
+            help="Where to receive requests (KCHAT_LISTEN, config key listen). "
+            f"[default: {DEFAULT_LISTEN}]",
         ),
     ] = None,
 ) -> None:
@@ -38,10 +40,15 @@ def serve(
     from kchat_cli.webhooks.server import serve as receive
 
     secret = config.resolve("webhook_secret").value
-    if not secret:
+    if not secret or not secret.strip():
         raise Invalid(
             "serve needs the secret that signs the platform's requests",
             "set KCHAT_WEBHOOK_SECRET (or webhook_secret in the config file)",
+        )
+    if len(secret.encode()) < SECRET_BYTES:
+        raise Invalid(
+            f"the webhook secret is too short: it takes {SECRET_BYTES} bytes at least",
+            "use a random one, e.g. from: openssl rand -hex 32",
         )
     rt = runtime(ctx)
     address = config.resolve("listen", listen).value or DEFAULT_LISTEN

@@ -10,11 +10,12 @@ import asyncio
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
@@ -24,6 +25,7 @@ from kchat_cli.webhooks.signing import Unsigned, verify
 
 MAX_BODY = 1 << 20  # bytes
 READ_WITHIN = 10.0  # seconds a client has to send its body
+HEALTH_WITHIN = 2.0  # seconds a health check may take before the store counts as away
 KINDS = ("application/json", "application/x-ndjson")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # of a log line, in the machine's time zone
 log = logging.getLogger("kchat.serve")
@@ -31,8 +33,9 @@ log = logging.getLogger("kchat.serve")
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _json(content: dict, status: int = 200) -> Response:
-    return Response(_ENCODER.encode(content), status_code=status, media_type="application/json")
+def _json(content: dict, status: int = 200, headers: dict | None = None) -> Response:
+    body = _ENCODER.encode(content)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
 @dataclass(frozen=True)
@@ -44,22 +47,70 @@ class Receiver:
 
 
 def make_app(receiver: Receiver) -> "RequestLog":
+    health = _Health(receiver.health)
+
     async def events(request: Request) -> Response:
+        if request.method != "POST":
+            return _json({"error": "use POST"}, 405, headers={"Allow": "POST"})
         return await _events(receiver, request)
 
     async def healthz(request: Request) -> Response:
-        problem = await run_in_threadpool(receiver.health)
+        if request.method not in ("GET", "HEAD"):
+            return _json({"error": "use GET"}, 405, headers={"Allow": "GET, HEAD"})
+        problem = await health.problem()
         if problem is None:
             return _json({"store": "ok", "schema": "current"})
         return _json({"store": "unavailable", "reason": problem}, 503)
 
-    routes = [
-        Route("/events", events, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ]
+    async def elsewhere(scope, receive, send) -> None:
+        await _json({"error": "not found: the receiver has /events and /healthz"}, 404)(
+            scope, receive, send
+        )
+
+    # Every method reaches the handlers, which answer 405 in JSON as every other refusal;
+    # a path with a slash more is another path (404), not a redirect.
+    routes = [Route("/events", _Endpoint(events)), Route("/healthz", _Endpoint(healthz))]
     # A bare router: RequestLog logs every answer and uvicorn answers 500 for what raises,
     # so Starlette's own error middlewares would only add their cost to every request.
-    return RequestLog(Router(routes=routes))
+    return RequestLog(Router(routes=routes, redirect_slashes=False, default=elsewhere))
+
+
+class _Endpoint:
+    """A handler as an ASGI app, which Starlette routes whatever the method (a function it
+    would route for GET alone, answering other methods itself, in plain text)."""
+
+    def __init__(self, handler: Callable):
+        self.handler = handler
+
+    async def __call__(self, scope, receive, send) -> None:
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+class _Health:
+    """The store's health, checked on a thread of its own, one check at a time: a store
+    that stops answering holds that thread, never the server, and a check that takes over
+    HEALTH_WITHIN is answered 503 (the requests meanwhile wait for the same check)."""
+
+    def __init__(self, check: Callable[[], str | None]):
+        self.check = check
+        self.pending: Future | None = None
+
+    async def problem(self) -> str | None:
+        if self.pending is None or self.pending.done():
+            self.pending = Future()
+            threading.Thread(target=self._run, args=(self.pending,), daemon=True).start()
+        checked = asyncio.shield(asyncio.wrap_future(self.pending))
+        try:
+            return await asyncio.wait_for(checked, HEALTH_WITHIN)
+        except TimeoutError:
+            return f"the store did not answer within {HEALTH_WITHIN:g} s"
+
+    def _run(self, pending: Future) -> None:
+        try:
+            pending.set_result(self.check())
+        except Exception as exc:  # told by name only: the text may hold the store's address
+            pending.set_result(f"the store could not be checked ({type(exc).__name__})")
 
 
 def _refusal(status: int, error: str) -> Response:
@@ -118,8 +169,8 @@ def _event_lines(kind: str, body: bytes) -> list[bytes] | None:
             value = json.loads(body)
         except (ValueError, RecursionError):
             return None
-        if b"\n" in body or b"\r" in body:
-            return [json.dumps(value, ensure_ascii=False).encode()]
+        if b"\n" in body or b"\r" in body:  # as ASCII, so that a lone surrogate stays escaped
+            return [json.dumps(value).encode()]
         return [body]
     lines = [line.rstrip(b"\r") for line in body.split(b"\n")]
     return [line for line in lines if line.strip()] or None
@@ -168,8 +219,13 @@ class RequestLog:
         finally:
             took = (time.perf_counter() - started) * 1000
             events = scope["state"].get("events", 0)
-            path = "".join(c if " " < c < "\x7f" else "?" for c in scope["path"][:80])
-            when = time.strftime(TIME_FORMAT)
-            line = f"{when} {scope['method']} {path} {status} {events} events {took:.1f} ms\n"
-            sys.stderr.write(line)
-            sys.stderr.flush()
+            log_request(scope["method"], scope["path"], status, events, took)
+
+
+def log_request(method: str, path: str, status: int, events: int, took: float) -> None:
+    """A request's line on stderr: time, method, path (cut, shown printable), status, the
+    events it carried, milliseconds."""
+    path = "".join(c if " " < c < "\x7f" else "?" for c in path[:80])
+    when = time.strftime(TIME_FORMAT)
+    sys.stderr.write(f"{when} {method} {path} {status} {events} events {took:.1f} ms\n")
+    sys.stderr.flush()

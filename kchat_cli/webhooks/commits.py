@@ -4,10 +4,13 @@ request would make it the bottleneck), and each request learns what became of it
 once its transaction committed. A request alone waits for nobody.
 
 Requests come from the server's event loop, and their answers go back to it a group at a
-time, in one wake-up of the loop rather than one a request."""
+time, in one wake-up of the loop rather than one a request. When the store cannot take a
+group now (busy past its patience, away), the requests that came meanwhile are told so with
+it, rather than each waiting that long again."""
 
 import asyncio
 import contextlib
+import math
 import queue
 import threading
 from collections.abc import Callable
@@ -32,8 +35,9 @@ class _Request:
 class Committer:
     """Applies groups of requests with `apply` on a thread of its own, in arrival order."""
 
-    def __init__(self, apply: Apply):
+    def __init__(self, apply: Apply, unavailable: Callable[[BaseException], bool]):
         self.apply = apply
+        self.unavailable = unavailable
         self.waiting: queue.Queue[_Request | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="kchat-commits", daemon=True)
         self.thread.start()
@@ -57,14 +61,17 @@ class Committer:
             if first is None:
                 return
             group, ending = self._gather(first)
-            self._commit(group)
+            failure = self._commit(group)
+            if failure is not None and self.unavailable(failure) and not ending:
+                waiting, ending = self._gather(None, math.inf)
+                _answer(waiting, [failure] * len(waiting))
 
-    def _gather(self, first: _Request) -> tuple[list[_Request], bool]:
-        """The first request and those already waiting behind it: alone, a request is
-        committed at once; under load, the requests that came during a commit go together
-        in the next one."""
-        group, size = [first], first.size
-        while size < GROUP_BYTES:
+    def _gather(self, first: _Request | None, limit: float = GROUP_BYTES):
+        """The first request and those already waiting behind it, up to `limit` bytes:
+        alone, a request is committed at once; under load, the requests that came during a
+        commit go together in the next one. And whether the committer was closed."""
+        group, size = ([], 0) if first is None else ([first], first.size)
+        while size < limit:
             try:
                 more = self.waiting.get_nowait()
             except queue.Empty:
@@ -75,7 +82,8 @@ class Committer:
             size += more.size
         return group, False
 
-    def _commit(self, group: list[_Request]) -> None:
+    def _commit(self, group: list[_Request]) -> Exception | None:
+        """Apply the group and answer its requests; the store's failure, if it failed."""
         lines, spans, number = [], [], 0
         for request in group:
             start = number + 1
@@ -89,13 +97,17 @@ class Committer:
             _answer(group, [exc] * len(group))
             if not isinstance(exc, Exception):
                 raise
-            return
+            return exc
         _answer(group, [[results[line] for line in span] for span in spans])
+        return None
 
 
 def _answer(group: list[_Request], outcomes: list) -> None:
     """Settle the group's futures on their loop, in one wake-up (a future whose request
     was given up, its client gone, is left alone)."""
+
+    if not group:
+        return
 
     def settle() -> None:
         for request, outcome in zip(group, outcomes, strict=True):

@@ -8,7 +8,7 @@ import hmac
 import re
 
 MAX_SKEW = 300  # seconds
-_SIGNATURE = re.compile(r"sha256=([0-9a-f]{64})")
+_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")  # hex in either case
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
@@ -27,9 +27,10 @@ def verify(secret: bytes, timestamp: str | None, signed: str | None, body: bytes
     within MAX_SKEW of `now`. Compared in constant time."""
     if not timestamp or not signed:
         raise Unsigned("missing signature")
-    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signed):
+    given = _SIGNATURE.fullmatch(signed)
+    if not _TIMESTAMP.fullmatch(timestamp) or not given:
         raise Unsigned("malformed signature")
     if abs(now - int(timestamp)) > MAX_SKEW:
         raise Unsigned("stale signature")
-    if not hmac.compare_digest(signature(secret, timestamp, body), signed):
+    if not hmac.compare_digest(signature(secret, timestamp, body), f"sha256={given[1].lower()}"):
         raise Unsigned("wrong signature")
