@@ -47,10 +47,11 @@ MAX_TEXT_LENGTH = 100_000
 MAX_CONSENT_FIELDS = 50
 MAX_CONSENT_VALUE = 1_000
 MAX_FILE_SIZE = 1 << 40  # 1 TiB
-FIRST_YEAR, LAST_YEAR = 2000, 2099  # of an event's time, as the line gives it
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # of an event's time in Korea, where the rules are decided
 REDACTED = "[redacted]"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Rejected(Exception):
@@ -182,6 +183,8 @@ def _identifier(body: dict, name: str) -> str:
         raise Rejected(f"{name} must be a non-empty string")
     if len(value) > MAX_ID_LENGTH:
         raise Rejected(f"{name} is longer than {MAX_ID_LENGTH} characters")
+    if _SURROGATE.search(value):
+        raise Rejected(f"{name} holds an unpaired surrogate (half of a character)")
     if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
         raise Rejected(f"{name} holds control characters")
     return value
@@ -197,9 +200,12 @@ def _time(body: dict) -> datetime:
         ts = datetime.fromisoformat(value.strip())
     except ValueError:
         raise Rejected(f"ts is not ISO 8601: {_quoted(value)}") from None
-    if not FIRST_YEAR <= ts.year <= LAST_YEAR:
-        raise Rejected(f"ts is out of range (years {FIRST_YEAR} to {LAST_YEAR})")
-    return clock.as_utc(ts)
+    if not FIRST_YEAR - 1 <= ts.year <= LAST_YEAR + 1:  # within a day of the range: convertible
+        raise Rejected(f"ts is out of range (years {FIRST_YEAR} to {LAST_YEAR} in Korea)")
+    utc = clock.as_utc(ts)
+    if not FIRST_YEAR <= clock.to_kst(utc).year <= LAST_YEAR:
+        raise Rejected(f"ts is out of range (years {FIRST_YEAR} to {LAST_YEAR} in Korea)")
+    return utc
 
 
 def _validate_message(body: dict) -> None:
