@@ -380,10 +380,11 @@ def test_a_stop_finishes_the_request_in_flight_and_exits_0(pg_kchat, ev, pg_admi
     assert messages(kchat) == 1
 
 
-def test_a_stop_while_the_store_is_held_answers_503_and_exits_0(kchat, ev, request):
-    """SIGTERM while requests wait for a store another writer holds throughout: each is
-    answered 503 within the stop's grace (so that uvicorn cancels nothing), none applied,
-    no traceback, exit 0, no process left."""
+@pytest.mark.parametrize("signals", [["SIGTERM"], ["SIGINT", "SIGINT"]])
+def test_a_stop_while_the_store_is_held_answers_503_and_exits_0(kchat, ev, request, signals):
+    """SIGTERM, or Ctrl-C twice, while requests wait for a store another writer holds
+    throughout: each is answered 503 within the stop's grace (so that uvicorn cancels
+    nothing), none applied, no traceback, exit 0, no process left."""
     server = Served(kchat)
     children = children_of(server.process.pid)
     before = sockets_of(server.process.pid)
@@ -392,7 +393,10 @@ def test_a_stop_while_the_store_is_held_answers_503_and_exits_0(kchat, ev, reque
         pending = [pool.submit(server.post, body) for body in bodies]
         reached = lambda: sockets_of(server.process.pid) >= before + 4  # noqa: E731
         wait_until(reached, "the requests never reached the receiver")
-        server.process.send_signal(signal.SIGTERM)
+        for number, name in enumerate(signals):
+            if number:  # the second once the first is under way: no new connection taken
+                wait_until(lambda: not accepting(server), "the receiver never began to stop")
+            server.process.send_signal(getattr(signal, name))
         answers = [future.result(timeout=60) for future in pending]
         assert server.process.wait(timeout=30) == 0
     assert [status for status, _ in answers] == [503] * 4
@@ -401,6 +405,15 @@ def test_a_stop_while_the_store_is_held_answers_503_and_exits_0(kchat, ev, reque
     assert "Traceback" not in text and "CancelledError" not in text
     assert all(line[:4].isdigit() for line in server.log), "every line a dated one"
     wait_until(lambda: all(map(gone, children)), "a process outlived the receiver")
+
+
+def accepting(server: Served) -> bool:
+    address = urlsplit(server.url)
+    try:
+        socket.create_connection((address.hostname, address.port), timeout=5).close()
+    except OSError:
+        return False
+    return True
 
 
 def sockets_of(pid: int) -> int:
@@ -413,24 +426,46 @@ def sockets_of(pid: int) -> int:
     return count
 
 
-def test_connections_are_bounded_by_their_head(kchat, served):
-    """A head over 16 KiB is answered 431 unread; one sent slowly, and a connection that
-    sends nothing, are closed (each would hold one of the connections the server allows at
-    once); what is not HTTP is answered 400, logged on one dated line; the receiver serves
-    on."""
+def test_connections_are_bounded_by_their_head_and_body(kchat, served):
+    """A head over 16 KiB is answered 431, whole or never ending; one sent slowly, and a
+    connection that sends nothing, are closed (each would hold one of the connections the
+    server allows at once); a body sent slowly is answered 408 and its connection closed;
+    what is not HTTP is answered 400, logged on one dated line; the receiver serves on."""
     address = (urlsplit(served.url).hostname, urlsplit(served.url).port)
-    big, slow, silent, garbage = (socket.create_connection(address, timeout=60) for _ in range(4))
-    big.sendall(b"GET /healthz HTTP/1.1\r\nHost: kchat\r\nX-Big: " + b"a" * 20_000)
+    big, endless, slow, silent, trickle, garbage = (
+        socket.create_connection(address, timeout=60) for _ in range(6)
+    )
+    big.sendall(b"GET /healthz HTTP/1.1\r\nHost: kchat\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n")
+    endless.sendall(b"GET /healthz HTTP/1.1\r\nHost: kchat\r\nX-Big: " + b"a" * 200_000)
     slow.sendall(b"POST /events HTTP/1.1\r\nHost: kchat\r\n")
+    trickle.sendall(
+        b"POST /events HTTP/1.1\r\nHost: kchat\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100000\r\n\r\n{"
+    )
     garbage.sendall(b"\x00\x01 nothing like HTTP\r\n\r\n")
     assert big.recv(1024).startswith(b"HTTP/1.1 431 ")
+    assert endless.recv(1024).startswith(b"HTTP/1.1 431 ")
     assert garbage.recv(1024).startswith(b"HTTP/1.1 400 ")
     assert slow.recv(1024) == b"" and silent.recv(1024) == b"", "closed by the receiver"
-    for connection in (big, slow, silent, garbage):
+    assert whole_answer(trickle).startswith(b"HTTP/1.1 408 "), "then closed"
+    for connection in (big, endless, slow, silent, trickle, garbage):
         connection.close()
     assert answer(urllib.request.Request(served.url + "/healthz"))[0] == 200
     assert served.stop() == 0
     assert served.log and all(line[:4].isdigit() for line in served.log), served.log
+
+
+def whole_answer(connection: socket.socket) -> bytes:
+    """What the receiver sends until it closes the connection."""
+    received = b""
+    while chunk := connection.recv(65536):
+        received += chunk
+    return received
+
+
+def test_a_json_body_may_start_with_a_byte_order_mark(kchat, ev, served):
+    body = b"\xef\xbb\xbf" + json.dumps(ev.says("u1", "2026-11-23 09:00")).encode()
+    assert served.post(body)[1]["applied"] == 1
 
 
 class Proxy:

@@ -117,19 +117,26 @@ def _refusal(status: int, error: str) -> Response:
     return _json({"error": error}, status)
 
 
+def _unread(status: int, error: str) -> Response:
+    """A refusal that leaves the body unread, or read in part: the connection is closed
+    after it, so that the rest of the body is never taken for a next request, nor keeps the
+    connection (a client trickling a body would hold it for ever)."""
+    return _json({"error": error}, status, headers={"Connection": "close"})
+
+
 async def _events(receiver: Receiver, request: Request) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in KINDS:
         return _refusal(415, "the body must be application/json or application/x-ndjson")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
-        return _refusal(413, "the body is over 1 MiB")
+        return _unread(413, "the body is over 1 MiB")
     try:
         body = await asyncio.wait_for(_body(request), READ_WITHIN)
     except TimeoutError:
-        return _refusal(408, "the body did not arrive in time")
+        return _unread(408, "the body did not arrive in time")
     if body is None:
-        return _refusal(413, "the body is over 1 MiB")
+        return _unread(413, "the body is over 1 MiB")
     try:
         headers = request.headers
         timestamp, signed = headers.get("x-kchat-timestamp"), headers.get("x-kchat-signature")
@@ -164,6 +171,7 @@ def _event_lines(kind: str, body: bytes) -> list[bytes] | None:
     """The events as `kchat ingest` reads them, a line each: one JSON value (written again
     on one line when it spans several, as the reject file keeps a line an event), or JSON
     lines (whose lines are checked one by one, as ingest checks them). None: not JSON."""
+    body = body.removeprefix(b"\xef\xbb\xbf")  # a byte order mark, as ingest drops one
     if kind == "application/json":
         try:
             value = json.loads(body)

@@ -125,10 +125,13 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
     def handle_exit(self, sig, frame) -> None:
-        """The first signal gives the requests in flight STOP_GRACE for their commit, a
-        second none."""
-        grace = 0.0 if self.should_exit else STOP_GRACE
-        self.writer.stop_by(time.monotonic() + grace)
+        """The first signal gives the requests in flight STOP_GRACE for their commit; a
+        second none, and they are answered 503 at once. Not uvicorn's forced exit, which
+        would cancel them unanswered."""
+        if self.should_exit:
+            self.writer.stop_by(time.monotonic())
+            return
+        self.writer.stop_by(time.monotonic() + STOP_GRACE)
         super().handle_exit(sig, frame)
 
 
